@@ -1,0 +1,3 @@
+from b12check.cli import main
+
+main()

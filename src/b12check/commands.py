@@ -1,0 +1,99 @@
+"""What each command does, behind the thin click layer in ``cli.py``."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+import click
+
+from b12check.evaluate import Settings
+from b12check.exitcodes import ExitCode
+from b12check.pipeline import run
+from b12check.records import Summary
+from b12check.refdata import load_reference
+from b12check.render.writers import make_writer
+from b12check.typed import guided_arguments, typed_records
+
+
+def default_notes(fmt: str, notes: str | None) -> str:
+    if notes is not None:
+        return notes
+    return "full" if fmt in ("json", "ndjson") else "brief"
+
+
+@contextmanager
+def open_output(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield sys.stdout
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise OSError(exc.errno, f"{path}: {exc.strerror}") from exc
+    with handle:
+        yield handle
+
+
+def make_settings(
+    *,
+    ranges_files: tuple[str, ...],
+    sex: str | None,
+    age: float | None,
+    units_system: str | None,
+    decimal_comma: bool,
+    notes: str,
+) -> Settings:
+    return Settings(
+        reference=load_reference(tuple(ranges_files)),
+        sex=sex.lower() if sex else None,
+        age=age,
+        units_system=units_system,
+        decimal_comma=decimal_comma,
+        notes=notes,
+    )
+
+
+def run_check(
+    values: tuple[str, ...],
+    *,
+    sex: str | None,
+    age: float | None,
+    units_system: str | None,
+    decimal_comma: bool,
+    ranges_files: tuple[str, ...],
+    fmt: str,
+    notes: str | None,
+    fail_on: str,
+    output: str,
+    quiet: bool,
+) -> int:
+    settings = make_settings(
+        ranges_files=ranges_files,
+        sex=sex,
+        age=age,
+        units_system=units_system,
+        decimal_comma=decimal_comma,
+        notes=default_notes(fmt, notes),
+    )
+    if not values:
+        if not sys.stdin.isatty():
+            raise click.UsageError(
+                "no values given. Pass NAME=VALUE arguments, e.g. "
+                "'b12check check b12=250pg/mL ferritin=30'; run it on a terminal with no "
+                "values to be asked for each test, or use 'b12check scan -' for CSV on stdin."
+            )
+        values = tuple(
+            guided_arguments(
+                settings,
+                ask=lambda prompt: str(click.prompt(prompt, default="", show_default=False)),
+                say=lambda text: click.echo(text, err=True),
+            )
+        )
+        if not values:
+            click.echo("Nothing entered.", err=True)
+            return ExitCode.OK
+    records = typed_records(settings, values)
+    with open_output(output) as out:
+        writer = make_writer(fmt, out, settings.reference)
+        return run(records, writer, Summary(fail_on), quiet=quiet)

@@ -1,0 +1,66 @@
+"""Validate the shipped ranges and notes, and write the fast-loading copy the CLI reads.
+
+    python -m b12check.compile          # rewrite src/b12check/data/compiled.json
+    python -m b12check.compile --check  # exit 1 if the copy is out of date
+
+The test suite runs the same check, so the two can never drift apart.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from b12check.errors import ConfigError
+from b12check.models import validate_notes, validate_ranges
+from b12check.overlays import dump
+from b12check.refdata import COMPILED, DATA_DIR
+from b12check.yamlload import load_yaml_file
+
+NOTES = DATA_DIR / "notes.yaml"
+
+
+def shipped_ranges_path() -> Path:
+    """The packaged copy in an installed wheel, else the file at the repository root."""
+    packaged = DATA_DIR / "reference_ranges.yaml"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "reference_ranges.yaml"
+
+
+def compile_data(ranges_path: Path, notes_path: Path = NOTES) -> dict[str, Any]:
+    ranges_yaml = load_yaml_file(ranges_path)
+    ranges, problems = validate_ranges(ranges_yaml.data)
+    if ranges is None:
+        raise ConfigError([f"{ranges_yaml.locate(loc)}: {msg}" for loc, msg in problems])
+    notes_yaml = load_yaml_file(notes_path)
+    notes, problems = validate_notes(notes_yaml.data, ranges)
+    if notes is None:
+        raise ConfigError([f"{notes_yaml.locate(loc)}: {msg}" for loc, msg in problems])
+    return {"ranges": dump(ranges), "notes": notes.model_dump(mode="json", exclude_none=True)}
+
+
+def render(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    try:
+        text = render(compile_data(shipped_ranges_path()))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    current = COMPILED.read_text(encoding="utf-8") if COMPILED.exists() else ""
+    if "--check" in argv:
+        if current != text:
+            print(f"{COMPILED} is out of date: run python -m b12check.compile", file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        COMPILED.write_text(text, encoding="utf-8")
+        print(f"wrote {COMPILED}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

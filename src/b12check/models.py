@@ -1,0 +1,334 @@
+"""pydantic models for the ranges and notes files, and the checks that span fields.
+
+Only loaded when a file has to be validated (compiling the shipped data, ``--ranges`` overlays,
+``ranges validate``): building pydantic models costs more start-up than a run may spend.
+"""
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from b12check.names import loinc_code, name_key
+from b12check.numbers import Interval, format_number, parse_interval, parse_plain_number
+from b12check.units import KINDS, NoFactor, UnitDef, derive_factor
+from b12check.vocab import ALL_FLAGS, BAND_FLAGS, INTERPRETATIONS, SEXES
+
+Loc = tuple[int | str, ...]
+Problem = tuple[Loc, str]
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class UnitModel(_Strict):
+    kind: Literal["mass", "substance", "charge", "fraction"]
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class BandModel(_Strict):
+    range: str
+    flag: Literal[BAND_FLAGS]  # type: ignore[valid-type]
+    interpretation: Literal[INTERPRETATIONS]  # type: ignore[valid-type]
+    label: NonEmpty | None = None
+    sex: Literal[SEXES] | None = None  # type: ignore[valid-type]
+    source: NonEmpty
+    year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    evidence: Literal["V", "S", "M", "D", "C"] | None = None
+
+    @field_validator("range")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        parse_interval(value)
+        return value
+
+    @property
+    def interval(self) -> Interval:
+        return parse_interval(self.range)
+
+
+class UnitCheckModel(_Strict):
+    unit: NonEmpty
+    suggest: NonEmpty
+    above: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    below: Annotated[float, Field(allow_inf_nan=False)] | None = None
+
+
+class AnalyteModel(_Strict):
+    name: NonEmpty
+    short_name: Annotated[str, Field(min_length=1, max_length=24)] | None = None
+    measures: NonEmpty
+    aliases: list[NonEmpty] = []
+    loinc: list[NonEmpty] = []
+    canonical_unit: NonEmpty
+    conventional_unit: NonEmpty
+    si_unit: NonEmpty
+    units: Annotated[list[NonEmpty], Field(min_length=1)]
+    molar_mass: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    valence: Annotated[int, Field(ge=1, le=8)] | None = None
+    molar_mass_source: NonEmpty | None = None
+    fraction_as_percent: bool = False
+    paired_edges: dict[str, dict[str, Annotated[float, Field(allow_inf_nan=False)]]] = {}
+    plausible: str
+    expected: str
+    unit_checks: list[UnitCheckModel] = []
+    bands: Annotated[list[BandModel], Field(min_length=1)]
+
+    @field_validator("plausible", "expected")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        parse_interval(value)
+        return value
+
+    @field_validator("loinc")
+    @classmethod
+    def _loinc(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if loinc_code(code) != code:
+                raise ValueError(f"{code!r} is not a LOINC code like '2132-9'")
+        return codes
+
+
+class RangesModel(_Strict):
+    version: Literal[1]
+    units: dict[NonEmpty, UnitModel]
+    unit_spellings: dict[NonEmpty, NonEmpty] = {}
+    refused_codes: dict[NonEmpty, NonEmpty] = {}
+    analytes: dict[NonEmpty, AnalyteModel]
+
+
+class NoteModel(_Strict):
+    analyte: NonEmpty
+    flags: Annotated[list[NonEmpty], Field(min_length=1)]
+    kind: Literal["about", "finding", "follow_up", "pitfall"]
+    text: Annotated[str, Field(min_length=1, max_length=300)]
+    section: NonEmpty | None = None
+    reference: NonEmpty | None = None
+
+
+class PatternModel(_Strict):
+    id: NonEmpty
+    title: NonEmpty
+    when: Annotated[dict[NonEmpty, list[NonEmpty]], Field(min_length=1)]
+    absent: list[NonEmpty] = []
+    text: Annotated[str, Field(min_length=1, max_length=400)]
+    section: NonEmpty | None = None
+    reference: NonEmpty | None = None
+
+
+class NotesModel(_Strict):
+    version: Literal[1]
+    notes: list[NoteModel]
+    patterns: list[PatternModel] = []
+
+
+def pydantic_problems(exc: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = f"unknown field {loc[-1]!r}"
+        elif error["type"] == "missing":
+            message = f"missing field {loc[-1]!r}"
+        elif loc and isinstance(loc[-1], str):
+            message = f"{loc[-1]}: {message}"
+        problems.append((loc, message))
+    return problems
+
+
+# ---------------------------------------------------------------- checks across fields
+
+
+def ranges_problems(model: RangesModel) -> list[Problem]:
+    """Everything pydantic cannot see field by field: units, tiling, names."""
+    problems: list[Problem] = []
+    for code in model.unit_spellings.values():
+        if code not in model.units:
+            problems.append((("unit_spellings",), f"spelling maps to unknown unit {code!r}"))
+    seen_names: dict[str, str] = {}
+    seen_codes: dict[str, str] = {}
+    for analyte_id, analyte in model.analytes.items():
+        base: Loc = ("analytes", analyte_id)
+        problems.extend(_unit_problems(model, analyte, base))
+        problems.extend(_tiling_problems(analyte, base))
+        problems.extend(_paired_edge_problems(analyte, base))
+        names = (analyte_id, analyte.name, analyte.short_name or analyte.name, *analyte.aliases)
+        for name in names:
+            key = name_key(name)
+            owner = seen_names.setdefault(key, analyte_id)
+            if owner != analyte_id:
+                problems.append(((*base, "aliases"), f"name {name!r} is also used by {owner!r}"))
+        for index, code in enumerate(analyte.loinc):
+            owner = seen_codes.setdefault(code, analyte_id)
+            if owner != analyte_id:
+                problems.append(
+                    ((*base, "loinc", index), f"LOINC {code} is also used by {owner!r}")
+                )
+            if code in model.refused_codes:
+                problems.append(((*base, "loinc", index), f"LOINC {code} is listed as refused"))
+    return problems
+
+
+def _unit_problems(model: RangesModel, analyte: AnalyteModel, base: Loc) -> Iterator[Problem]:
+    for field in ("canonical_unit", "conventional_unit", "si_unit"):
+        unit = getattr(analyte, field)
+        if unit not in analyte.units:
+            yield (*base, field), f"{unit!r} is not one of this analyte's units"
+    canonical = model.units.get(analyte.canonical_unit)
+    for index, unit in enumerate(analyte.units):
+        definition = model.units.get(unit)
+        if definition is None:
+            yield (*base, "units", index), f"unknown unit {unit!r}; add it to the units table"
+        elif canonical is not None:
+            try:
+                derive_factor(
+                    UnitDef(definition.kind, definition.scale),
+                    UnitDef(canonical.kind, canonical.scale),
+                    analyte.molar_mass,
+                    analyte.valence,
+                )
+            except NoFactor as exc:
+                yield (*base, "units", index), f"unit {unit!r} has no factor: {exc}"
+    for index, check in enumerate(analyte.unit_checks):
+        for field in ("unit", "suggest"):
+            if getattr(check, field) not in analyte.units:
+                yield (*base, "unit_checks", index, field), "not one of this analyte's units"
+
+
+def _tiling_problems(analyte: AnalyteModel, base: Loc) -> Iterator[Problem]:
+    sexes: tuple[str | None, ...] = SEXES if any(band.sex for band in analyte.bands) else (None,)
+    reported: set[str] = set()
+    for sex in sexes:
+        indexed = [
+            (index, band) for index, band in enumerate(analyte.bands) if band.sex in (None, sex)
+        ]
+        indexed.sort(key=lambda item: _sort_key(item[1].interval))
+        who = f" for {sex}s" if sex else ""
+        for problem in _walk_bands(indexed, who):
+            loc, message = problem
+            if message not in reported:
+                reported.add(message)
+                yield (*base, "bands", *loc), message
+
+
+def _sort_key(interval: Interval) -> tuple[float, bool]:
+    low = float("-inf") if interval.low is None else interval.low
+    return (low, not interval.low_inclusive)
+
+
+def _walk_bands(indexed: list[tuple[int, BandModel]], who: str) -> Iterator[tuple[Loc, str]]:
+    if not indexed:
+        yield (), f"no bands{who}"
+        return
+    first_index, first = indexed[0]
+    if first.interval.low is not None:
+        yield (first_index, "range"), f"nothing covers values below {first.range}{who}"
+    for (_, before), (index, after) in zip(indexed, indexed[1:], strict=False):
+        edge, start = before.interval, after.interval
+        if edge.high is None or start.low is None or start.low < edge.high:
+            yield (index, "range"), f"band {after.range} overlaps band {before.range}{who}"
+        elif start.low > edge.high:
+            gap = f"{format_number(edge.high)} to {format_number(start.low)}"
+            yield (index, "range"), f"gap{who}: nothing covers {gap}"
+        elif edge.high_inclusive == start.low_inclusive:
+            share = "both include" if edge.high_inclusive else "neither includes"
+            yield (
+                (index, "range"),
+                (
+                    f"bands {before.range} and {after.range} {share} the edge "
+                    f"{format_number(start.low)}{who}"
+                ),
+            )
+    last_index, last = indexed[-1]
+    if last.interval.high is not None:
+        yield (last_index, "range"), f"nothing covers values above {last.range}{who}"
+
+
+def _paired_edge_problems(analyte: AnalyteModel, base: Loc) -> Iterator[Problem]:
+    edges = {
+        edge
+        for band in analyte.bands
+        for edge in (band.interval.low, band.interval.high)
+        if edge is not None
+    }
+    for unit, pairs in analyte.paired_edges.items():
+        if unit not in analyte.units:
+            yield (*base, "paired_edges", unit), f"{unit!r} is not one of this analyte's units"
+        for key in pairs:
+            try:
+                edge = parse_plain_number(key)
+            except ValueError as exc:
+                yield (*base, "paired_edges", unit, key), str(exc)
+                continue
+            if edge not in edges:
+                yield (*base, "paired_edges", unit, key), f"{key} is not an edge of any band"
+
+
+def notes_problems(notes: NotesModel, ranges: RangesModel) -> list[Problem]:
+    """Notes must name known analytes and flags, and cite exactly one source."""
+    problems: list[Problem] = []
+    flags_of = {
+        analyte_id: {band.flag for band in analyte.bands} | {"unclassified"}
+        for analyte_id, analyte in ranges.analytes.items()
+    }
+    every_flag = set(ALL_FLAGS)
+    for index, note in enumerate(notes.notes):
+        loc: Loc = ("notes", index)
+        if (note.section is None) == (note.reference is None):
+            problems.append((loc, "give exactly one of 'section' or 'reference'"))
+        if note.analyte != "*" and note.analyte not in flags_of:
+            problems.append(((*loc, "analyte"), f"unknown analyte {note.analyte!r}"))
+            continue
+        allowed = every_flag if note.analyte == "*" else flags_of[note.analyte]
+        for flag in note.flags:
+            if flag != "*" and flag not in allowed:
+                problems.append(((*loc, "flags"), f"{note.analyte} has no flag {flag!r}"))
+    ids: set[str] = set()
+    for index, pattern in enumerate(notes.patterns):
+        loc = ("patterns", index)
+        if pattern.id in ids:
+            problems.append(((*loc, "id"), f"duplicate pattern id {pattern.id!r}"))
+        ids.add(pattern.id)
+        if (pattern.section is None) == (pattern.reference is None):
+            problems.append((loc, "give exactly one of 'section' or 'reference'"))
+        for analyte_id, flags in pattern.when.items():
+            if analyte_id not in flags_of:
+                problems.append(((*loc, "when", analyte_id), f"unknown analyte {analyte_id!r}"))
+                continue
+            for flag in flags:
+                if flag not in flags_of[analyte_id]:
+                    problems.append(((*loc, "when", analyte_id), f"no flag {flag!r}"))
+        for analyte_id in pattern.absent:
+            if analyte_id not in flags_of:
+                problems.append(((*loc, "absent"), f"unknown analyte {analyte_id!r}"))
+    return problems
+
+
+def _validate(model_type: type[_Strict], data: Any) -> tuple[Any, list[Problem]]:
+    try:
+        return model_type.model_validate(data), []
+    except ValidationError as exc:
+        return None, pydantic_problems(exc)
+
+
+def validate_ranges(data: Any) -> tuple[RangesModel | None, list[Problem]]:
+    model, problems = _validate(RangesModel, data)
+    if model is None:
+        return None, problems
+    problems = ranges_problems(model)
+    return (None if problems else model), problems
+
+
+def validate_notes(data: Any, ranges: RangesModel) -> tuple[NotesModel | None, list[Problem]]:
+    model, problems = _validate(NotesModel, data)
+    if model is None:
+        return None, problems
+    problems = notes_problems(model, ranges)
+    return (None if problems else model), problems
+
+
+__all__ = ["KINDS", "RangesModel", "NotesModel", "validate_ranges", "validate_notes"]

@@ -1,0 +1,111 @@
+"""Options shared by several commands, defined once and stacked where needed."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from b12check.vocab import FAIL_ON_CHOICES, SEXES, UNIT_SYSTEMS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEBUG_KEY = "b12check.debug"
+
+
+def _remember_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[DEBUG_KEY] = True
+
+
+FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown")
+NOTES_MODES = ("none", "brief", "full")
+
+
+def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+output_options = _stack(
+    click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Output format. table is for people; the others are for scripts and pasting.",
+    ),
+    click.option(
+        "--notes",
+        type=click.Choice(NOTES_MODES),
+        default=None,
+        help="Notes per result: none, brief (one line; the default for table, markdown, csv, "
+        "tsv) or full (the default for json and ndjson).",
+    ),
+    click.option(
+        "--fail-on",
+        type=click.Choice(FAIL_ON_CHOICES),
+        default="any",
+        show_default=True,
+        help="Exit 1 when a result is flagged: any flag but normal, only critical flags, or never.",
+    ),
+    click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, writable=False, allow_dash=True),
+        default="-",
+        help="Write results to this file instead of stdout.",
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="No diagnostics on stderr."),
+    click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_debug,
+        help="Show Python tracebacks (for bug reports).",
+    ),
+)
+
+person_options = _stack(
+    click.option(
+        "--sex",
+        type=click.Choice(SEXES, case_sensitive=False),
+        default=None,
+        help="Sex for sex-specific bands (ferritin, serum iron). Without it a value whose flag "
+        "differs between the sexes is 'unclassified'.",
+    ),
+    click.option(
+        "--age",
+        type=click.FloatRange(0, 130),
+        default=None,
+        help="Age in years; under 18 warns that the built-in bands are for adults.",
+    ),
+    click.option(
+        "--units",
+        "units_system",
+        type=click.Choice(UNIT_SYSTEMS),
+        default=None,
+        help="What a value without a unit means: conventional (pg/mL, ng/mL, mg/dL, ug/dL) or "
+        "si (pmol/L, nmol/L, mmol/L, umol/L). Without it such a value is an error where the "
+        "units differ.",
+    ),
+    click.option(
+        "--decimal-comma",
+        is_flag=True,
+        help="Read every comma in a number as a decimal separator (1,450 = 1.45).",
+    ),
+    click.option(
+        "--ranges",
+        "ranges_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        envvar="B12CHECK_RANGES",
+        help="A ranges overlay file laid over the built-in ranges (repeatable; also the "
+        "B12CHECK_RANGES environment variable, a path list).",
+    ),
+)

@@ -1,0 +1,43 @@
+"""Running records through a writer: summary counts, stderr diagnostics, exit status."""
+
+import sys
+from collections.abc import Iterable
+from typing import IO
+
+from b12check.exitcodes import ExitCode
+from b12check.records import Record, Summary
+from b12check.render.safe import visible
+from b12check.render.writers import Writer
+from b12check.vocab import STATUS_ERROR
+
+
+def exit_status(summary: Summary) -> ExitCode:
+    if summary.errors:
+        return ExitCode.UNREADABLE
+    if summary.failing:
+        return ExitCode.FLAGGED
+    return ExitCode.OK
+
+
+def diagnostic(record: Record) -> str:
+    column = f" [{record.column}]" if record.column else ""
+    return visible(f"{record.file}:{record.line}:{column} {record.reason}".replace(":  ", ": "))
+
+
+def run(
+    records: Iterable[Record],
+    writer: Writer,
+    summary: Summary,
+    *,
+    quiet: bool = False,
+    err: IO[str] | None = None,
+) -> ExitCode:
+    """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status."""
+    stream = err if err is not None else sys.stderr
+    for record in records:
+        summary.add(record)
+        writer.write(record)
+        if record.status == STATUS_ERROR and not quiet:
+            print(diagnostic(record), file=stream)
+    writer.close(summary)
+    return exit_status(summary)

@@ -1,0 +1,318 @@
+"""The reference data a run works with: analytes, units, bands and notes as plain objects.
+
+Built from the compiled copy of the shipped data (``data/compiled.json``, validated ahead of
+time by ``b12check.compile``) so that an ordinary run never builds pydantic models. Overlay
+files named by ``--ranges`` are validated when loaded (see ``b12check.overlays``).
+"""
+
+import difflib
+import json
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from b12check.errors import ValueProblem
+from b12check.names import loinc_code, name_key
+from b12check.numbers import Interval, format_number, parse_interval, parse_plain_number
+from b12check.units import UnitDef, build_spelling_index, derive_factor, unit_key
+
+DATA_DIR = Path(__file__).parent / "data"
+COMPILED = DATA_DIR / "compiled.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    flag: str
+    label: str
+    interpretation: str
+    interval: Interval
+    sex: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """Bands of one analyte for one sex, with cut points in one unit."""
+
+    cuts: tuple[float, ...]
+    upper_inclusive: tuple[bool, ...]  # a value equal to cuts[i] belongs to bands[i + 1]
+    bands: tuple[Band, ...]
+
+    def index(self, value: float) -> int:
+        i = bisect_left(self.cuts, value)
+        if i < len(self.cuts) and self.cuts[i] == value and self.upper_inclusive[i]:
+            i += 1
+        return i
+
+    def index_below(self, value: float) -> int:
+        """Band of the values just below ``value``."""
+        return bisect_left(self.cuts, value)
+
+    def index_above(self, value: float) -> int:
+        """Band of the values just above ``value``."""
+        return bisect_right(self.cuts, value)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCheck:
+    unit: str
+    suggest: str
+    above: float | None
+    below: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    analyte: str
+    flags: frozenset[str]
+    kind: str
+    text: str
+    source: str
+    source_type: str  # "article" or "reference"
+
+    def applies(self, analyte: str, flag: str) -> bool:
+        return self.analyte in ("*", analyte) and ("*" in self.flags or flag in self.flags)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    id: str
+    title: str
+    when: dict[str, frozenset[str]]
+    absent: frozenset[str]
+    text: str
+    source: str
+    source_type: str
+
+
+@dataclass(slots=True)
+class Analyte:
+    id: str
+    name: str
+    short_name: str
+    measures: str
+    aliases: tuple[str, ...]
+    loinc: tuple[str, ...]
+    canonical_unit: str
+    conventional_unit: str
+    si_unit: str
+    factors: dict[str, float]  # unit -> factor to the canonical unit
+    fraction_as_percent: bool
+    plausible: Interval
+    expected: Interval
+    unit_checks: tuple[UnitCheck, ...]
+    bands: tuple[Band, ...]
+    paired_edges: dict[str, dict[float, float]]
+    molar_mass: float | None
+    valence: int | None
+    _scales: dict[tuple[str | None, str], Scale] = field(default_factory=dict)
+
+    @property
+    def sex_specific(self) -> bool:
+        return any(band.sex for band in self.bands)
+
+    @property
+    def unit_needed(self) -> bool:
+        """True when the accepted units differ by a factor, so a bare number is ambiguous."""
+        return len(set(self.factors.values())) > 1
+
+    def edge_in(self, unit: str, edge: float) -> float:
+        paired = self.paired_edges.get(unit, {}).get(edge)
+        if paired is not None:
+            return paired
+        return float(f"{edge / self.factors[unit]:.12g}")
+
+    def scale(self, sex: str | None, unit: str) -> Scale:
+        key = (sex, unit)
+        cached = self._scales.get(key)
+        if cached is None:
+            cached = self._scales[key] = self._build_scale(sex, unit)
+        return cached
+
+    def _build_scale(self, sex: str | None, unit: str) -> Scale:
+        bands = sorted(
+            (band for band in self.bands if band.sex in (None, sex)),
+            key=lambda band: -1e308 if band.interval.low is None else band.interval.low,
+        )
+        cuts: list[float] = []
+        upper: list[bool] = []
+        for band in bands[1:]:
+            low = band.interval.low
+            assert low is not None  # validated: bands tile the line
+            cuts.append(self.edge_in(unit, low))
+            upper.append(band.interval.low_inclusive)
+        return Scale(tuple(cuts), tuple(upper), tuple(bands))
+
+
+@dataclass(slots=True)
+class Reference:
+    analytes: dict[str, Analyte]
+    refused_codes: dict[str, str]
+    unit_index: dict[str, str]
+    notes: tuple[Note, ...]
+    patterns: tuple[Pattern, ...]
+    origins: tuple[str, ...]
+    names: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for analyte in self.analytes.values():
+            for name in (analyte.id, analyte.name, analyte.short_name, *analyte.aliases):
+                self.names.setdefault(name_key(name), analyte.id)
+            for code in analyte.loinc:
+                self.codes[code] = analyte.id
+
+    def lookup(self, text: str) -> Analyte | None:
+        code = loinc_code(text)
+        if code is not None:
+            if code in self.refused_codes:
+                raise ValueProblem(self.refused_codes[code])
+            found = self.codes.get(code)
+        else:
+            found = self.names.get(name_key(text))
+        return self.analytes[found] if found else None
+
+    def find(self, text: str) -> Analyte:
+        """The analyte named by an id, a name, an alias or a LOINC code; else a clear error."""
+        analyte = self.lookup(text)
+        if analyte is None:
+            raise ValueProblem(f"unknown test {text!r}" + self.suggestions(text))
+        return analyte
+
+    def suggestions(self, text: str) -> str:
+        by_key = {name_key(a.id): a.id for a in self.analytes.values()}
+        for key, analyte_id in self.names.items():
+            by_key.setdefault(key, analyte_id)
+        close = difflib.get_close_matches(name_key(text), list(by_key), n=6, cutoff=0.6)
+        ids = list(dict.fromkeys(by_key[key] for key in close))
+        if not ids:
+            return f"; known tests: {', '.join(self.analytes)}"
+        return f"; did you mean {' or '.join(ids)}?"
+
+    def unit_code(self, text: str) -> str | None:
+        return self.unit_index.get(unit_key(text))
+
+
+def _source(item: dict[str, Any]) -> tuple[str, str]:
+    if item.get("section"):
+        return str(item["section"]), "article"
+    return str(item["reference"]), "reference"
+
+
+def _band(raw: dict[str, Any]) -> Band:
+    source = raw["source"]
+    if raw.get("year") and str(raw["year"]) not in source:
+        source = f"{source} ({raw['year']})"
+    if raw.get("evidence"):
+        source = f"{source} [{raw['evidence']}]"
+    return Band(
+        flag=raw["flag"],
+        label=raw.get("label") or raw["flag"].replace("_", " "),
+        interpretation=raw["interpretation"],
+        interval=parse_interval(raw["range"]),
+        sex=raw.get("sex"),
+        source=source,
+    )
+
+
+def _analyte(analyte_id: str, raw: dict[str, Any], units: dict[str, UnitDef]) -> Analyte:
+    canonical = units[raw["canonical_unit"]]
+    factors = {
+        unit: derive_factor(units[unit], canonical, raw.get("molar_mass"), raw.get("valence"))
+        for unit in raw["units"]
+    }
+    paired = {
+        unit: {parse_plain_number(edge): float(value) for edge, value in pairs.items()}
+        for unit, pairs in (raw.get("paired_edges") or {}).items()
+    }
+    return Analyte(
+        id=analyte_id,
+        name=raw["name"],
+        short_name=raw.get("short_name") or raw["name"],
+        measures=raw["measures"],
+        aliases=tuple(raw.get("aliases") or ()),
+        loinc=tuple(raw.get("loinc") or ()),
+        canonical_unit=raw["canonical_unit"],
+        conventional_unit=raw["conventional_unit"],
+        si_unit=raw["si_unit"],
+        factors=factors,
+        fraction_as_percent=bool(raw.get("fraction_as_percent")),
+        plausible=parse_interval(raw["plausible"]),
+        expected=parse_interval(raw["expected"]),
+        unit_checks=tuple(
+            UnitCheck(c["unit"], c["suggest"], c.get("above"), c.get("below"))
+            for c in raw.get("unit_checks") or ()
+        ),
+        bands=tuple(_band(band) for band in raw["bands"]),
+        paired_edges=paired,
+        molar_mass=raw.get("molar_mass"),
+        valence=raw.get("valence"),
+    )
+
+
+def build_reference(
+    ranges: dict[str, Any], notes: dict[str, Any], origins: tuple[str, ...]
+) -> Reference:
+    """Turn validated ranges and notes data (plain dicts) into the run-time objects."""
+    units = {code: UnitDef(u["kind"], float(u["scale"])) for code, u in ranges["units"].items()}
+    analytes = {
+        analyte_id: _analyte(analyte_id, raw, units)
+        for analyte_id, raw in ranges["analytes"].items()
+    }
+    note_objects = []
+    for raw in notes.get("notes", ()):
+        source, source_type = _source(raw)
+        note_objects.append(
+            Note(
+                raw["analyte"],
+                frozenset(raw["flags"]),
+                raw["kind"],
+                raw["text"],
+                source,
+                source_type,
+            )
+        )
+    patterns = []
+    for raw in notes.get("patterns", ()):
+        source, source_type = _source(raw)
+        patterns.append(
+            Pattern(
+                id=raw["id"],
+                title=raw["title"],
+                when={k: frozenset(v) for k, v in raw["when"].items()},
+                absent=frozenset(raw.get("absent") or ()),
+                text=raw["text"],
+                source=source,
+                source_type=source_type,
+            )
+        )
+    return Reference(
+        analytes=analytes,
+        refused_codes=dict(ranges.get("refused_codes") or {}),
+        unit_index=build_spelling_index(units, ranges.get("unit_spellings") or {}),
+        notes=tuple(note_objects),
+        patterns=tuple(patterns),
+        origins=origins,
+    )
+
+
+def load_compiled() -> dict[str, Any]:
+    with COMPILED.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+def load_reference(overlays: tuple[str, ...] = ()) -> Reference:
+    """The shipped reference data, with any overlay files laid over it in order."""
+    compiled = load_compiled()
+    if not overlays:
+        return build_reference(compiled["ranges"], compiled["notes"], ("built-in",))
+    from b12check.overlays import apply_overlays  # pydantic and yaml only when needed
+
+    ranges = apply_overlays(compiled["ranges"], overlays)
+    return build_reference(ranges, compiled["notes"], ("built-in", *overlays))
+
+
+def describe_edge(value: float | None) -> str:
+    return "" if value is None else format_number(value)

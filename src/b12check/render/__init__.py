@@ -1,0 +1,1 @@
+"""Writers for every output format; only the table writer imports rich."""

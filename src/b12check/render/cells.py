@@ -1,0 +1,39 @@
+"""Turning record fields into text cells (shared by CSV, TSV and Markdown)."""
+
+from typing import Any
+
+from b12check.numbers import format_number
+from b12check.records import NoteRef
+
+LIST_SEPARATOR = " | "
+
+
+def note_text(note: NoteRef) -> str:
+    return f"{note.text} ({note.source})"
+
+
+def cell(value: Any) -> str:
+    """Plain text for one field: numbers without noise, lists joined with ' | '."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return LIST_SEPARATOR.join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(
+            note_text(v) if isinstance(v, NoteRef) else str(v) for v in value
+        )
+    return str(value)
+
+
+def result_text(value_text: str | None, unit: str | None) -> str:
+    """The result as given: '250 pg/mL' from either a glued value or a separate unit."""
+    value = value_text or ""
+    if not unit or unit in value:
+        return value
+    return f"{value} {unit}".strip()

@@ -1,0 +1,67 @@
+"""Unit spellings and conversion factors derived from unit kinds, molar mass and valence."""
+
+import unicodedata
+from collections.abc import Mapping
+from typing import NamedTuple
+
+# Per litre: grams (mass), moles (substance), equivalents (charge), or a plain ratio.
+KINDS = ("mass", "substance", "charge", "fraction")
+
+
+class UnitDef(NamedTuple):
+    kind: str
+    scale: float  # one of this unit, in base units of its kind
+
+
+def unit_key(text: str) -> str:
+    """Fold a unit spelling to a lookup key: case, spaces, micro/mu and 'mcg' do not matter."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = folded.replace("\u03bc", "u").replace("mc", "u")
+    return "".join(folded.split())
+
+
+def build_spelling_index(
+    codes: Mapping[str, object], spellings: Mapping[str, str]
+) -> dict[str, str]:
+    """Map folded spellings to unit codes: every code matches itself, plus the listed spellings."""
+    index = {unit_key(code): code for code in codes}
+    for spelling, code in spellings.items():
+        index[unit_key(spelling)] = code
+    return index
+
+
+class NoFactor(ValueError):
+    """The unit cannot be converted to the canonical unit with the facts given."""
+
+
+def derive_factor(
+    unit: UnitDef,
+    canonical: UnitDef,
+    molar_mass: float | None,
+    valence: int | None,
+) -> float:
+    """Factor that turns a value in ``unit`` into the canonical unit.
+
+    Both are taken to base units of their kind; crossing kinds needs the molar mass
+    (grams per mole) or the valence (equivalents per mole).
+    """
+    per_mole = {"substance": 1.0}
+    if molar_mass is not None:
+        per_mole["mass"] = molar_mass
+    if valence is not None:
+        per_mole["charge"] = float(valence)
+    if unit.kind == canonical.kind:
+        return _tidy(unit.scale / canonical.scale)
+    if unit.kind not in per_mole or canonical.kind not in per_mole:
+        needs = {"mass": "a molar mass", "charge": "a valence"}
+        missing = [
+            needs[k] for k in (unit.kind, canonical.kind) if k in needs and k not in per_mole
+        ]
+        raise NoFactor("converting needs " + (" and ".join(missing) or "a common kind"))
+    moles = unit.scale / per_mole[unit.kind]
+    return _tidy(moles * per_mole[canonical.kind] / canonical.scale)
+
+
+def _tidy(factor: float) -> float:
+    """Drop binary noise from derived factors (5.584499999999999 -> 5.5845)."""
+    return float(f"{factor:.12g}")

@@ -1,0 +1,65 @@
+"""Shared helpers: the reference data, a CLI runner, and a real-subprocess runner."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from b12check.cli import cli
+from b12check.evaluate import Settings, evaluate
+from b12check.records import Record
+from b12check.refdata import Reference, load_reference
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def reference() -> Reference:
+    return load_reference()
+
+
+def check_value(
+    reference: Reference,
+    name: str,
+    value: str,
+    *,
+    sex: str | None = None,
+    units_system: str | None = None,
+    notes: str = "brief",
+) -> Record:
+    """Evaluate one typed value the way ``b12check check NAME=VALUE`` does."""
+    settings = Settings(reference, sex=sex, units_system=units_system, notes=notes)
+    return evaluate(settings, file="argv", line=1, name=name, value_text=value)
+
+
+def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run the CLI in-process through click's CliRunner (stdout and stderr kept apart)."""
+    runner = CliRunner()
+    return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m b12check`` as a real process."""
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", **(env or {})}
+    full_env.pop("FORCE_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "b12check", *args],
+        input=input,
+        capture_output=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )

@@ -1,0 +1,88 @@
+"""b12check as a real process: streams kept apart, exit codes, pipes, start-up imports."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+
+def test_python_dash_m_help() -> None:
+    done = run_cli(["--help"])
+    assert done.returncode == 0
+    assert b"Usage: b12check" in done.stdout
+    assert done.stderr == b""
+
+
+def test_results_on_stdout_diagnostics_on_stderr() -> None:
+    done = run_cli(["check", "b12=250pg/mL", "b12=250", "--format", "ndjson"])
+    assert done.returncode == 3
+    lines = done.stdout.decode().splitlines()
+    assert [json.loads(line)["status"] for line in lines] == ["result", "error"]
+    assert done.stderr.decode().splitlines() == [
+        "argv:2: no unit given for Vitamin B12; add one (pg/mL, ng/L, pmol/L) "
+        "or pass --units conventional|si"
+    ]
+
+
+def test_no_traceback_on_bad_ranges_file(tmp_path: Path) -> None:
+    ranges = tmp_path / "r.yaml"
+    ranges.write_text("analytes: [1, 2\n", encoding="utf-8")
+    done = run_cli(["check", "ferritin=30", "--ranges", str(ranges)])
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr
+    assert done.stderr.decode().startswith(f"b12check: {ranges}:")
+
+
+def test_write_failure_is_one_line() -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "b12check", "check", "ferritin=30", "--format", "json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    assert done.returncode == 4
+    assert done.stderr.decode().strip() == "b12check: cannot write output: No space left on device"
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    values = [f"ferritin={n}" for n in range(20, 3000)]
+    with subprocess.Popen(
+        [sys.executable, "-m", "b12check", "check", *values, "--format", "ndjson"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as producer:
+        assert producer.stdout is not None and producer.stderr is not None
+        first = producer.stdout.readline()
+        producer.stdout.close()
+        stderr = producer.stderr.read()
+        code = producer.wait(timeout=60)
+    assert json.loads(first)["analyte"] == "ferritin"
+    assert stderr == b""
+    assert code == 141
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["check", "b12=250pg/mL", "ferritin=30", "--format", "json"],
+    ],
+)
+def test_start_up_does_not_import_heavy_modules(args: list[str]) -> None:
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['b12check', *{args!r}]\n"
+        "try:\n"
+        "    runpy.run_module('b12check', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('rich', 'pydantic', 'yaml') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False, cwd=REPO)
+    assert b"HEAVY []" in done.stderr, done.stderr.decode()
