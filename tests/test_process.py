@@ -86,3 +86,18 @@ def test_start_up_does_not_import_heavy_modules(args: list[str]) -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False, cwd=REPO)
     assert b"HEAVY []" in done.stderr, done.stderr.decode()
+
+
+def test_fast_help_is_what_click_renders_at_80_columns() -> None:
+    fast = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv=['b12check','--help'];from b12check.entry import main; main()",
+        ],
+        capture_output=True,
+        check=True,
+    )
+    live = run_cli(["--help", "--help"], env={"COLUMNS": "80"})  # two flags: click renders
+    assert fast.stdout == live.stdout
+    assert b"Usage: b12check [OPTIONS] COMMAND [ARGS]..." in fast.stdout

@@ -1,3 +1,3 @@
-from b12check.cli import main
+from b12check.entry import main
 
 main()

@@ -1,14 +1,13 @@
 """Placing a value in its bands: pure functions, no input or output."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from b12check.numbers import Interval, format_number
 from b12check.refdata import Analyte, Band
 from b12check.vocab import SEXES, UNCLASSIFIED
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     flag: str
     band: Band | None  # the band that decided, None when unclassified
     span: Interval | None  # the range the value is known to lie in, in canonical units

@@ -97,6 +97,193 @@ def check(ctx: click.Context, /, values: tuple[str, ...], **options: Any) -> Non
     ctx.exit(run_check(values, **options))
 
 
+SCAN_EPILOG = """\b
+Examples:
+  b12check scan examples/us-portal-export.csv
+  b12check scan exports/*.csv --format csv > flagged.csv
+  curl -s https://lab.example/export.csv | b12check scan - --format ndjson
+  b12check scan odd.csv --column test="Assay" --column result="Reading" --delimiter ";"
+
+Long exports (one value per row) and wide ones (a column per test, unit in the header or in a
+units row) are recognised from their headers; title lines above the header are passed over.
+"""
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS, epilog=SCAN_EPILOG)
+@click.argument("files", nargs=-1, metavar="[FILE|-]...")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="ROLE=HEADER",
+    help="Say which column holds a role (test, loinc, result, unit, patient, date, sex, age, "
+    "birth_date, lab_range, lab_flag); repeatable.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["long", "wide"]),
+    default=None,
+    help="Force the layout instead of detecting it.",
+)
+@click.option(
+    "--delimiter",
+    type=click.Choice([",", ";", "tab", "|"]),
+    default=None,
+    help="Force the field delimiter instead of detecting it.",
+)
+@click.option("--encoding", default=None, help="Force the text encoding (e.g. cp1252, utf-16).")
+@click.option(
+    "--date-format",
+    default=None,
+    metavar="FORMAT",
+    help="How to read collection dates, as for strptime (e.g. %d/%m/%Y).",
+)
+@person_options
+@output_options
+@click.pass_context
+def scan(ctx: click.Context, /, files: tuple[str, ...], **options: Any) -> None:
+    """Check CSV/TSV lab exports from files or stdin (- or no file)."""
+    from b12check.commands import run_scan
+
+    ctx.exit(run_scan(files, **options))
+
+
+ranges_files_option = click.option(
+    "--ranges",
+    "ranges_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    envvar="B12CHECK_RANGES",
+    help="A ranges overlay file laid over the built-in ranges (repeatable; also the "
+    "B12CHECK_RANGES environment variable, a path list).",
+)
+
+
+class RangesGroup(click.Group):
+    """``ranges [ANALYTE] [OPTIONS]`` or ``ranges validate FILE`` / ``ranges template``.
+
+    An ANALYTE argument on the group itself would swallow the subcommand's name (``ranges
+    validate X`` would read ANALYTE='validate' and then look for a command 'X'), so a first
+    word that is not a subcommand or a help option goes, with everything after it, to the
+    hidden ``show`` command.
+    """
+
+    SHOW = "show"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            if args:
+                import difflib
+
+                near = difflib.get_close_matches(args[0], ["validate", "template"], 1, 0.75)
+                if near:
+                    raise click.UsageError(
+                        f"No such command {args[0]!r}; did you mean {near[0]!r}?", ctx
+                    )
+            args = [self.SHOW, *args]
+        return super().parse_args(ctx, args)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``ranges --help`` lists show's options too, then the subcommands."""
+        params = [*self.commands[self.SHOW].params, *self.get_params(ctx)]
+        records = [
+            record
+            for param in params
+            if isinstance(param, click.Option) and (record := param.get_help_record(ctx))
+        ]
+        with formatter.section("Options"):
+            formatter.write_dl(records)
+        self.format_commands(ctx, formatter)
+
+
+RANGES_EPILOG = """\b
+Examples:
+  b12check ranges                        every test's bands, with their sources
+  b12check ranges b12 --format json      one test (id, name or LOINC code)
+  b12check ranges --ranges my-lab.yaml   the bands after your overlay
+  b12check ranges template > my-lab.yaml
+  b12check ranges validate my-lab.yaml
+"""
+
+
+@cli.group(
+    "ranges",
+    cls=RangesGroup,
+    context_settings=CONTEXT_SETTINGS,
+    epilog=RANGES_EPILOG,
+    options_metavar="",
+    subcommand_metavar="[ANALYTE] [OPTIONS] | COMMAND [ARGS]...",
+)
+def ranges() -> None:
+    """Show the reference bands in force, with sources; check or start an overlay file."""
+
+
+@ranges.command("show", hidden=True, context_settings=CONTEXT_SETTINGS, epilog=RANGES_EPILOG)
+@click.argument("analyte", required=False)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "yaml", "json")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@ranges_files_option
+def ranges_show(analyte: str | None, fmt: str, ranges_files: tuple[str, ...]) -> None:
+    """Show the bands of every test, or of ANALYTE, after every overlay."""
+    from b12check.ranges_view import write_ranges
+    from b12check.refdata import load_reference
+
+    write_ranges(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
+
+
+@ranges.command("validate", context_settings=CONTEXT_SETTINGS)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def ranges_validate(ctx: click.Context, /, file: str) -> None:
+    """Check a ranges overlay FILE; print each problem as FILE:LINE:COLUMN: reason."""
+    from b12check.ranges_view import run_validate
+
+    ctx.exit(run_validate(file, sys.stdout, sys.stderr))
+
+
+@ranges.command("template", context_settings=CONTEXT_SETTINGS)
+def ranges_template() -> None:
+    """Print a commented starter overlay: b12check ranges template > my-lab.yaml"""
+    from b12check.ranges_view import TEMPLATE
+
+    click.echo(TEMPLATE, nl=False)
+
+
+EXPLAIN_EPILOG = """\b
+Examples:
+  b12check explain b12
+  b12check explain "vitamin d" --format markdown > vitamin-d.md
+  b12check explain 2601-3 --format json
+"""
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS, epilog=EXPLAIN_EPILOG)
+@click.argument("analyte")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "markdown")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@ranges_files_option
+def explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> None:
+    """What a test measures: names, units and factors, bands with sources, notes."""
+    from b12check.explain import write_explain
+    from b12check.refdata import load_reference
+
+    write_explain(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps every way a run can end to a documented exit status."""
     args = sys.argv[1:] if argv is None else argv

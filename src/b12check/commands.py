@@ -10,7 +10,7 @@ import click
 from b12check.evaluate import Settings
 from b12check.exitcodes import ExitCode
 from b12check.pipeline import run
-from b12check.records import Summary
+from b12check.records import Record, Summary
 from b12check.refdata import load_reference
 from b12check.render.writers import make_writer
 from b12check.typed import guided_arguments, typed_records
@@ -97,3 +97,97 @@ def run_check(
     with open_output(output) as out:
         writer = make_writer(fmt, out, settings.reference)
         return run(records, writer, Summary(fail_on), quiet=quiet)
+
+
+def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:
+    from b12check.models import HEADER_ROLES
+
+    mapping: dict[str, str] = {}
+    for item in columns:
+        role, sep, header = item.partition("=")
+        role = role.strip().lower()
+        if not sep or role not in HEADER_ROLES or not header.strip():
+            raise click.BadParameter(
+                f"{item!r}: expected ROLE=HEADER with ROLE one of {', '.join(HEADER_ROLES)}",
+                param_hint="--column",
+            )
+        mapping[role] = header.strip()
+    return mapping
+
+
+def run_scan(
+    files: tuple[str, ...],
+    *,
+    columns: tuple[str, ...],
+    layout: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    date_format: str | None,
+    sex: str | None,
+    age: float | None,
+    units_system: str | None,
+    decimal_comma: bool,
+    ranges_files: tuple[str, ...],
+    fmt: str,
+    notes: str | None,
+    fail_on: str,
+    output: str,
+    quiet: bool,
+) -> int:
+    from b12check.scan.layout import HeaderIndex
+    from b12check.scan.scanner import Scanner, ScanOptions
+
+    scan_options = ScanOptions(
+        encoding=encoding,
+        delimiter="\t" if delimiter == "tab" else delimiter,
+        layout=layout,
+        columns=parse_columns(columns),
+        date_format=date_format,
+    )
+    if encoding:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise click.BadParameter(
+                f"unknown encoding {encoding!r}", param_hint="--encoding"
+            ) from None
+    paths = files or ("-",)
+    if not files and sys.stdin.isatty():
+        raise click.UsageError(
+            "no file given and stdin is a terminal: name a CSV file, or pipe one in "
+            "(use '-' to type CSV at the terminal, ending with Ctrl-D)"
+        )
+    if "-" in paths and sys.stdin.isatty() and not quiet:
+        click.echo("b12check: reading CSV from the terminal; end with Ctrl-D", err=True)
+    settings = make_settings(
+        ranges_files=ranges_files,
+        sex=sex,
+        age=age,
+        units_system=units_system,
+        decimal_comma=decimal_comma,
+        notes=default_notes(fmt, notes),
+    )
+    summary = Summary(fail_on)
+
+    def notice(text: str) -> None:
+        if not quiet:
+            click.echo(f"b12check: {text}", err=True)
+
+    scanner = Scanner(
+        settings,
+        HeaderIndex(settings.reference.headers),
+        scan_options,
+        notice,
+        summary.data_rows,
+    )
+
+    def records() -> Iterator[Record]:
+        for path in paths:
+            summary.note_file(path)
+            yield from scanner.scan(path)
+
+    with open_output(output) as out:
+        writer = make_writer(fmt, out, settings.reference)
+        return run(records(), writer, summary, quiet=quiet)

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from b12check.errors import ConfigError
-from b12check.models import validate_notes, validate_ranges
+from b12check.models import validate_headers, validate_notes, validate_ranges
 from b12check.overlays import dump
 from b12check.refdata import COMPILED, DATA_DIR
 from b12check.yamlload import load_yaml_file
 
 NOTES = DATA_DIR / "notes.yaml"
+HEADERS = DATA_DIR / "headers.yaml"
 
 
 def shipped_ranges_path() -> Path:
@@ -28,7 +29,9 @@ def shipped_ranges_path() -> Path:
     return Path(__file__).resolve().parents[2] / "reference_ranges.yaml"
 
 
-def compile_data(ranges_path: Path, notes_path: Path = NOTES) -> dict[str, Any]:
+def compile_data(
+    ranges_path: Path, notes_path: Path = NOTES, headers_path: Path = HEADERS
+) -> dict[str, Any]:
     ranges_yaml = load_yaml_file(ranges_path)
     ranges, problems = validate_ranges(ranges_yaml.data)
     if ranges is None:
@@ -37,28 +40,58 @@ def compile_data(ranges_path: Path, notes_path: Path = NOTES) -> dict[str, Any]:
     notes, problems = validate_notes(notes_yaml.data, ranges)
     if notes is None:
         raise ConfigError([f"{notes_yaml.locate(loc)}: {msg}" for loc, msg in problems])
-    return {"ranges": dump(ranges), "notes": notes.model_dump(mode="json", exclude_none=True)}
+    headers_yaml = load_yaml_file(headers_path)
+    headers, problems = validate_headers(headers_yaml.data)
+    if headers is None:
+        raise ConfigError([f"{headers_yaml.locate(loc)}: {msg}" for loc, msg in problems])
+    return {
+        "ranges": dump(ranges),
+        "notes": notes.model_dump(mode="json", exclude_none=True),
+        "headers": headers.model_dump(mode="json"),
+    }
 
 
 def render(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
+def render_help() -> str:
+    """The top-level help as click renders it at the fixed width ``b12check --help`` uses."""
+    import click
+
+    from b12check.cli import cli
+    from b12check.entry import HELP_WIDTH
+
+    context = click.Context(
+        # click leaves two columns free on a real terminal of that width
+        cli,
+        info_name="b12check",
+        terminal_width=HELP_WIDTH - 2,
+        **cli.context_settings,
+    )
+    return cli.get_help(context) + "\n"
+
+
 def main(argv: list[str]) -> int:
+    from b12check.entry import HELP_FILE
+
     try:
-        text = render(compile_data(shipped_ranges_path()))
+        outputs = {COMPILED: render(compile_data(shipped_ranges_path())), HELP_FILE: render_help()}
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    current = COMPILED.read_text(encoding="utf-8") if COMPILED.exists() else ""
+    stale = [
+        path
+        for path, text in outputs.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
     if "--check" in argv:
-        if current != text:
-            print(f"{COMPILED} is out of date: run python -m b12check.compile", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        COMPILED.write_text(text, encoding="utf-8")
-        print(f"wrote {COMPILED}")
+        for path in stale:
+            print(f"{path} is out of date: run python -m b12check.compile", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(outputs[path], encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -6,7 +6,7 @@ value becomes an error record with a reason, never an exception.
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from b12check.classify import classify
 from b12check.errors import ValueProblem
@@ -30,8 +30,7 @@ _SEX_WORDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """What the command line says about every value of a run."""
 
     reference: Reference

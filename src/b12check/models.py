@@ -125,6 +125,46 @@ class NotesModel(_Strict):
     patterns: list[PatternModel] = []
 
 
+HEADER_ROLES = (
+    "test",
+    "loinc",
+    "result",
+    "unit",
+    "patient",
+    "date",
+    "sex",
+    "age",
+    "birth_date",
+    "lab_range",
+    "lab_flag",
+)
+
+
+class HeadersModel(_Strict):
+    version: Literal[1]
+    roles: dict[Literal[HEADER_ROLES], list[NonEmpty]]  # type: ignore[valid-type]
+    non_results: dict[NonEmpty, NonEmpty] = {}
+
+
+def headers_problems(model: HeadersModel) -> list[Problem]:
+    problems: list[Problem] = []
+    owner: dict[str, str] = {}
+    for role, names in model.roles.items():
+        for index, name in enumerate(names):
+            key = name_key(name)
+            if owner.setdefault(key, role) != role:
+                problems.append((("roles", role, index), f"{name!r} is also a {owner[key]} header"))
+    return problems
+
+
+def validate_headers(data: Any) -> tuple[HeadersModel | None, list[Problem]]:
+    model, problems = _validate(HeadersModel, data)
+    if model is None:
+        return None, problems
+    problems = headers_problems(model)
+    return (None if problems else model), problems
+
+
 def pydantic_problems(exc: ValidationError) -> list[Problem]:
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):

@@ -4,8 +4,7 @@ The field names are part of the contract with scripts (README, "Output records")
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED, fails
 
@@ -40,8 +39,7 @@ FIELDS: Final = (
 )
 
 
-@dataclass(slots=True)
-class NoteRef:
+class NoteRef(NamedTuple):
     text: str
     source: str
     kind: str = "finding"
@@ -56,35 +54,68 @@ class NoteRef:
         }
 
 
-@dataclass(slots=True)
 class Record:
-    status: str
-    file: str
-    line: int
-    column: str | None = None
-    patient: str | None = None
-    date: str | None = None
-    sex: str | None = None
-    age: float | None = None
-    analyte: str | None = None
-    label: str | None = None
-    value_text: str | None = None
-    unit: str | None = None
-    comparator: str | None = None
-    value: float | None = None
-    canonical_unit: str | None = None
-    flag: str | None = None
-    band_label: str | None = None
-    interpretation: str | None = None
-    band_low: float | None = None
-    band_high: float | None = None
-    band_source: str | None = None
-    flag_by_sex: dict[str, str] | None = None
-    lab_range: str | None = None
-    lab_flag: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    notes: list[NoteRef] = field(default_factory=list)
-    reason: str | None = None
+    """One output record. A plain slotted class: one is built per input value."""
+
+    __slots__ = FIELDS
+
+    def __init__(
+        self,
+        status: str,
+        file: str,
+        line: int,
+        column: str | None = None,
+        patient: str | None = None,
+        date: str | None = None,
+        sex: str | None = None,
+        age: float | None = None,
+        analyte: str | None = None,
+        label: str | None = None,
+        value_text: str | None = None,
+        unit: str | None = None,
+        comparator: str | None = None,
+        value: float | None = None,
+        canonical_unit: str | None = None,
+        flag: str | None = None,
+        band_label: str | None = None,
+        interpretation: str | None = None,
+        band_low: float | None = None,
+        band_high: float | None = None,
+        band_source: str | None = None,
+        flag_by_sex: dict[str, str] | None = None,
+        lab_range: str | None = None,
+        lab_flag: str | None = None,
+        warnings: list[str] | None = None,
+        notes: list[NoteRef] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.status = status
+        self.file = file
+        self.line = line
+        self.column = column
+        self.patient = patient
+        self.date = date
+        self.sex = sex
+        self.age = age
+        self.analyte = analyte
+        self.label = label
+        self.value_text = value_text
+        self.unit = unit
+        self.comparator = comparator
+        self.value = value
+        self.canonical_unit = canonical_unit
+        self.flag = flag
+        self.band_label = band_label
+        self.interpretation = interpretation
+        self.band_low = band_low
+        self.band_high = band_high
+        self.band_source = band_source
+        self.flag_by_sex = flag_by_sex
+        self.lab_range = lab_range
+        self.lab_flag = lab_flag
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.notes: list[NoteRef] = [] if notes is None else notes
+        self.reason = reason
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: getattr(self, name) for name in FIELDS}
@@ -93,12 +124,14 @@ class Record:
         return out
 
 
-@dataclass(slots=True)
 class FileCount:
-    rows: int = 0
-    results: int = 0
-    errors: int = 0
-    skipped: int = 0
+    __slots__ = ("records", "results", "errors", "skipped")
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.results = 0
+        self.errors = 0
+        self.skipped = 0
 
 
 class Summary:
@@ -111,13 +144,15 @@ class Summary:
         self.files: dict[str, FileCount] = {}
         self.failing = 0
         self.skipped_tests: Counter[str] = Counter()
+        # data rows read per file, filled in by readers that know (scan); typed values: records
+        self.data_rows: dict[str, int] = {}
 
     def add(self, record: Record) -> None:
         self.by_status[record.status] += 1
         count = self.files.get(record.file)
         if count is None:
             count = self.files[record.file] = FileCount()
-        count.rows += 1
+        count.records += 1
         if record.status == STATUS_RESULT:
             count.results += 1
             flag = record.flag or "unclassified"
@@ -147,7 +182,8 @@ class Summary:
             "by_flag": dict(sorted(self.by_flag.items())),
             "files": {
                 name: {
-                    "rows": c.rows,
+                    "rows": self.data_rows.get(name, c.records),
+                    "records": c.records,
                     "results": c.results,
                     "errors": c.errors,
                     "skipped": c.skipped,

@@ -5,12 +5,10 @@ time by ``b12check.compile``) so that an ordinary run never builds pydantic mode
 files named by ``--ranges`` are validated when loaded (see ``b12check.overlays``).
 """
 
-import difflib
 import json
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from b12check.errors import ValueProblem
 from b12check.names import loinc_code, name_key
@@ -18,11 +16,15 @@ from b12check.numbers import Interval, format_number, parse_interval, parse_plai
 from b12check.units import UnitDef, build_spelling_index, derive_factor, unit_key
 
 DATA_DIR = Path(__file__).parent / "data"
+CACHE_LIMIT = 4096
 COMPILED = DATA_DIR / "compiled.json"
 
 
-@dataclass(frozen=True, slots=True)
-class Band:
+# Plain classes with __slots__ rather than dataclasses: this module loads on every run, and
+# building dataclasses costs start-up time the spec's targets do not leave room for.
+
+
+class Band(NamedTuple):
     flag: str
     label: str
     interpretation: str
@@ -31,13 +33,17 @@ class Band:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
 class Scale:
     """Bands of one analyte for one sex, with cut points in one unit."""
 
-    cuts: tuple[float, ...]
-    upper_inclusive: tuple[bool, ...]  # a value equal to cuts[i] belongs to bands[i + 1]
-    bands: tuple[Band, ...]
+    __slots__ = ("cuts", "upper_inclusive", "bands")
+
+    def __init__(
+        self, cuts: tuple[float, ...], upper_inclusive: tuple[bool, ...], bands: tuple[Band, ...]
+    ) -> None:
+        self.cuts = cuts
+        self.upper_inclusive = upper_inclusive  # a value equal to cuts[i] is in bands[i + 1]
+        self.bands = bands
 
     def index(self, value: float) -> int:
         i = bisect_left(self.cuts, value)
@@ -54,16 +60,14 @@ class Scale:
         return bisect_right(self.cuts, value)
 
 
-@dataclass(frozen=True, slots=True)
-class UnitCheck:
+class UnitCheck(NamedTuple):
     unit: str
     suggest: str
     above: float | None
     below: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(NamedTuple):
     analyte: str
     flags: frozenset[str]
     kind: str
@@ -75,8 +79,7 @@ class Note:
         return self.analyte in ("*", analyte) and ("*" in self.flags or flag in self.flags)
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(NamedTuple):
     id: str
     title: str
     when: dict[str, frozenset[str]]
@@ -86,27 +89,72 @@ class Pattern:
     source_type: str
 
 
-@dataclass(slots=True)
 class Analyte:
-    id: str
-    name: str
-    short_name: str
-    measures: str
-    aliases: tuple[str, ...]
-    loinc: tuple[str, ...]
-    canonical_unit: str
-    conventional_unit: str
-    si_unit: str
-    factors: dict[str, float]  # unit -> factor to the canonical unit
-    fraction_as_percent: bool
-    plausible: Interval
-    expected: Interval
-    unit_checks: tuple[UnitCheck, ...]
-    bands: tuple[Band, ...]
-    paired_edges: dict[str, dict[float, float]]
-    molar_mass: float | None
-    valence: int | None
-    _scales: dict[tuple[str | None, str], Scale] = field(default_factory=dict)
+    """One test: names, units and factors, plausibility and bands."""
+
+    __slots__ = (
+        "id",
+        "name",
+        "short_name",
+        "measures",
+        "aliases",
+        "loinc",
+        "canonical_unit",
+        "conventional_unit",
+        "si_unit",
+        "factors",
+        "fraction_as_percent",
+        "plausible",
+        "expected",
+        "unit_checks",
+        "bands",
+        "paired_edges",
+        "molar_mass",
+        "valence",
+        "_scales",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        name: str,
+        short_name: str,
+        measures: str,
+        aliases: tuple[str, ...],
+        loinc: tuple[str, ...],
+        canonical_unit: str,
+        conventional_unit: str,
+        si_unit: str,
+        factors: dict[str, float],
+        fraction_as_percent: bool,
+        plausible: Interval,
+        expected: Interval,
+        unit_checks: tuple[UnitCheck, ...],
+        bands: tuple[Band, ...],
+        paired_edges: dict[str, dict[float, float]],
+        molar_mass: float | None,
+        valence: int | None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.short_name = short_name
+        self.measures = measures
+        self.aliases = aliases
+        self.loinc = loinc
+        self.canonical_unit = canonical_unit
+        self.conventional_unit = conventional_unit
+        self.si_unit = si_unit
+        self.factors = factors  # unit -> factor to the canonical unit
+        self.fraction_as_percent = fraction_as_percent
+        self.plausible = plausible
+        self.expected = expected
+        self.unit_checks = unit_checks
+        self.bands = bands
+        self.paired_edges = paired_edges
+        self.molar_mass = molar_mass
+        self.valence = valence
+        self._scales: dict[tuple[str | None, str], Scale] = {}
 
     @property
     def sex_specific(self) -> bool:
@@ -145,18 +193,33 @@ class Analyte:
         return Scale(tuple(cuts), tuple(upper), tuple(bands))
 
 
-@dataclass(slots=True)
 class Reference:
-    analytes: dict[str, Analyte]
-    refused_codes: dict[str, str]
-    unit_index: dict[str, str]
-    notes: tuple[Note, ...]
-    patterns: tuple[Pattern, ...]
-    origins: tuple[str, ...]
-    names: dict[str, str] = field(default_factory=dict)
-    codes: dict[str, str] = field(default_factory=dict)
+    """Everything a run knows: analytes, unit spellings, refused codes, notes, patterns."""
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        analytes: dict[str, Analyte],
+        refused_codes: dict[str, str],
+        unit_index: dict[str, str],
+        notes: tuple[Note, ...],
+        patterns: tuple[Pattern, ...],
+        origins: tuple[str, ...],
+        headers: dict[str, Any] | None = None,
+    ) -> None:
+        self.analytes = analytes
+        self.refused_codes = refused_codes
+        self.unit_index = unit_index
+        self.notes = notes
+        self.patterns = patterns
+        self.origins = origins
+        self.headers = headers or {}  # column header aliases (scan)
+        self.names: dict[str, str] = {}
+        self.codes: dict[str, str] = {}
+        # Exports repeat the same few test names and units on every row: remember the answers
+        # (bounded, so a file of endless distinct names cannot grow memory).
+        self._lookup_cache: dict[str, Analyte | str | None] = {}
+        self._unit_cache: dict[str, str | None] = {}
         for analyte in self.analytes.values():
             for name in (analyte.id, analyte.name, analyte.short_name, *analyte.aliases):
                 self.names.setdefault(name_key(name), analyte.id)
@@ -164,6 +227,22 @@ class Reference:
                 self.codes[code] = analyte.id
 
     def lookup(self, text: str) -> Analyte | None:
+        """The analyte for a name or LOINC code; None if unknown; ValueProblem if refused."""
+        cached: Analyte | str | None
+        if text in self._lookup_cache:
+            cached = self._lookup_cache[text]
+        else:
+            try:
+                cached = self._lookup(text)
+            except ValueProblem as exc:
+                cached = str(exc)  # a refused code: remember the reason
+            if len(self._lookup_cache) < CACHE_LIMIT:
+                self._lookup_cache[text] = cached
+        if isinstance(cached, str):
+            raise ValueProblem(cached)
+        return cached
+
+    def _lookup(self, text: str) -> Analyte | None:
         code = loinc_code(text)
         if code is not None:
             if code in self.refused_codes:
@@ -181,6 +260,8 @@ class Reference:
         return analyte
 
     def suggestions(self, text: str) -> str:
+        import difflib  # only when a name is unknown
+
         by_key = {name_key(a.id): a.id for a in self.analytes.values()}
         for key, analyte_id in self.names.items():
             by_key.setdefault(key, analyte_id)
@@ -191,7 +272,12 @@ class Reference:
         return f"; did you mean {' or '.join(ids)}?"
 
     def unit_code(self, text: str) -> str | None:
-        return self.unit_index.get(unit_key(text))
+        if text in self._unit_cache:
+            return self._unit_cache[text]
+        code = self.unit_index.get(unit_key(text))
+        if len(self._unit_cache) < CACHE_LIMIT:
+            self._unit_cache[text] = code
+        return code
 
 
 def _source(item: dict[str, Any]) -> tuple[str, str]:
@@ -252,7 +338,10 @@ def _analyte(analyte_id: str, raw: dict[str, Any], units: dict[str, UnitDef]) ->
 
 
 def build_reference(
-    ranges: dict[str, Any], notes: dict[str, Any], origins: tuple[str, ...]
+    ranges: dict[str, Any],
+    notes: dict[str, Any],
+    origins: tuple[str, ...],
+    headers: dict[str, Any] | None = None,
 ) -> Reference:
     """Turn validated ranges and notes data (plain dicts) into the run-time objects."""
     units = {code: UnitDef(u["kind"], float(u["scale"])) for code, u in ranges["units"].items()}
@@ -294,6 +383,7 @@ def build_reference(
         notes=tuple(note_objects),
         patterns=tuple(patterns),
         origins=origins,
+        headers=headers,
     )
 
 
@@ -307,11 +397,13 @@ def load_reference(overlays: tuple[str, ...] = ()) -> Reference:
     """The shipped reference data, with any overlay files laid over it in order."""
     compiled = load_compiled()
     if not overlays:
-        return build_reference(compiled["ranges"], compiled["notes"], ("built-in",))
+        return build_reference(
+            compiled["ranges"], compiled["notes"], ("built-in",), compiled["headers"]
+        )
     from b12check.overlays import apply_overlays  # pydantic and yaml only when needed
 
     ranges = apply_overlays(compiled["ranges"], overlays)
-    return build_reference(ranges, compiled["notes"], ("built-in", *overlays))
+    return build_reference(ranges, compiled["notes"], ("built-in", *overlays), compiled["headers"])
 
 
 def describe_edge(value: float | None) -> str:

@@ -1,0 +1,36 @@
+"""The console entry point. Answers ``--version`` and ``--help`` before importing click.
+
+``b12check --help`` prints the help click renders at 80 columns, saved beside the data by
+``python -m b12check.compile`` (a test and CI check that it matches what click renders now).
+On a terminal narrower than that, and for everything else, the click application in
+``b12check.cli`` takes over.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from b12check import __version__
+
+HELP_FILE = Path(__file__).parent / "data" / "help.txt"
+HELP_WIDTH = 80
+
+
+def _wide_enough() -> bool:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns >= HELP_WIDTH
+    except (OSError, ValueError):
+        return True  # not a terminal: any width will do
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args in (["--version"], ["-V"]):
+        sys.stdout.write(f"b12check, version {__version__}\n")
+        return
+    if args in (["--help"], ["-h"]) and HELP_FILE.exists() and _wide_enough():
+        sys.stdout.write(HELP_FILE.read_text(encoding="utf-8"))
+        return
+    from b12check.cli import main as cli_main
+
+    cli_main(args)

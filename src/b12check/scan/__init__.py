@@ -1,0 +1,1 @@
+"""Reading lab exports: layout detection, dates, lab ranges, and rows to records."""

@@ -1,0 +1,54 @@
+"""Collection dates: carried as given, normalised to ISO 8601 only when that is unambiguous."""
+
+import re
+from datetime import date, datetime
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*")
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*")
+_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*")
+
+
+def _build(year: int, month: int, day: int) -> str | None:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def normalise_date(text: str, date_format: str | None = None) -> tuple[str, str | None]:
+    """Return (date to report, warning or None).
+
+    ISO dates (with or without a time), and day-first ``dd.mm.yyyy`` become ``YYYY-MM-DD``.
+    ``03/04/2024`` is ambiguous unless one part is over 12 or ``--date-format`` settles it.
+    A date that cannot be read keeps its text and gets a warning; the value is still read.
+    """
+    stripped = text.strip()
+    if date_format:
+        try:
+            return datetime.strptime(stripped, date_format).date().isoformat(), None
+        except ValueError:
+            return stripped, f"date {stripped!r} does not match --date-format {date_format!r}"
+    for pattern, order in ((_ISO, "ymd"), (_DOTTED, "dmy")):
+        match = pattern.fullmatch(stripped)
+        if match:
+            parts = dict(zip(order, (int(match[1]), int(match[2]), int(match[3])), strict=True))
+            iso = _build(parts["y"], parts["m"], parts["d"])
+            if iso is None:
+                return stripped, f"date {stripped!r} is not a valid calendar date"
+            return iso, None
+    match = _SLASHED.fullmatch(stripped)
+    if match:
+        first, second, year = int(match[1]), int(match[2]), int(match[3])
+        if first > 12 >= second:
+            iso = _build(year, second, first)
+        elif second > 12 >= first:
+            iso = _build(year, first, second)
+        else:
+            return stripped, (
+                f"date {stripped!r} is ambiguous (day/month or month/day?); "
+                "pass --date-format, e.g. %d/%m/%Y"
+            )
+        if iso is None:
+            return stripped, f"date {stripped!r} is not a valid calendar date"
+        return iso, None
+    return stripped, f"date {stripped!r} not understood; pass --date-format to read it"

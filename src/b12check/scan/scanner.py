@@ -1,0 +1,372 @@
+"""Rows of lab exports to records, one file at a time, in constant memory.
+
+Every data row ends up as records: a result, an error naming file, line, column and reason,
+or a skipped record (a test b12check does not cover, or a line that holds no data).
+A file that cannot be read at all becomes one error record, and the next file still runs.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from b12check.evaluate import Settings, apply_patterns, evaluate
+from b12check.names import loinc_code
+from b12check.records import NoteRef, Record
+from b12check.scan.dates import normalise_date
+from b12check.scan.labrange import parse_lab_range
+from b12check.scan.layout import (
+    HEADER_SEARCH_ROWS,
+    HeaderIndex,
+    Layout,
+    LayoutProblem,
+    TestColumn,
+    find_layout,
+    units_row,
+)
+from b12check.source import FileProblem, Row, open_source
+from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
+
+MAX_GROUP = 200  # records held back at most while a patient/date group is completed
+LOW_FLAGS = frozenset({"critical_low", "deficient", "low", "borderline"})
+HIGH_FLAGS = frozenset({"high", "critical_high"})
+LAB_LOW = frozenset({"l", "ll", "low", "cl", "(l)", "↓", "critical low"})
+LAB_HIGH = frozenset({"h", "hh", "high", "ch", "(h)", "↑", "critical high"})
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    encoding: str | None = None
+    delimiter: str | None = None
+    layout: str | None = None  # long | wide | None (detect)
+    columns: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+
+
+class Scanner:
+    def __init__(
+        self,
+        settings: Settings,
+        headers: HeaderIndex,
+        options: ScanOptions,
+        notice: Callable[[str], None],
+        data_rows: dict[str, int],
+    ) -> None:
+        self.settings = settings
+        self.headers = headers
+        self.options = options
+        self.notice = notice
+        self.data_rows = data_rows  # data rows read per file, for the summary
+
+    # ------------------------------------------------------------------ files
+
+    def scan(self, path: str, stdin: BinaryIO | None = None) -> Iterator[Record]:
+        name = path
+        self.data_rows.setdefault(name, 0)
+        try:
+            source = open_source(
+                path,
+                encoding=self.options.encoding,
+                delimiter=self.options.delimiter,
+                stdin=stdin,
+            )
+        except FileProblem as exc:
+            yield Record(STATUS_ERROR, file=name, line=exc.line or 0, reason=str(exc))
+            return
+        try:
+            for warning in source.warnings:
+                self.notice(f"{name}: {warning}")
+            yield from self._grouped(self._scan_rows(source.rows(), name))
+        finally:
+            source.close()
+
+    def _scan_rows(self, rows: Iterator[Row], name: str) -> Iterator[Record]:
+        first: list[Row] = []
+        pending_problem: Row | None = None
+        for row in rows:
+            if row.problem:
+                pending_problem = row
+                break
+            first.append(row)
+            if len(first) >= HEADER_SEARCH_ROWS:
+                break
+        try:
+            layout = find_layout(
+                [(r.line, r.cells) for r in first],
+                self.settings.reference,
+                self.headers,
+                overrides=self.options.columns,
+                forced=self.options.layout,
+            )
+        except LayoutProblem as exc:
+            if pending_problem is not None and not first:
+                yield self._row_problem(name, pending_problem)
+                return
+            line = first[0].line if first else 0
+            yield Record(STATUS_ERROR, file=name, line=line, reason=str(exc))
+            return
+        self.notice_layout(name, layout)
+        after_header = [r for r in first if r.line > layout.header_line]
+        if pending_problem is not None:
+            after_header.append(pending_problem)
+        yield from self._data(iter(after_header), rows, layout, name)
+
+    def notice_layout(self, name: str, layout: Layout) -> None:
+        if layout.kind == "wide":
+            uncovered = [c.header for c in layout.tests if c.analyte is None]
+            if uncovered:
+                self.notice(f"{name}: columns for tests not covered: {', '.join(uncovered)}")
+
+    def _data(
+        self,
+        buffered: Iterator[Row],
+        rest: Iterator[Row],
+        layout: Layout,
+        name: str,
+    ) -> Iterator[Record]:
+        reader = self._long_row if layout.kind == "long" else self._wide_row
+        first_data = True
+        for source in (buffered, rest):
+            for row in source:
+                if first_data and layout.kind == "wide" and not row.problem:
+                    first_data = False
+                    with_units = units_row(row.cells, layout, self.settings.reference)
+                    if with_units is not None:
+                        layout.tests = with_units
+                        layout.has_units_row = True
+                        continue
+                first_data = False
+                self.data_rows[name] += 1
+                if row.problem:
+                    yield self._row_problem(name, row)
+                    continue
+                yield from reader(row, layout, name)
+
+    def _row_problem(self, name: str, row: Row) -> Record:
+        return Record(STATUS_ERROR, file=name, line=row.line, reason=row.problem)
+
+    # ------------------------------------------------------------------ rows
+
+    def _shape_problem(self, row: Row, layout: Layout, name: str) -> Record | None:
+        if len(row.cells) == layout.width:
+            return None
+        filled = [c for c in row.cells if c.strip()]
+        if len(filled) <= 1:
+            return Record(
+                STATUS_SKIPPED,
+                file=name,
+                line=row.line,
+                value_text=filled[0].strip() if filled else "",
+                reason="not a data row (a title, note or footer line)",
+            )
+        return Record(
+            STATUS_ERROR,
+            file=name,
+            line=row.line,
+            reason=f"expected {layout.width} fields, found {len(row.cells)}",
+        )
+
+    def _context(self, row: Row, layout: Layout) -> dict[str, str | None]:
+        def cell(role: str) -> str | None:
+            position = layout.roles.get(role)
+            if position is None or position >= len(row.cells):
+                return None
+            return row.cells[position].strip() or None
+
+        return {role: cell(role) for role in ("patient", "date", "sex", "age", "birth_date")} | {
+            "lab_range": cell("lab_range"),
+            "lab_flag": cell("lab_flag"),
+            "test": cell("test"),
+            "loinc": cell("loinc"),
+            "unit": cell("unit"),
+        }
+
+    def _long_row(self, row: Row, layout: Layout, name: str) -> Iterator[Record]:
+        shape = self._shape_problem(row, layout, name)
+        if shape is not None:
+            yield shape
+            return
+        context = self._context(row, layout)
+        value_text = row.cells[layout.roles["result"]]
+        test = self._test_name(context)
+        yield self._value(row, name, test, value_text, context["unit"], context, "result")
+
+    def _test_name(self, context: dict[str, str | None]) -> str:
+        code = context["loinc"]
+        if code and loinc_code(code):
+            if code in self.settings.reference.refused_codes:
+                return code
+            if self.settings.reference.codes.get(code):
+                return code
+        return context["test"] or code or ""
+
+    def _wide_row(self, row: Row, layout: Layout, name: str) -> Iterator[Record]:
+        shape = self._shape_problem(row, layout, name)
+        if shape is not None:
+            yield shape
+            return
+        context = self._context(row, layout)
+        produced = False
+        for column in layout.tests:
+            text = row.cells[column.index]
+            if not text.strip():
+                continue
+            produced = True
+            if column.analyte is None:
+                yield Record(
+                    STATUS_SKIPPED,
+                    file=name,
+                    line=row.line,
+                    column=column.header,
+                    patient=context["patient"],
+                    date=context["date"],
+                    label=column.header,
+                    value_text=text,
+                    reason="not a test b12check covers",
+                )
+                continue
+            yield self._value(
+                row,
+                name,
+                column.analyte.id,
+                text,
+                column.unit,
+                context,
+                column.header,
+                label=column.header,
+            )
+        if not produced:
+            yield Record(
+                STATUS_SKIPPED,
+                file=name,
+                line=row.line,
+                patient=context["patient"],
+                date=context["date"],
+                reason="no results in this row",
+            )
+
+    def _value(
+        self,
+        row: Row,
+        name: str,
+        test: str,
+        value_text: str,
+        unit: str | None,
+        context: dict[str, str | None],
+        column: TestColumn | str,
+        *,
+        label: str | None = None,
+    ) -> Record:
+        column_name = column if isinstance(column, str) else column.header
+        non_result = self.headers.non_results.get(value_text.strip().casefold())
+        age_text = context["age"]
+        age = _read_age(age_text)
+        date_text = context["date"]
+        date, date_warning = (None, None)
+        if date_text:
+            date, date_warning = normalise_date(date_text, self.options.date_format)
+        record = evaluate(
+            self.settings,
+            file=name,
+            line=row.line,
+            name=test,
+            value_text=value_text.strip(),
+            unit_text=unit,
+            column=column_name,
+            patient=context["patient"],
+            date=date,
+            sex=context["sex"],
+            age=age,
+            lab_range=context["lab_range"],
+            lab_flag=context["lab_flag"],
+            unknown_is_skipped=True,
+        )
+        if label:
+            record.label = label
+        if non_result and record.status == STATUS_ERROR:
+            record.reason = non_result
+        if record.status == STATUS_ERROR and record.column is None:
+            record.column = column_name
+        if date_warning:
+            record.warnings.append(date_warning)
+        if age_text and age is None:
+            record.warnings.append(f"age {age_text!r} not understood")
+        if record.status == STATUS_RESULT:
+            self._compare_with_lab(record, unit)
+        return record
+
+    def _compare_with_lab(self, record: Record, unit: str | None) -> None:
+        """Say so in a note when the lab's own range or flag reads the value differently."""
+        flag = record.flag or ""
+        ours = "low" if flag in LOW_FLAGS else "high" if flag in HIGH_FLAGS else "normal"
+        if flag == "unclassified":
+            return
+        lab_range = parse_lab_range(record.lab_range or "")
+        if lab_range is not None and not record.comparator:
+            number = _number_in_given_unit(record)
+            if number is not None:
+                position = lab_range.position(number)
+                theirs = {"below": "low", "above": "high"}.get(position, "normal")
+                if theirs != ours:
+                    record.notes.append(
+                        NoteRef(
+                            f"The lab's own range ({lab_range}) reads this value as {theirs}; "
+                            f"the built-in band says {flag.replace('_', ' ')}. Ranges differ "
+                            "between labs and guidelines: ask which applies to you.",
+                            "the lab's report",
+                            "lab_disagreement",
+                            "lab",
+                        )
+                    )
+                    return
+        lab_flag = (record.lab_flag or "").strip().casefold()
+        if lab_flag:
+            lab_reads = "low" if lab_flag in LAB_LOW else "high" if lab_flag in LAB_HIGH else None
+            if lab_flag in ("n", "normal"):
+                lab_reads = "normal"
+            if lab_reads is not None and lab_reads != ours:
+                record.notes.append(
+                    NoteRef(
+                        f"The lab flagged this value {record.lab_flag!r} ({lab_reads}); the "
+                        f"built-in band says {flag.replace('_', ' ')}.",
+                        "the lab's report",
+                        "lab_disagreement",
+                        "lab",
+                    )
+                )
+
+    # ------------------------------------------------------------------ grouping
+
+    def _grouped(self, records: Iterator[Record]) -> Iterator[Record]:
+        """Hold back one patient's results for one date to add cross-test pattern notes."""
+        group: list[Record] = []
+        key: tuple[str | None, str | None] | None = None
+        for record in records:
+            record_key = (record.patient, record.date)
+            if group and (record_key != key or len(group) >= MAX_GROUP):
+                apply_patterns(group, self.settings.reference, self.settings.notes)
+                yield from group
+                group = []
+            key = record_key
+            group.append(record)
+        if group:
+            apply_patterns(group, self.settings.reference, self.settings.notes)
+            yield from group
+
+
+def _read_age(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        age = float(text.strip().split()[0])
+    except (ValueError, IndexError):
+        return None
+    return age if 0 <= age <= 130 else None
+
+
+def _number_in_given_unit(record: Record) -> float | None:
+    from b12check.numbers import parse_value
+
+    try:
+        return parse_value(record.value_text or "", decimal_comma=True).number
+    except ValueError:
+        return None
