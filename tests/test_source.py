@@ -717,3 +717,46 @@ def test_property_delimiter_is_sniffed(
     src = open_source("-", stdin=io.BytesIO(text.encode()))
     assert src.delimiter == delimiter
     assert [r.cells for r in src.rows()] == [r for r in table if "".join(r).strip()]
+
+
+_csvish = st.lists(
+    st.one_of(
+        st.sampled_from([b",", b";", b"\t", b"|", b'"', b"\r", b"\n", b"\r\n", b" ", b"\x00"]),
+        st.sampled_from([b"\xb5", b"\xc2\xb5", b"\xe2\x80", b"\xff\xfe", b"sep=", b"PK"]),
+        st.binary(max_size=6),
+    ),
+    max_size=60,
+).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=_csvish,
+    chunk=st.integers(1, 24),
+    cap=st.integers(4, 64),
+    encoding=st.sampled_from([None, None, "utf-8", "cp1252", "utf-16"]),
+    delimiter=st.sampled_from([None, None, ",", ";"]),
+)
+def test_property_garbage_never_raises(
+    data: bytes, chunk: int, cap: int, encoding: str | None, delimiter: str | None
+) -> None:
+    with mock.patch.multiple(source, _PREFIX=chunk, _CHUNK=chunk, _LINE_CAP=cap):
+        try:
+            src = open_source("-", stdin=io.BytesIO(data), encoding=encoding, delimiter=delimiter)
+        except FileProblem as exc:
+            assert "\n" not in str(exc)
+            return
+        rows = list(src.rows())
+    lines = [r.line for r in rows]
+    assert lines == sorted(set(lines))  # strictly increasing physical lines
+    assert all(r.line >= 1 for r in rows)
+    assert all(
+        r.problem is None
+        or r.cells == []
+        or "NUL" in r.problem
+        or "bad" in r.problem
+        or "field" in r.problem
+        for r in rows
+    )
+    stops = [r for r in rows if r.problem and ("not read" in r.problem)]
+    assert not stops or stops[-1] is rows[-1]  # a problem that stops the file comes last

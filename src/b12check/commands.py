@@ -10,7 +10,7 @@ import click
 from b12check.evaluate import Settings
 from b12check.exitcodes import ExitCode
 from b12check.pipeline import run
-from b12check.records import Record, Summary
+from b12check.records import FastLine, Record, Summary
 from b12check.refdata import load_reference
 from b12check.render.writers import make_writer
 from b12check.typed import guided_arguments, typed_records
@@ -134,6 +134,8 @@ def run_scan(
     output: str,
     quiet: bool,
 ) -> int:
+    from b12check.render.writers import LINE_FORMATS
+    from b12check.scan.fastlane import FastLane
     from b12check.scan.layout import HeaderIndex
     from b12check.scan.scanner import Scanner, ScanOptions
 
@@ -183,11 +185,13 @@ def run_scan(
         summary.data_rows,
     )
 
-    def records() -> Iterator[Record]:
+    def records() -> Iterator[Record | FastLine]:
         for path in paths:
             summary.note_file(path)
             yield from scanner.scan(path)
 
     with open_output(output) as out:
         writer = make_writer(fmt, out, settings.reference)
+        if isinstance(writer, LINE_FORMATS):
+            scanner.fast = FastLane(settings.reference, writer, settings.sex, settings.notes)
         return run(records(), writer, summary, quiet=quiet)

@@ -131,7 +131,19 @@ def _warnings(
     return found
 
 
+_NOTES_CACHE: dict[tuple[int, str, str, str], tuple[NoteRef, ...]] = {}
+
+
 def notes_for(reference: Reference, analyte: str, flag: str, mode: str) -> list[NoteRef]:
+    """The notes a result carries (the same few on every row: computed once per run)."""
+    key = (id(reference), analyte, flag, mode)
+    cached = _NOTES_CACHE.get(key)
+    if cached is None:
+        cached = _NOTES_CACHE[key] = tuple(_select_notes(reference, analyte, flag, mode))
+    return list(cached)
+
+
+def _select_notes(reference: Reference, analyte: str, flag: str, mode: str) -> list[NoteRef]:
     if mode == "none":
         return []
     chosen = []
@@ -252,20 +264,30 @@ def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
     record.notes = notes_for(settings.reference, analyte.id, outcome.flag, settings.notes)
 
 
+def firing_patterns(
+    results: Iterable[tuple[str, str]], reference: Reference
+) -> list[tuple[str, NoteRef]]:
+    """Patterns that hold for one patient's results on one date, given (analyte, flag) pairs:
+    each as (the analyte whose first result carries the note, the note)."""
+    flags: dict[str, set[str]] = {}
+    for analyte, flag in results:
+        flags.setdefault(analyte, set()).add(flag)
+    fired = []
+    for pattern in reference.patterns:
+        if not flags.keys() >= pattern.when.keys() or any(a in flags for a in pattern.absent):
+            continue
+        if all(flags.get(a, set()) & wanted for a, wanted in pattern.when.items()):
+            note = NoteRef(pattern.text, pattern.source, "pattern", pattern.source_type)
+            fired.append((next(iter(pattern.when)), note))
+    return fired
+
+
 def apply_patterns(records: Iterable[Record], reference: Reference, mode: str) -> None:
     """Add cross-analyte pattern notes to records of one patient on one date."""
     if mode == "none":
         return
     results = [r for r in records if r.status == STATUS_RESULT and r.analyte]
-    flags: dict[str, set[str]] = {}
-    for record in results:
-        flags.setdefault(record.analyte or "", set()).add(record.flag or "")
-    for pattern in reference.patterns:
-        if any(a in flags for a in pattern.absent):
-            continue
-        if all(flags.get(a, set()) & wanted for a, wanted in pattern.when.items()):
-            first = next(a for a in pattern.when)
-            target = next(r for r in results if r.analyte == first)
-            target.notes.append(
-                NoteRef(pattern.text, pattern.source, "pattern", pattern.source_type)
-            )
+    pairs = [(r.analyte or "", r.flag or "") for r in results]
+    for analyte, note in firing_patterns(pairs, reference):
+        target = next(r for r in results if r.analyte == analyte)
+        target.notes.append(note)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from b12check.exitcodes import ExitCode
-from b12check.records import Record, Summary
+from b12check.records import FastLine, Record, Summary
 from b12check.render.safe import visible
 from b12check.render.writers import Writer
 from b12check.vocab import STATUS_ERROR
@@ -25,7 +25,7 @@ def diagnostic(record: Record) -> str:
 
 
 def run(
-    records: Iterable[Record],
+    records: Iterable[Record | FastLine],
     writer: Writer,
     summary: Summary,
     *,
@@ -35,6 +35,10 @@ def run(
     """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status."""
     stream = err if err is not None else sys.stderr
     for record in records:
+        if isinstance(record, FastLine):  # a result the scan fast lane rendered already
+            summary.add_result(record.file, record.flag)
+            writer.write_rendered(record.text)
+            continue
         summary.add(record)
         writer.write(record)
         if record.status == STATUS_ERROR and not quiet:

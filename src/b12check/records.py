@@ -54,6 +54,19 @@ class NoteRef(NamedTuple):
         }
 
 
+class FastLine(NamedTuple):
+    """A result the scan fast lane rendered without building a Record (see scan/fastlane.py),
+    with what the summary and the pattern notes need."""
+
+    text: str
+    file: str
+    flag: str
+    analyte: str
+    patient: str | None
+    date: str | None
+    row: Any  # the source Row, kept to re-read it in full if a pattern note must be added
+
+
 class Record:
     """One output record. A plain slotted class: one is built per input value."""
 
@@ -142,24 +155,35 @@ class Summary:
         self.by_status: Counter[str] = Counter()
         self.by_flag: Counter[str] = Counter()
         self.files: dict[str, FileCount] = {}
-        self.failing = 0
         self.skipped_tests: Counter[str] = Counter()
         # data rows read per file, filled in by readers that know (scan); typed values: records
         self.data_rows: dict[str, int] = {}
 
-    def add(self, record: Record) -> None:
-        self.by_status[record.status] += 1
-        count = self.files.get(record.file)
+    def _count(self, file: str) -> FileCount:
+        count = self.files.get(file)
         if count is None:
-            count = self.files[record.file] = FileCount()
+            count = self.files[file] = FileCount()
         count.records += 1
+        return count
+
+    def add_result(self, file: str, flag: str) -> None:
+        """Count a result that was rendered without building a Record (the scan fast lane)."""
+        self.by_status[STATUS_RESULT] += 1
+        self._count(file).results += 1
+        self.by_flag[flag] += 1
+
+    @property
+    def failing(self) -> int:
+        """Results flagged at or above --fail-on."""
+        return sum(n for flag, n in self.by_flag.items() if fails(flag, self.fail_on))
+
+    def add(self, record: Record) -> None:
         if record.status == STATUS_RESULT:
-            count.results += 1
-            flag = record.flag or "unclassified"
-            self.by_flag[flag] += 1
-            if fails(flag, self.fail_on):
-                self.failing += 1
-        elif record.status == STATUS_ERROR:
+            self.add_result(record.file, record.flag or "unclassified")
+            return
+        self.by_status[record.status] += 1
+        count = self._count(record.file)
+        if record.status == STATUS_ERROR:
             count.errors += 1
         elif record.status == STATUS_SKIPPED:
             count.skipped += 1

@@ -16,7 +16,7 @@ from b12check.refdata import Reference
 from b12check.render.cells import note_text, result_text
 from b12check.render.gauge import FLAG_STYLES, gauge_segments
 from b12check.render.safe import visible
-from b12check.render.writers import band_text
+from b12check.render.writers import Writer, band_text
 from b12check.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 MAX_ROWS = 1000
@@ -34,7 +34,7 @@ def make_console(out: IO[str], *, stderr: bool = False) -> Console:
     )
 
 
-class TableWriter:
+class TableWriter(Writer):
     def __init__(self, out: IO[str], reference: Reference | None = None) -> None:
         self.console = make_console(out)
         self.reference = reference

@@ -4,7 +4,9 @@ No colour, no markup, no wrapping; the schema is documented in README ("Output r
 """
 
 import csv
+import io
 import json
+import re
 from typing import IO, Protocol
 
 from b12check.numbers import format_number
@@ -20,21 +22,83 @@ NUMERIC_FIELDS = frozenset({"line", "age", "value", "band_low", "band_high"})
 class Writer(Protocol):
     def write(self, record: Record) -> None: ...
 
+    def write_rendered(self, text: str) -> None:
+        """Write a record the scan fast lane rendered (only line formats are given any)."""
+        raise TypeError(f"{type(self).__name__} takes records only, not rendered lines")
+
     def close(self, summary: Summary) -> None: ...
 
 
-class JsonWriter:
-    """One JSON object: ``records`` (streamed item by item), ``summary``, ``disclaimer``."""
+class LineFormat(Protocol):
+    """A format whose records are independent pieces of text (csv, tsv, ndjson, json).
+
+    The scan fast lane renders one real record per band with placeholder values, then fills
+    in each later row's own values with these same cell renderers, so its output is the same
+    text the full path writes.
+    """
+
+    def render(self, record: Record) -> str: ...
+
+    def write_rendered(self, text: str) -> None: ...
+
+    def placeholder(self, token: str) -> str: ...
+
+    def text(self, value: str | None) -> str: ...
+
+    def plain(self, value: str) -> str: ...
+
+    def number(self, value: float) -> str: ...
+
+
+CACHE_LIMIT = 4096
+_FORMULA_LEADERS = frozenset("=+-@\t\r \u00a0")
+
+
+class JsonLinesBase:
+    """Shared by json and ndjson: a record is one JSON object on one line."""
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
+        self._texts: dict[str, str] = {}
+
+    def render(self, record: Record) -> str:
+        return json.dumps(record.as_dict(), ensure_ascii=False)
+
+    def placeholder(self, token: str) -> str:
+        return json.dumps(token)
+
+    def text(self, value: str | None) -> str:
+        if value is None:
+            return "null"
+        rendered = self._texts.get(value)
+        if rendered is None:
+            rendered = json.dumps(value, ensure_ascii=False)
+            if len(self._texts) < CACHE_LIMIT:
+                self._texts[value] = rendered
+        return rendered
+
+    def plain(self, value: str) -> str:
+        return f'"{value}"'
+
+    def number(self, value: float) -> str:
+        return repr(value)
+
+
+class JsonWriter(JsonLinesBase):
+    """One JSON object: ``records`` (streamed item by item), ``summary``, ``disclaimer``."""
+
+    def __init__(self, out: IO[str]) -> None:
+        super().__init__(out)
         self.first = True
         out.write('{"records": [')
 
     def write(self, record: Record) -> None:
+        self.write_rendered(self.render(record))
+
+    def write_rendered(self, text: str) -> None:
         self.out.write("\n" if self.first else ",\n")
         self.first = False
-        self.out.write(json.dumps(record.as_dict(), ensure_ascii=False))
+        self.out.write(text)
 
     def close(self, summary: Summary) -> None:
         self.out.write("\n],\n")
@@ -42,15 +106,14 @@ class JsonWriter:
         self.out.write(f'"disclaimer": {json.dumps(DISCLAIMER, ensure_ascii=False)}}}\n')
 
 
-class NdjsonWriter:
+class NdjsonWriter(JsonLinesBase):
     """One record per line and nothing else."""
 
-    def __init__(self, out: IO[str]) -> None:
-        self.out = out
-
     def write(self, record: Record) -> None:
-        self.out.write(json.dumps(record.as_dict(), ensure_ascii=False))
-        self.out.write("\n")
+        self.out.write(self.render(record) + "\n")
+
+    def write_rendered(self, text: str) -> None:
+        self.out.write(text + "\n")
 
     def close(self, summary: Summary) -> None:
         return None
@@ -60,25 +123,69 @@ class DelimitedWriter:
     """CSV or TSV: a header row, then one row per record; text cells are formula-safe."""
 
     def __init__(self, out: IO[str], delimiter: str) -> None:
+        self.out = out
         self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         self.writer.writerow(FIELDS)
+        self._buffer = io.StringIO()
+        self._buffer_writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator="")
+        self._texts: dict[str, str] = {}
+        self._plain = re.compile(f'[^{re.escape(delimiter)}"\\r\\n]*')
 
-    def write(self, record: Record) -> None:
+    def _row(self, record: Record) -> list[str]:
         row = []
         for name in FIELDS:
             text = cell(getattr(record, name))
             row.append(text if name in NUMERIC_FIELDS else neutralise_formula(text))
-        self.writer.writerow(row)
+        return row
+
+    def write(self, record: Record) -> None:
+        self.writer.writerow(self._row(record))
+
+    def _render_row(self, row: list[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._buffer_writer.writerow(row)
+        return self._buffer.getvalue()
+
+    def render(self, record: Record) -> str:
+        return self._render_row(self._row(record))
+
+    def write_rendered(self, text: str) -> None:
+        self.out.write(text + "\n")
+
+    def placeholder(self, token: str) -> str:
+        return token
+
+    def text(self, value: str | None) -> str:
+        if not value:
+            return ""
+        if value.isalnum() or (value[0] not in _FORMULA_LEADERS and self._plain.fullmatch(value)):
+            return value  # nothing to quote or neutralise
+        rendered = self._texts.get(value)
+        if rendered is None:
+            rendered = self._render_row([neutralise_formula(value), ""])[:-1]
+            if len(self._texts) < CACHE_LIMIT:
+                self._texts[value] = rendered
+        return rendered
+
+    def plain(self, value: str) -> str:
+        return value
+
+    def number(self, value: float) -> str:
+        return format_number(value)
 
     def close(self, summary: Summary) -> None:
         return None
+
+
+LINE_FORMATS = (JsonWriter, NdjsonWriter, DelimitedWriter)
 
 
 def _md(text: str) -> str:
     return visible(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
 
 
-class MarkdownWriter:
+class MarkdownWriter(Writer):
     """A table a person can paste into a message to a clinician, then notes and the disclaimer."""
 
     HEADER = ("Patient", "Date", "Test", "Result", "Flag", "Reference band", "Source")

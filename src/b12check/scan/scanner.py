@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from b12check.evaluate import Settings, apply_patterns, evaluate
+from b12check.evaluate import Settings, evaluate, firing_patterns
 from b12check.names import loinc_code
-from b12check.records import NoteRef, Record
+from b12check.records import FastLine, NoteRef, Record
 from b12check.scan.dates import normalise_date
+from b12check.scan.fastlane import FastLane
 from b12check.scan.labrange import parse_lab_range
 from b12check.scan.layout import (
     HEADER_SEARCH_ROWS,
@@ -26,6 +27,7 @@ from b12check.scan.layout import (
 from b12check.source import FileProblem, Row, open_source
 from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
+Item = Record | FastLine
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
 LOW_FLAGS = frozenset({"critical_low", "deficient", "low", "borderline"})
 HIGH_FLAGS = frozenset({"high", "critical_high"})
@@ -56,10 +58,12 @@ class Scanner:
         self.options = options
         self.notice = notice
         self.data_rows = data_rows  # data rows read per file, for the summary
+        self.fast: FastLane | None = None  # set when the output format can take fast lines
+        self.layout: Layout | None = None
 
     # ------------------------------------------------------------------ files
 
-    def scan(self, path: str, stdin: BinaryIO | None = None) -> Iterator[Record]:
+    def scan(self, path: str, stdin: BinaryIO | None = None) -> Iterator[Item]:
         name = path
         self.data_rows.setdefault(name, 0)
         try:
@@ -75,11 +79,12 @@ class Scanner:
         try:
             for warning in source.warnings:
                 self.notice(f"{name}: {warning}")
-            yield from self._grouped(self._scan_rows(source.rows(), name))
+            self.layout = None
+            yield from self._grouped(self._scan_rows(source.rows(), name), lambda: self.layout)
         finally:
             source.close()
 
-    def _scan_rows(self, rows: Iterator[Row], name: str) -> Iterator[Record]:
+    def _scan_rows(self, rows: Iterator[Row], name: str) -> Iterator[Item]:
         first: list[Row] = []
         pending_problem: Row | None = None
         for row in rows:
@@ -105,6 +110,7 @@ class Scanner:
             yield Record(STATUS_ERROR, file=name, line=line, reason=str(exc))
             return
         self.notice_layout(name, layout)
+        self.layout = layout
         after_header = [r for r in first if r.line > layout.header_line]
         if pending_problem is not None:
             after_header.append(pending_problem)
@@ -122,8 +128,9 @@ class Scanner:
         rest: Iterator[Row],
         layout: Layout,
         name: str,
-    ) -> Iterator[Record]:
+    ) -> Iterator[Item]:
         reader = self._long_row if layout.kind == "long" else self._wide_row
+        fast = self.fast if (self.fast is not None and self.fast.start(layout)) else None
         first_data = True
         for source in (buffered, rest):
             for row in source:
@@ -138,6 +145,15 @@ class Scanner:
                 self.data_rows[name] += 1
                 if row.problem:
                     yield self._row_problem(name, row)
+                    continue
+                if fast is not None:
+                    line = fast.try_row(row, name)
+                    if line is not None:
+                        yield line
+                        continue
+                    for record in reader(row, layout, name):
+                        fast.learn(row, record)
+                        yield record
                     continue
                 yield from reader(row, layout, name)
 
@@ -336,21 +352,44 @@ class Scanner:
 
     # ------------------------------------------------------------------ grouping
 
-    def _grouped(self, records: Iterator[Record]) -> Iterator[Record]:
+    def _grouped(
+        self, items: Iterator[Item], layout_of: Callable[[], Layout | None]
+    ) -> Iterator[Item]:
         """Hold back one patient's results for one date to add cross-test pattern notes."""
-        group: list[Record] = []
+        group: list[Item] = []
         key: tuple[str | None, str | None] | None = None
-        for record in records:
-            record_key = (record.patient, record.date)
-            if group and (record_key != key or len(group) >= MAX_GROUP):
-                apply_patterns(group, self.settings.reference, self.settings.notes)
-                yield from group
+        for item in items:
+            item_key = (item.patient, item.date)
+            if group and (item_key != key or len(group) >= MAX_GROUP):
+                yield from self._with_patterns(group, layout_of())
                 group = []
-            key = record_key
-            group.append(record)
+            key = item_key
+            group.append(item)
         if group:
-            apply_patterns(group, self.settings.reference, self.settings.notes)
-            yield from group
+            yield from self._with_patterns(group, layout_of())
+
+    def _with_patterns(self, group: list[Item], layout: Layout | None) -> list[Item]:
+        if self.settings.notes == "none":
+            return group
+        pairs = [
+            (item.analyte or "", item.flag or "")
+            for item in group
+            if isinstance(item, FastLine) or (item.status == STATUS_RESULT and item.analyte)
+        ]
+        for analyte, note in firing_patterns(pairs, self.settings.reference):
+            position = next(
+                i
+                for i, item in enumerate(group)
+                if item.analyte == analyte
+                and (isinstance(item, FastLine) or item.status == STATUS_RESULT)
+            )
+            target = group[position]
+            if isinstance(target, FastLine):
+                assert layout is not None  # the fast lane only runs inside a known layout
+                (target,) = self._long_row(target.row, layout, target.file)
+                group[position] = target
+            target.notes.append(note)
+        return group
 
 
 def _read_age(text: str | None) -> float | None:

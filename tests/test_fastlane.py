@@ -1,0 +1,93 @@
+"""The scan fast lane writes exactly what the full path writes, for any long export."""
+
+import io
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from b12check.evaluate import Settings
+from b12check.pipeline import run
+from b12check.records import FastLine, Summary
+from b12check.refdata import load_reference
+from b12check.render.writers import make_writer
+from b12check.scan.fastlane import FastLane
+from b12check.scan.layout import HeaderIndex
+from b12check.scan.scanner import Scanner, ScanOptions
+
+REFERENCE = load_reference()
+TESTS = [
+    ("Vitamin B12", ["pg/mL", "pmol/L"], (50, 1500)),
+    ("Vitamin D", ["ng/mL", "nmol/L"], (3, 120)),
+    ("Magnesium", ["mmol/L", "mg/dL", "mEq/L"], (0.3, 2.5)),
+    ("Ferritin", ["ng/mL", "ug/L"], (2, 1500)),
+    ("Iron", ["ug/dL", "umol/L"], (10, 400)),
+    ("TIBC", ["ug/dL"], (150, 600)),
+    ("Transferrin saturation", ["%"], (3, 90)),
+    ("MMA", ["umol/L", "nmol/L"], (0.05, 3)),
+    ("Homocysteine", ["umol/L"], (3, 60)),
+    ("Glucose", ["mg/dL"], (60, 200)),
+]
+EDGES = ["180", "350", "20", "12", "0.70", "0.85", "15", "45", "150", "133", "50"]
+
+
+def make_csv(seed: int, rows: int, with_sex: bool) -> str:
+    rng = random.Random(seed)
+    header = "patient_id,collected,analyte,value,unit" + (",sex" if with_sex else "")
+    lines = [header]
+    for n in range(rows):
+        patient = f"P{n // 9:04d}"
+        date = f"2025-0{1 + (n // 27) % 9}-1{n % 3}"
+        name, units, (low, high) = rng.choice(TESTS)
+        unit = rng.choice(units)
+        roll = rng.random()
+        if roll < 0.05:
+            value = rng.choice(EDGES)
+        elif roll < 0.08:
+            value = rng.choice(["<50", "> 2000", "n/a", "", "1,5", "12 H"])
+        else:
+            value = f"{rng.uniform(low, high):.{rng.choice([0, 1, 2])}f}"
+        sex = "," + rng.choice(["F", "M", "", "female"]) if with_sex else ""
+        lines.append(f"{patient},{date},{name},{value},{unit}{sex}")
+    return "\n".join(lines) + "\n"
+
+
+def scan_text(text: str, fmt: str, fast: bool, notes: str = "brief") -> tuple[str, int]:
+    """Scan ``text`` from stdin; return the output and how many rows took the fast lane."""
+    settings_ = Settings(REFERENCE, notes=notes)
+    summary = Summary("any")
+    scanner = Scanner(
+        settings_, HeaderIndex(REFERENCE.headers), ScanOptions(), lambda _: None, summary.data_rows
+    )
+    out = io.StringIO()
+    writer = make_writer(fmt, out, REFERENCE)
+    if fast:
+        scanner.fast = FastLane(REFERENCE, writer, None, notes)  # type: ignore[arg-type]
+    items = list(scanner.scan("-", stdin=io.BytesIO(text.encode())))
+    fast_count = sum(isinstance(item, FastLine) for item in items)
+    run(iter(items), writer, summary, quiet=True)
+    return out.getvalue(), fast_count
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "ndjson", "json"])
+@pytest.mark.parametrize("with_sex", [False, True])
+def test_fast_lane_output_equals_full_path(fmt: str, with_sex: bool) -> None:
+    text = make_csv(seed=7, rows=3000, with_sex=with_sex)
+    slow, none_fast = scan_text(text, fmt, fast=False)
+    fast, fast_count = scan_text(text, fmt, fast=True)
+    assert none_fast == 0
+    assert fast_count > 1000  # the lane really is taken for most rows
+    assert fast == slow
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["csv", "ndjson"]), st.booleans())
+def test_fast_lane_equivalence_for_any_seed(seed: int, fmt: str, with_sex: bool) -> None:
+    text = make_csv(seed=seed, rows=150, with_sex=with_sex)
+    assert scan_text(text, fmt, fast=True)[0] == scan_text(text, fmt, fast=False)[0]
+
+
+def test_fast_lane_with_full_notes() -> None:
+    text = make_csv(seed=3, rows=800, with_sex=True)
+    assert scan_text(text, "ndjson", True, "full")[0] == scan_text(text, "ndjson", False, "full")[0]
