@@ -166,8 +166,12 @@ def test_csv_output_is_one_row_per_record_with_header() -> None:
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert tuple(rows[0]) == FIELDS
     assert len(rows) == 4
-    notes = rows[1][FIELDS.index("notes")]
-    assert notes  # brief note for the B12 result
+    assert rows[1][FIELDS.index("notes")] == ""  # no notes by default in streaming formats
+    briefed = invoke("check", "b12=250pg/mL", "--format", "csv", "--notes", "brief").stdout
+    notes = list(csv.reader(io.StringIO(briefed)))[1][FIELDS.index("notes")]
+    finding, pattern = notes.split(" | ")  # the brief finding, then the no-MMA pattern note
+    assert finding.endswith("(NICE NG239 (2024))")
+    assert "MMA" in pattern
     assert "\x1b" not in result.stdout
 
 

@@ -17,9 +17,15 @@ from b12check.typed import guided_arguments, typed_records
 
 
 def default_notes(fmt: str, notes: str | None) -> str:
+    """Brief notes for people, full ones in JSON; none by default in the streaming machine
+    formats, where the same text would repeat on every one of a million rows."""
     if notes is not None:
         return notes
-    return "full" if fmt in ("json", "ndjson") else "brief"
+    if fmt == "json":
+        return "full"
+    if fmt in ("csv", "tsv", "ndjson"):
+        return "none"
+    return "brief"
 
 
 @contextmanager

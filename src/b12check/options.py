@@ -44,8 +44,8 @@ output_options = _stack(
         "--notes",
         type=click.Choice(NOTES_MODES),
         default=None,
-        help="Notes per result: none, brief (one line; the default for table, markdown, csv, "
-        "tsv) or full (the default for json and ndjson).",
+        help="Notes per result: none (the default for csv, tsv and ndjson), brief (one line; "
+        "the default for table and markdown) or full (the default for json).",
     ),
     click.option(
         "--fail-on",
