@@ -13,6 +13,8 @@ path as before.
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
+from operator import itemgetter
 
 from b12check.evaluate import read_sex
 from b12check.records import FastLine, Record
@@ -65,13 +67,16 @@ class FastLane:
         self.plans: dict[tuple[str, ...], Plan] = {}
         self.dates: dict[str, str | None] = {}
         self.layout: Layout | None = None
-        self.columns: tuple[int, ...] = ()
+        self.key_of: Callable[[list[str]], tuple[str, ...]] = tuple
+        self.result_at = self.patient_at = self.date_at = -1
+        self.width = 0
         self.placeholders = [fmt.placeholder(token) for token in TOKENS]
 
     # ------------------------------------------------------------------ set-up per file
 
     def start(self, layout: Layout) -> bool:
-        """Use the lane for this file? Only long layouts without lab ranges or flags."""
+        """Use the lane for this file? Long layouts with patient, date and unit columns and no
+        lab ranges or flags."""
         roles = layout.roles
         usable = (
             layout.kind == "long"
@@ -79,17 +84,25 @@ class FastLane:
             and "lab_range" not in roles
             and "lab_flag" not in roles
             and "birth_date" not in roles
+            and "patient" in roles
+            and "date" in roles
         )
         self.layout = layout if usable else None
         self.plans = {}
+        self.dates = {}
         if usable:
-            self.columns = tuple(
-                roles.get(role, -1) for role in ("test", "loinc", "unit", "sex", "age")
+            # The key cells: test, LOINC, unit, sex, age (a missing column reads as "").
+            padded = [*range(layout.width), layout.width]  # index width = the pad cell
+            self.key_columns = tuple(
+                padded[roles[role]] if role in roles else layout.width
+                for role in ("test", "loinc", "unit", "sex", "age")
             )
+            self.key_of = itemgetter(*self.key_columns)
+            self.result_at = roles["result"]
+            self.patient_at = roles["patient"]
+            self.date_at = roles["date"]
+            self.width = layout.width
         return usable
-
-    def _key(self, cells: list[str]) -> tuple[str, ...]:
-        return tuple(cells[i] if i >= 0 else "" for i in self.columns)
 
     def _plan(self, key: tuple[str, ...]) -> Plan:
         test, code, unit_text, sex_text, age_text = key
@@ -129,9 +142,9 @@ class FastLane:
         if layout is None or row.problem is not None:
             return None
         cells = row.cells
-        if len(cells) != layout.width:
+        if len(cells) != self.width:
             return None
-        key = self._key(cells)
+        key = self.key_of([*cells, ""])
         plan = self.plans.get(key)
         if plan is None:
             plan = self._plan(key)
@@ -139,7 +152,7 @@ class FastLane:
                 self.plans[key] = plan
         if plan is _NO_PLAN:
             return None
-        text = cells[layout.roles["result"]]
+        text = cells[self.result_at]
         if not PLAIN_NUMBER.fullmatch(text):
             return None
         number = float(text)
@@ -154,11 +167,11 @@ class FastLane:
         return plan, number, tuple(indices)
 
     def _date(self, text: str | None) -> tuple[bool, str | None]:
+        """(usable here, the ISO date) for a date cell's text."""
         if not text:
             return True, None
-        if text in self.dates:
-            iso = self.dates[text]
-        else:
+        iso = self.dates.get(text, "")
+        if iso == "":
             normalised, warning = normalise_date(text)
             iso = None if warning else normalised
             if len(self.dates) < CACHE_LIMIT:
@@ -175,16 +188,18 @@ class FastLane:
         if template is None:
             return None
         pieces, flag = template
-        layout = self.layout
-        assert layout is not None
-        roles = layout.roles
         cells = row.cells
-        patient = cells[roles["patient"]].strip() or None if "patient" in roles else None
-        date_ok, date = self._date(cells[roles["date"]].strip() if "date" in roles else None)
+        patient = cells[self.patient_at].strip() or None
+        date_ok, date = self._date(cells[self.date_at].strip())
         if not date_ok:
             return None
         fmt = self.fmt
-        value = float(f"{number * plan.factor:.6g}")
+        factor = plan.factor
+        value = (
+            number
+            if factor == 1.0 and len(cells[self.result_at]) < 7
+            else (float(f"{number * factor:.6g}"))
+        )
         text = "".join(
             (
                 pieces[0],
@@ -194,7 +209,7 @@ class FastLane:
                 pieces[2],
                 fmt.text(date),
                 pieces[3],
-                fmt.plain(cells[roles["result"]]),
+                fmt.plain(cells[self.result_at]),
                 pieces[4],
                 fmt.number(value),
                 pieces[5],
@@ -228,28 +243,19 @@ class FastLane:
         try:
             record.line, record.patient, record.date = TOKENS[0], TOKENS[1], TOKENS[2]  # type: ignore[assignment]
             record.value_text, record.value = TOKENS[3], TOKENS[4]  # type: ignore[assignment]
-            if "patient" not in layout.roles:
-                record.patient = original[1]
-            if "date" not in layout.roles:
-                record.date = original[2]
             rendered = self.fmt.render(record)
         finally:
             record.line, record.patient, record.date, record.value_text, record.value = original
-        pieces = _split(rendered, self.placeholders, layout)
+        pieces = _split(rendered, self.placeholders)
         if pieces is not None:
             plan.templates[indices] = (pieces, record.flag or "unclassified")
 
 
-def _split(rendered: str, placeholders: list[str], layout: Layout) -> list[str] | None:
+def _split(rendered: str, placeholders: list[str]) -> list[str] | None:
     """Cut a rendered template at the five placeholders, in field order."""
     pieces = []
     rest = rendered
-    for position, token in enumerate(placeholders):
-        absent = (position == 1 and "patient" not in layout.roles) or (
-            position == 2 and "date" not in layout.roles
-        )
-        if absent:
-            return None  # keep the lane simple: files without patient or date use the full path
+    for token in placeholders:
         head, found, rest = rest.partition(token)
         if not found or token in rest:
             return None
