@@ -264,30 +264,14 @@ def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
     record.notes = notes_for(settings.reference, analyte.id, outcome.flag, settings.notes)
 
 
-def firing_patterns(
-    results: Iterable[tuple[str, str]], reference: Reference
-) -> list[tuple[str, NoteRef]]:
-    """Patterns that hold for one patient's results on one date, given (analyte, flag) pairs:
-    each as (the analyte whose first result carries the note, the note)."""
-    flags: dict[str, set[str]] = {}
-    for analyte, flag in results:
-        flags.setdefault(analyte, set()).add(flag)
-    fired = []
-    for pattern in reference.patterns:
-        if not flags.keys() >= pattern.when.keys() or any(a in flags for a in pattern.absent):
-            continue
-        if all(flags.get(a, set()) & wanted for a, wanted in pattern.when.items()):
-            note = NoteRef(pattern.text, pattern.source, "pattern", pattern.source_type)
-            fired.append((next(iter(pattern.when)), note))
-    return fired
-
-
 def apply_patterns(records: Iterable[Record], reference: Reference, mode: str) -> None:
-    """Add cross-analyte pattern notes to records of one patient on one date."""
+    """Add pattern and derived-value notes to records of one patient on one date."""
+    from b12check.grouped import group_notes
+
     if mode == "none":
         return
     results = [r for r in records if r.status == STATUS_RESULT and r.analyte]
-    pairs = [(r.analyte or "", r.flag or "") for r in results]
-    for analyte, note in firing_patterns(pairs, reference):
+    summary = [(r.analyte or "", r.flag or "", r.value, r.comparator) for r in results]
+    for analyte, note in group_notes(summary, reference):
         target = next(r for r in results if r.analyte == analyte)
         target.notes.append(note)

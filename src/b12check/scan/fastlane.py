@@ -215,7 +215,7 @@ class FastLane:
                 pieces[5],
             )
         )
-        return FastLine(text, file, flag, plan.analyte, patient, date, row)
+        return FastLine(text, file, flag, plan.analyte, patient, date, value, row)
 
     def learn(self, row: Row, record: Record) -> None:
         """After the full path read ``row``: keep its record's text as a template if the row is

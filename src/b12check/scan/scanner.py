@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from b12check.evaluate import Settings, evaluate, firing_patterns
+from b12check.evaluate import Settings, evaluate
+from b12check.grouped import group_notes
 from b12check.names import loinc_code
 from b12check.records import FastLine, NoteRef, Record
 from b12check.scan.dates import normalise_date
@@ -371,12 +372,12 @@ class Scanner:
     def _with_patterns(self, group: list[Item], layout: Layout | None) -> list[Item]:
         if self.settings.notes == "none":
             return group
-        pairs = [
-            (item.analyte or "", item.flag or "")
+        results = [
+            (item.analyte or "", item.flag or "", item.value, item.comparator)
             for item in group
             if isinstance(item, FastLine) or (item.status == STATUS_RESULT and item.analyte)
         ]
-        for analyte, note in firing_patterns(pairs, self.settings.reference):
+        for analyte, note in group_notes(results, self.settings.reference):
             position = next(
                 i
                 for i, item in enumerate(group)

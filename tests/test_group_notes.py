@@ -1,0 +1,85 @@
+"""Notes across one patient's results on one date: every pattern fires when its conditions
+hold and stays quiet when they do not; transferrin saturation is derived from iron and TIBC."""
+
+import pytest
+
+from b12check.evaluate import Settings
+from b12check.records import Record
+from b12check.refdata import Pattern, Reference, load_reference
+from b12check.typed import typed_records
+
+REFERENCE = load_reference()
+
+
+def value_for(reference: Reference, analyte_id: str, flag: str) -> str:
+    """A typed value (canonical unit) that lands in ``flag`` for a woman."""
+    analyte = reference.analytes[analyte_id]
+    band = next(b for b in analyte.bands if b.flag == flag and b.sex in (None, "female"))
+    low, high = band.interval.low, band.interval.high
+    if low is not None and high is not None:
+        number = (low + high) / 2
+    elif high is not None:
+        number = high * 0.6
+    else:
+        number = (low or 0) * 1.2 + 1
+    return f"{analyte_id}={number:.4g}{analyte.canonical_unit}"
+
+
+def notes_of(records: list[Record], kind: str) -> dict[str, list[str]]:
+    return {r.analyte or "": [n.text for n in r.notes if n.kind == kind] for r in records}
+
+
+def check(*values: str) -> list[Record]:
+    settings = Settings(REFERENCE, sex="female", notes="brief")
+    return typed_records(settings, values)
+
+
+@pytest.mark.parametrize("pattern", REFERENCE.patterns, ids=lambda p: p.id)
+def test_pattern_fires_when_its_conditions_hold(pattern: Pattern) -> None:
+    values = [value_for(REFERENCE, a, sorted(flags)[0]) for a, flags in pattern.when.items()]
+    fired = [text for texts in notes_of(check(*values), "pattern").values() for text in texts]
+    assert pattern.text in fired
+
+
+@pytest.mark.parametrize("pattern", REFERENCE.patterns, ids=lambda p: p.id)
+def test_pattern_stays_quiet_otherwise(pattern: Pattern) -> None:
+    analytes = list(pattern.when)
+    first = analytes[0]
+    other_flags = [
+        b.flag for b in REFERENCE.analytes[first].bands if b.flag not in pattern.when[first]
+    ]
+    values = [value_for(REFERENCE, first, other_flags[0])] + [
+        value_for(REFERENCE, a, sorted(pattern.when[a])[0]) for a in analytes[1:]
+    ]
+    fired = [text for texts in notes_of(check(*values), "pattern").values() for text in texts]
+    assert pattern.text not in fired
+    if pattern.absent:  # and the conditions alone are not enough when an absent test is there
+        full = [value_for(REFERENCE, a, sorted(f)[0]) for a, f in pattern.when.items()]
+        present = value_for(REFERENCE, sorted(pattern.absent)[0], "normal")
+        texts = notes_of(check(*full, present), "pattern").values()
+        assert pattern.text not in [text for group in texts for text in group]
+
+
+def test_tsat_is_derived_from_iron_and_tibc_when_not_reported() -> None:
+    derived = notes_of(check("iron=60ug/dL", "tibc=420ug/dL"), "derived")
+    assert derived["tibc"] == [
+        "Transferrin saturation worked out from iron and TIBC: 14.3 % (deficient). "
+        "Derived here, not measured by the lab."
+    ]
+    assert derived["iron"] == []
+
+
+def test_reported_tsat_that_disagrees_gets_a_note() -> None:
+    disagree = notes_of(check("iron=60ug/dL", "tibc=420ug/dL", "tsat=25"), "derived")
+    assert "differs from iron / TIBC (14.3 %)" in disagree["tsat"][0]
+    agree = notes_of(check("iron=60ug/dL", "tibc=420ug/dL", "tsat=16"), "derived")
+    assert agree == {"iron": [], "tibc": [], "tsat": []}
+
+
+def test_iron_above_tibc_is_called_out() -> None:
+    derived = notes_of(check("iron=300ug/dL", "tibc=250ug/dL"), "derived")
+    assert "not physically possible" in derived["tibc"][0]
+
+
+def test_derived_values_need_exact_values() -> None:
+    assert notes_of(check("iron=<10ug/dL", "tibc=420ug/dL"), "derived")["tibc"] == []
