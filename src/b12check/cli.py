@@ -24,7 +24,8 @@ Examples:
   curl -s https://lab.example/export.csv | b12check scan - --format csv
 
 Exit status: 0 nothing flagged, 1 something flagged (see --fail-on), 2 usage or ranges-file
-error, 3 some input could not be read, 4 output could not be written, 130 interrupted.
+error, 3 some input could not be read, 4 output could not be written, 130 interrupted,
+141 the reader closed the pipe early.
 Not medical advice — discuss results with a qualified clinician.
 """
 

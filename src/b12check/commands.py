@@ -7,13 +7,14 @@ from typing import IO
 
 import click
 
-from b12check.evaluate import Settings
+from b12check.evaluate import Settings, read_sex
 from b12check.exitcodes import ExitCode
 from b12check.pipeline import run
 from b12check.records import FastLine, Record, Summary
 from b12check.refdata import load_reference
 from b12check.render.writers import make_writer
 from b12check.typed import guided_arguments, typed_records
+from b12check.vocab import HEADER_ROLES
 
 
 def default_notes(fmt: str, notes: str | None) -> str:
@@ -89,12 +90,17 @@ def run_check(
                 "'b12check check b12=250pg/mL ferritin=30'; run it on a terminal with no "
                 "values to be asked for each test, or use 'b12check scan -' for CSV on stdin."
             )
-        values = tuple(
-            guided_arguments(
-                settings,
-                ask=lambda prompt: str(click.prompt(prompt, default="", show_default=False)),
-                say=lambda text: click.echo(text, err=True),
+
+        def ask(prompt: str) -> str:
+            return str(click.prompt(prompt, default="", show_default=False, err=True))
+
+        if settings.sex is None:
+            answer = ask(
+                "Sex, for the sex-specific ferritin and iron ranges (female/male, Enter to skip)"
             )
+            settings = settings._replace(sex=read_sex(answer))
+        values = tuple(
+            guided_arguments(settings, ask=ask, say=lambda text: click.echo(text, err=True))
         )
         if not values:
             click.echo("Nothing entered.", err=True)
@@ -106,8 +112,6 @@ def run_check(
 
 
 def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:
-    from b12check.models import HEADER_ROLES
-
     mapping: dict[str, str] = {}
     for item in columns:
         role, sep, header = item.partition("=")

@@ -52,7 +52,7 @@ def compile_data(
 
 
 def render(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"  # keeps the YAML order
 
 
 def render_help() -> str:

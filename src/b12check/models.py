@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from b12check.names import loinc_code, name_key
 from b12check.numbers import Interval, format_number, parse_interval, parse_plain_number
 from b12check.units import KINDS, NoFactor, UnitDef, derive_factor
-from b12check.vocab import ALL_FLAGS, BAND_FLAGS, INTERPRETATIONS, SEXES
+from b12check.vocab import ALL_FLAGS, BAND_FLAGS, HEADER_ROLES, INTERPRETATIONS, SEXES
 
 Loc = tuple[int | str, ...]
 Problem = tuple[Loc, str]
@@ -123,21 +123,6 @@ class NotesModel(_Strict):
     version: Literal[1]
     notes: list[NoteModel]
     patterns: list[PatternModel] = []
-
-
-HEADER_ROLES = (
-    "test",
-    "loinc",
-    "result",
-    "unit",
-    "patient",
-    "date",
-    "sex",
-    "age",
-    "birth_date",
-    "lab_range",
-    "lab_flag",
-)
 
 
 class HeadersModel(_Strict):

@@ -20,8 +20,10 @@ def exit_status(summary: Summary) -> ExitCode:
 
 
 def diagnostic(record: Record) -> str:
+    """``FILE:LINE: [COLUMN] reason`` (``FILE: reason`` when the whole file failed)."""
+    where = f"{record.file}:{record.line}:" if record.line else f"{record.file}:"
     column = f" [{record.column}]" if record.column else ""
-    return visible(f"{record.file}:{record.line}:{column} {record.reason}".replace(":  ", ": "))
+    return visible(f"{where}{column} {record.reason}")
 
 
 def run(

@@ -44,7 +44,6 @@ import csv
 import io
 import sys
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import length_hint
 from typing import IO, BinaryIO, Final
@@ -76,14 +75,27 @@ class FileProblem(Exception):
         self.line = line
 
 
-@dataclass(frozen=True, slots=True)
 class Row:
     """One record: ``line`` is the 1-based physical line where it starts; ``cells`` are the
-    raw cell texts (not stripped); ``problem`` is set when the row could not be read cleanly."""
+    raw cell texts (not stripped); ``problem`` is set when the row could not be read cleanly.
+    (A plain slotted class: the dataclasses module alone costs more start-up than it saves.)"""
 
-    line: int
-    cells: list[str]
-    problem: str | None = None
+    __slots__ = ("line", "cells", "problem")
+
+    def __init__(self, line: int, cells: list[str], problem: str | None = None) -> None:
+        self.line = line
+        self.cells = cells
+        self.problem = problem
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Row):
+            return NotImplemented
+        return (self.line, self.cells, self.problem) == (other.line, other.cells, other.problem)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Row(line={self.line!r}, cells={self.cells!r}, problem={self.problem!r})"
 
 
 # Building a frozen dataclass through its __init__ costs twice as much as the csv parsing of a

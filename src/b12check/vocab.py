@@ -25,6 +25,21 @@ INTERPRETATIONS: Final = ("LL", "LU", "L", "N", "H", "HU", "HH", "A", "AA")
 SEXES: Final = ("female", "male")
 UNIT_SYSTEMS: Final = ("conventional", "si")
 
+# What a column of a lab export can hold (scan); header names per role: data/headers.yaml.
+HEADER_ROLES: Final = (
+    "test",
+    "loinc",
+    "result",
+    "unit",
+    "patient",
+    "date",
+    "sex",
+    "age",
+    "birth_date",
+    "lab_range",
+    "lab_flag",
+)
+
 STATUS_RESULT: Final = "result"
 STATUS_ERROR: Final = "error"
 STATUS_SKIPPED: Final = "skipped"

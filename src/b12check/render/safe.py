@@ -10,7 +10,7 @@
 import re
 from typing import Final
 
-_FORMULA_START: Final = re.compile(r"^([ \u00a0]*)([=+\-@\t\r])", re.MULTILINE)
+_FORMULA_START: Final = re.compile(r"(?:^|(?<=[\n\r]))([ \u00a0]*)([=+\-@\t\r])")
 _CONTROLS: Final = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
 )
@@ -18,7 +18,7 @@ _CONTROLS: Final = re.compile(
 
 def neutralise_formula(text: str) -> str:
     """Prefix an apostrophe wherever a line of ``text`` could start a spreadsheet formula."""
-    if not text:
+    if not text or text == "-":  # a lone '-' (stdin's file name, a dash for "none") is no formula
         return text
     return _FORMULA_START.sub(lambda m: f"{m[1]}'{m[2]}", text)
 

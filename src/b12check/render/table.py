@@ -23,8 +23,14 @@ MAX_ROWS = 1000
 MAX_PROBLEMS_SHOWN = 20
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Leave a closed pipe to the CLI, which ends quietly with its documented status."""
+        raise BrokenPipeError
+
+
 def make_console(out: IO[str], *, stderr: bool = False) -> Console:
-    return Console(
+    return _Console(
         file=out,
         markup=False,
         emoji=False,

@@ -127,7 +127,7 @@ class DelimitedWriter:
         self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         self.writer.writerow(FIELDS)
         self._buffer = io.StringIO()
-        self._buffer_writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator="")
+        self._buffer_writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator="\n")
         self._texts: dict[str, str] = {}
         self._plain = re.compile(f'[^{re.escape(delimiter)}"\\r\\n]*')
 
@@ -135,7 +135,7 @@ class DelimitedWriter:
         row = []
         for name in FIELDS:
             text = cell(getattr(record, name))
-            row.append(text if name in NUMERIC_FIELDS else neutralise_formula(text))
+            row.append(text if name in NUMERIC_FIELDS else safe_text_cell(text))
         return row
 
     def write(self, record: Record) -> None:
@@ -148,7 +148,7 @@ class DelimitedWriter:
         return self._buffer.getvalue()
 
     def render(self, record: Record) -> str:
-        return self._render_row(self._row(record))
+        return self._render_row(self._row(record))[:-1]
 
     def write_rendered(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -163,7 +163,7 @@ class DelimitedWriter:
             return value  # nothing to quote or neutralise
         rendered = self._texts.get(value)
         if rendered is None:
-            rendered = self._render_row([neutralise_formula(value), ""])[:-1]
+            rendered = self._render_row([safe_text_cell(value), ""])[:-2]
             if len(self._texts) < CACHE_LIMIT:
                 self._texts[value] = rendered
         return rendered
@@ -179,6 +179,14 @@ class DelimitedWriter:
 
 
 LINE_FORMATS = (JsonWriter, NdjsonWriter, DelimitedWriter)
+
+
+def safe_text_cell(text: str) -> str:
+    """A text cell for CSV/TSV: line breaks inside it written as \\n (a lone CR would end
+    the row for most readers, and csv does not quote it), formula leaders neutralised."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return neutralise_formula(text)
 
 
 def _md(text: str) -> str:

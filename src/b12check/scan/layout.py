@@ -9,9 +9,8 @@ Title or note lines above the header are passed over. Header names come from the
 """
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 from b12check.names import name_key
 from b12check.refdata import Analyte, Reference
@@ -19,29 +18,42 @@ from b12check.refdata import Analyte, Reference
 HEADER_SEARCH_ROWS = 50
 _BRACKETED_UNIT = re.compile(r"(?P<name>.*?)\s*[(\[]\s*(?P<unit>[^)\]]+?)\s*[)\]]\s*")
 _SPLIT = re.compile(r"[_\s]+")
-_NUMBER = re.compile(r"\s*[<>]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*")
+_UNIT_LIKE = re.compile(r"[^\s/]{1,8}/[^\s/]{1,8}|%")  # 'mU/L', 'IU/mL', '%': a unit we lack
+# A cell that reads as a result (a number, perhaps censored, perhaps with a unit) marks a data
+# row: '500', '<5', '250 pg/mL', '0,72 mmol/L' — but not '25-OH Vitamin D' or '2025-01-10'.
+_VALUE_CELL = re.compile(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-zµμ%/]{1,12})?\s*")
 
 
 class LayoutProblem(Exception):
     """The file has no header row b12check can use (one line, no file name)."""
 
 
-@dataclass(frozen=True, slots=True)
-class TestColumn:
-    index: int
+class TestColumn(NamedTuple):
+    position: int
     header: str
     analyte: Analyte | None  # None: a test b12check does not cover (its cells are skipped)
     unit: str | None  # the unit text from the header or the units row
 
 
-@dataclass(slots=True)
 class Layout:
-    kind: str  # "long" or "wide"
-    header_line: int
-    headers: list[str]
-    roles: dict[str, int]
-    tests: list[TestColumn] = field(default_factory=list)
-    has_units_row: bool = False
+    """Where the header is and what each column holds."""
+
+    __slots__ = ("kind", "header_line", "headers", "roles", "tests", "has_units_row")
+
+    def __init__(
+        self,
+        kind: str,
+        header_line: int,
+        headers: list[str],
+        roles: dict[str, int],
+        tests: list[TestColumn] | None = None,
+    ) -> None:
+        self.kind = kind  # "long" or "wide"
+        self.header_line = header_line
+        self.headers = headers
+        self.roles = roles
+        self.tests: list[TestColumn] = tests or []
+        self.has_units_row = False
 
     @property
     def width(self) -> int:
@@ -61,7 +73,7 @@ class HeaderIndex:
         }
 
 
-def _roles(cells: list[str], index: HeaderIndex, overrides: dict[str, str]) -> dict[str, int]:
+def _roles(cells: list[str], index: HeaderIndex, overrides: Mapping[str, str]) -> dict[str, int]:
     wanted = {name_key(header): role for role, header in overrides.items()}
     roles: dict[str, int] = {}
     for position, cell in enumerate(cells):
@@ -78,7 +90,7 @@ def split_test_header(header: str, reference: Reference) -> tuple[Analyte | None
     """'B12 (pg/mL)' -> (b12, 'pg/mL'); 'ferritin_ng_ml' -> (ferritin, 'ng/ml')."""
     text = header.strip()
     match = _BRACKETED_UNIT.fullmatch(text)
-    if match and reference.unit_code(match["unit"]):
+    if match and (reference.unit_code(match["unit"]) or _UNIT_LIKE.fullmatch(match["unit"])):
         return _safe_lookup(reference, match["name"]), match["unit"]
     analyte = _safe_lookup(reference, text)
     if analyte is not None:
@@ -133,12 +145,12 @@ def find_layout(
     reference: Reference,
     index: HeaderIndex,
     *,
-    overrides: dict[str, str],
+    overrides: Mapping[str, str],
     forced: str | None,
 ) -> Layout:
     """Pick the header among the first rows (line, cells) and describe the columns."""
     for line, cells in first_rows[:HEADER_SEARCH_ROWS]:
-        if any(_NUMBER.fullmatch(cell) for cell in cells):
+        if any(_VALUE_CELL.fullmatch(cell) for cell in cells):
             continue  # a header names columns; a row holding numbers is data or a note
         roles = _roles(cells, index, overrides)
         is_long = "result" in roles and ("test" in roles or "loinc" in roles)
@@ -150,7 +162,7 @@ def find_layout(
             kind = "long" if is_long and forced != "wide" else "wide"
             if kind == "wide":
                 tests = tests or _wide_columns(cells, roles, reference)
-            important = set(roles.values()) | {c.index for c in tests}
+            important = set(roles.values()) | {c.position for c in tests}
             problem = _duplicates(cells, important)
             if problem:
                 raise LayoutProblem(f"line {line}: {problem}")
@@ -169,12 +181,12 @@ def units_row(cells: list[str], layout: Layout, reference: Reference) -> list[Te
     found = False
     updated = []
     for column in layout.tests:
-        text = cells[column.index].strip() if column.index < len(cells) else ""
+        text = cells[column.position].strip() if column.position < len(cells) else ""
         if text and reference.unit_code(text) is None:
             return None
         found = found or bool(text)
         unit = column.unit or text or None
-        updated.append(TestColumn(column.index, column.header, column.analyte, unit))
+        updated.append(TestColumn(column.position, column.header, column.analyte, unit))
     return updated if found else None
 
 

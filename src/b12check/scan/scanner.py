@@ -5,9 +5,10 @@ or a skipped record (a test b12check does not cover, or a line that holds no dat
 A file that cannot be read at all becomes one error record, and the next file still runs.
 """
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import BinaryIO
+import re
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import BinaryIO, NamedTuple
 
 from b12check.evaluate import Settings, evaluate
 from b12check.grouped import group_notes
@@ -29,6 +30,7 @@ from b12check.source import FileProblem, Row, open_source
 from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 Item = Record | FastLine
+_IN_COLUMN = re.compile(r"in column ([0-9]+)")
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
 LOW_FLAGS = frozenset({"critical_low", "deficient", "low", "borderline"})
 HIGH_FLAGS = frozenset({"high", "critical_high"})
@@ -36,12 +38,11 @@ LAB_LOW = frozenset({"l", "ll", "low", "cl", "(l)", "↓", "critical low"})
 LAB_HIGH = frozenset({"h", "hh", "high", "ch", "(h)", "↑", "critical high"})
 
 
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
+class ScanOptions(NamedTuple):
     encoding: str | None = None
     delimiter: str | None = None
     layout: str | None = None  # long | wide | None (detect)
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: Mapping[str, str] = MappingProxyType({})
     date_format: str | None = None
 
 
@@ -75,7 +76,8 @@ class Scanner:
                 stdin=stdin,
             )
         except FileProblem as exc:
-            yield Record(STATUS_ERROR, file=name, line=exc.line or 0, reason=str(exc))
+            reason = f"{exc}; no rows of this file were read"
+            yield Record(STATUS_ERROR, file=name, line=exc.line or 0, reason=reason)
             return
         try:
             for warning in source.warnings:
@@ -159,7 +161,13 @@ class Scanner:
                 yield from reader(row, layout, name)
 
     def _row_problem(self, name: str, row: Row) -> Record:
-        return Record(STATUS_ERROR, file=name, line=row.line, reason=row.problem)
+        column = None
+        found = _IN_COLUMN.search(row.problem or "")
+        if found and self.layout is not None:
+            position = int(found[1]) - 1
+            if 0 <= position < len(self.layout.headers):
+                column = self.layout.headers[position].strip() or None
+        return Record(STATUS_ERROR, file=name, line=row.line, column=column, reason=row.problem)
 
     # ------------------------------------------------------------------ rows
 
@@ -224,7 +232,7 @@ class Scanner:
         context = self._context(row, layout)
         produced = False
         for column in layout.tests:
-            text = row.cells[column.index]
+            text = row.cells[column.position]
             if not text.strip():
                 continue
             produced = True
