@@ -14,9 +14,12 @@ from typing import Any
 from b12check.errors import ConfigError
 from b12check.models import validate_headers, validate_notes, validate_ranges
 from b12check.overlays import dump
-from b12check.refdata import COMPILED, DATA_DIR
+from b12check.refdata import COMPILED as COMPILED_PATH
+from b12check.refdata import DATA_DIR as DATA_PATH
 from b12check.yamlload import load_yaml_file
 
+DATA_DIR = Path(DATA_PATH)
+COMPILED = Path(COMPILED_PATH)
 NOTES = DATA_DIR / "notes.yaml"
 HEADERS = DATA_DIR / "headers.yaml"
 
@@ -73,7 +76,9 @@ def render_help() -> str:
 
 
 def main(argv: list[str]) -> int:
-    from b12check.entry import HELP_FILE
+    from b12check.entry import HELP_FILE as HELP_PATH
+
+    HELP_FILE = Path(HELP_PATH)
 
     try:
         outputs = {COMPILED: render(compile_data(shipped_ranges_path())), HELP_FILE: render_help()}

@@ -8,11 +8,10 @@ On a terminal narrower than that, and for everything else, the click application
 
 import os
 import sys
-from pathlib import Path
 
 from b12check import __version__
 
-HELP_FILE = Path(__file__).parent / "data" / "help.txt"
+HELP_FILE = os.path.join(os.path.dirname(__file__), "data", "help.txt")  # no pathlib: start-up
 HELP_WIDTH = 80
 
 
@@ -28,8 +27,9 @@ def main() -> None:
     if args in (["--version"], ["-V"]):
         sys.stdout.write(f"b12check, version {__version__}\n")
         return
-    if args in (["--help"], ["-h"]) and HELP_FILE.exists() and _wide_enough():
-        sys.stdout.write(HELP_FILE.read_text(encoding="utf-8"))
+    if args in (["--help"], ["-h"]) and os.path.exists(HELP_FILE) and _wide_enough():
+        with open(HELP_FILE, encoding="utf-8") as handle:
+            sys.stdout.write(handle.read())
         return
     from b12check.cli import main as cli_main
 

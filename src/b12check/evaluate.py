@@ -10,12 +10,13 @@ from typing import NamedTuple
 
 from b12check.classify import classify
 from b12check.errors import ValueProblem
+from b12check.lazyre import LazyPattern
 from b12check.numbers import format_interval, format_number, parse_value
 from b12check.records import NoteRef, Record
 from b12check.refdata import Analyte, Reference
 from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
-_LAB_FLAG = re.compile(
+_LAB_FLAG = LazyPattern(
     r"(?:\(?(?:HH|LL|H|L|A|AA|N|CH|CL|High|Low|Critical|Abnormal|Normal)\)?|[*!↑↓]+)",
     re.IGNORECASE,
 )

@@ -10,6 +10,7 @@ import unicodedata
 from typing import Final, NamedTuple
 
 from b12check.errors import ValueProblem
+from b12check.lazyre import LazyPattern
 
 COMPARATORS: Final = {
     "<": "<",
@@ -28,7 +29,7 @@ _VALUE = re.compile(
     r"(?P<rest>.*)",
     re.DOTALL,
 )
-_THOUSANDS_OR_DECIMAL = re.compile(r"[+-]?[0-9]{1,3},[0-9]{3}")
+_THOUSANDS_OR_DECIMAL = LazyPattern(r"[+-]?[0-9]{1,3},[0-9]{3}")
 _INTERVAL = re.compile(
     r"\s*(?P<open>[\[(])\s*(?P<low>[^,\s]*)\s*,\s*(?P<high>[^,\s\])]*)\s*(?P<close>[\])])\s*"
 )

@@ -6,8 +6,8 @@ files named by ``--ranges`` are validated when loaded (see ``b12check.overlays``
 """
 
 import json
+import os
 from bisect import bisect_left, bisect_right
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from b12check.errors import ValueProblem
@@ -15,9 +15,10 @@ from b12check.names import loinc_code, name_key
 from b12check.numbers import Interval, format_number, parse_interval, parse_plain_number
 from b12check.units import UnitDef, build_spelling_index, derive_factor, unit_key
 
-DATA_DIR = Path(__file__).parent / "data"
+# Plain os.path rather than pathlib: pathlib (and what it imports) would add to every start-up.
+DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
+COMPILED = os.path.join(DATA_DIR, "compiled.json")
 CACHE_LIMIT = 4096
-COMPILED = DATA_DIR / "compiled.json"
 
 
 # Plain classes with __slots__ rather than dataclasses: this module loads on every run, and
@@ -388,7 +389,7 @@ def build_reference(
 
 
 def load_compiled() -> dict[str, Any]:
-    with COMPILED.open(encoding="utf-8") as handle:
+    with open(COMPILED, encoding="utf-8") as handle:
         data: dict[str, Any] = json.load(handle)
     return data
 

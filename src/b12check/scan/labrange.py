@@ -1,13 +1,13 @@
 """The lab's own reference range text, read into bounds for comparison with the built-in flag."""
 
-import re
 from typing import NamedTuple
 
+from b12check.lazyre import LazyPattern
 from b12check.numbers import format_number
 
 _NUMBER = r"[0-9]+(?:[.,][0-9]+)?"
-_BETWEEN = re.compile(rf"\s*({_NUMBER})\s*(?:-|–|—|to)\s*({_NUMBER})\s*(?P<unit>[^\d\s].*)?")
-_ONE_SIDED = re.compile(
+_BETWEEN = LazyPattern(rf"\s*({_NUMBER})\s*(?:-|–|—|to)\s*({_NUMBER})\s*(?P<unit>[^\d\s].*)?")
+_ONE_SIDED = LazyPattern(
     rf"\s*(?P<op><=|>=|=<|=>|<|>|≤|≥)\s*(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s].*)?"
 )
 

@@ -12,13 +12,14 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from b12check.lazyre import LazyPattern
 from b12check.names import name_key
 from b12check.refdata import Analyte, Reference
 
 HEADER_SEARCH_ROWS = 50
-_BRACKETED_UNIT = re.compile(r"(?P<name>.*?)\s*[(\[]\s*(?P<unit>[^)\]]+?)\s*[)\]]\s*")
-_SPLIT = re.compile(r"[_\s]+")
-_UNIT_LIKE = re.compile(r"[^\s/]{1,8}/[^\s/]{1,8}|%")  # 'mU/L', 'IU/mL', '%': a unit we lack
+_BRACKETED_UNIT = LazyPattern(r"(?P<name>.*?)\s*[(\[]\s*(?P<unit>[^)\]]+?)\s*[)\]]\s*")
+_SPLIT = LazyPattern(r"[_\s]+")
+_UNIT_LIKE = LazyPattern(r"[^\s/]{1,8}/[^\s/]{1,8}|%")  # 'mU/L', 'IU/mL', '%': a unit we lack
 # A cell that reads as a result (a number, perhaps censored, perhaps with a unit) marks a data
 # row: '500', '<5', '250 pg/mL', '0,72 mmol/L' — but not '25-OH Vitamin D' or '2025-01-10'.
 _VALUE_CELL = re.compile(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-zµμ%/]{1,12})?\s*")

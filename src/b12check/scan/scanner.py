@@ -5,13 +5,13 @@ or a skipped record (a test b12check does not cover, or a line that holds no dat
 A file that cannot be read at all becomes one error record, and the next file still runs.
 """
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
 from b12check.evaluate import Settings, evaluate
 from b12check.grouped import group_notes
+from b12check.lazyre import LazyPattern
 from b12check.names import loinc_code
 from b12check.records import FastLine, NoteRef, Record
 from b12check.scan.dates import normalise_date
@@ -30,7 +30,7 @@ from b12check.source import FileProblem, Row, open_source
 from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 Item = Record | FastLine
-_IN_COLUMN = re.compile(r"in column ([0-9]+)")
+_IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
 LOW_FLAGS = frozenset({"critical_low", "deficient", "low", "borderline"})
 HIGH_FLAGS = frozenset({"high", "critical_high"})
