@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from b12check.numbers import format_number
 from b12check.records import Record, Summary
 from b12check.refdata import Reference
 from b12check.render.cells import note_text, result_text
@@ -20,6 +21,42 @@ from b12check.render.writers import Writer, band_text
 from b12check.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 MAX_ROWS = 1000
+SPARKS = "▁▂▃▄▅▆▇█"
+SEVERITY = {
+    "critical_low": 6,
+    "critical_high": 6,
+    "deficient": 5,
+    "unclassified": 4,
+    "low": 3,
+    "high": 3,
+    "borderline": 2,
+    "normal": 0,
+}
+
+
+def sparkline(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARKS[3] * len(values)
+    return "".join(SPARKS[round((v - low) / (high - low) * (len(SPARKS) - 1))] for v in values)
+
+
+def trend_line(patient: str, test: str, points: list[Record]) -> str:
+    """'P001 B12: 238 → 402 pg/mL (+164, up) ▁█; borderline → normal (2025-01-15 … 2025-08-05)'."""
+    first, last = points[0], points[-1]
+    values = [float(f"{p.value:.4g}") for p in points if p.value is not None]
+    change = values[-1] - values[0]
+    direction = "up" if change > 0 else "down" if change < 0 else "no change"
+    unit = first.canonical_unit or ""
+    flags = f"{first.flag} → {last.flag}" if first.flag != last.flag else f"{first.flag}, unchanged"
+    who = f"{patient} " if patient else ""
+    return (
+        f"{who}{test}: {format_number(values[0])} → {format_number(values[-1])} {unit} "
+        f"({'+' if change > 0 else ''}{format_number(round(change, 4))}, {direction}) "
+        f"{sparkline(values)}; {flags.replace('_', ' ')} ({first.date} … {last.date})"
+    )
+
+
 MAX_PROBLEMS_SHOWN = 20
 
 
@@ -80,41 +117,77 @@ class TableWriter(Writer):
         analyte = self.reference.analytes.get(record.analyte or "") if self.reference else None
         return analyte.short_name if analyte else record.label or ""
 
-    def _table(self) -> Table:
-        with_patient = any(r.patient for r in self.results)
-        with_date = any(r.date for r in self.results)
+    def _table(self, records: list[Record]) -> Table:
         table = Table(show_edge=False, pad_edge=False, header_style="bold")
-        if with_patient:
-            table.add_column("Patient", overflow="fold")
-        if with_date:
-            table.add_column("Date", no_wrap=True)
         table.add_column("Test", overflow="fold")
         table.add_column("Result", overflow="fold")
         table.add_column("Flag", no_wrap=True)
         table.add_column("Gauge", no_wrap=True)
         table.add_column("Band", overflow="fold")
-        ordered = sorted(self.results, key=lambda r: (r.patient or "", r.date or ""))
-        for record in ordered:
+        for record in records:
             flag = record.flag or ""
             label = record.band_label or flag.replace("_", " ")
-            cells: list[Text] = []
-            if with_patient:
-                cells.append(Text(visible(record.patient or "")))
-            if with_date:
-                cells.append(Text(visible(record.date or "")))
-            result = result_text(record.value_text, record.unit)
-            cells.append(Text(visible(self._test_name(record))))
-            cells.append(Text(visible(result)))
-            cells.append(Text(label, style=FLAG_STYLES.get(flag, "")))
-            cells.append(self._gauge(record))
-            cells.append(Text(band_text(record)))
-            table.add_row(*cells)
+            table.add_row(
+                Text(visible(self._test_name(record))),
+                Text(visible(result_text(record.value_text, record.unit))),
+                Text(label, style=FLAG_STYLES.get(flag, "")),
+                self._gauge(record),
+                Text(band_text(record)),
+            )
         return table
+
+    def _groups(self) -> list[tuple[tuple[str, str], list[Record]]]:
+        """Results per patient and date (in order of first appearance), flagged first."""
+        groups: dict[tuple[str, str], list[Record]] = {}
+        for record in self.results:
+            groups.setdefault((record.patient or "", record.date or ""), []).append(record)
+        return [
+            (key, sorted(records, key=lambda r: SEVERITY.get(r.flag or "", 0), reverse=True))
+            for key, records in groups.items()
+        ]
+
+    def _print_results(self) -> None:
+        groups = self._groups()
+        if len(groups) == 1 and groups[0][0] == ("", ""):
+            self.console.print(self._table(groups[0][1]))
+            return
+        for number, ((patient, date), records) in enumerate(groups):
+            counts: dict[str, int] = {}
+            for record in records:
+                counts[record.flag or ""] = counts.get(record.flag or "", 0) + 1
+            tally = ", ".join(
+                f"{n} {flag.replace('_', ' ')}"
+                for flag, n in sorted(counts.items(), key=lambda i: -SEVERITY.get(i[0], 0))
+            )
+            title = " · ".join(visible(x) for x in (patient, date) if x)
+            header = Text(f"{chr(10) if number else ''}{title}", style="bold")
+            header.append(f" — {tally}", style="")
+            self.console.print(header)
+            self.console.print(self._table(records))
+
+    def _print_trends(self) -> None:
+        """For a test measured on several dates for one patient: the series and its change."""
+        series: dict[tuple[str, str], dict[str, Record]] = {}
+        for record in self.results:
+            if record.date and record.analyte and record.value is not None:
+                key = (record.patient or "", record.analyte)
+                series.setdefault(key, {}).setdefault(record.date, record)
+        lines = []
+        for (patient, _), by_date in series.items():
+            if len(by_date) < 2:
+                continue
+            points = [by_date[d] for d in sorted(by_date)]
+            lines.append(trend_line(patient, self._test_name(points[0]), points))
+        if lines:
+            self.console.print(Text("\nTrends", style="bold"))
+            for line in lines:
+                self.console.print(Text(visible(line)))
 
     def close(self, summary: Summary) -> None:
         console = self.console
         if self.results:
-            console.print(self._table())
+            self._print_results()
+            self._print_trends()
         else:
             console.print(Text("No results."))
         if self.hidden:

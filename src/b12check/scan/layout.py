@@ -28,6 +28,10 @@ _VALUE_CELL = re.compile(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-z
 class LayoutProblem(Exception):
     """The file has no header row b12check can use (one line, no file name)."""
 
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
 
 class TestColumn(NamedTuple):
     position: int
@@ -166,7 +170,7 @@ def find_layout(
             important = set(roles.values()) | {c.position for c in tests}
             problem = _duplicates(cells, important)
             if problem:
-                raise LayoutProblem(f"line {line}: {problem}")
+                raise LayoutProblem(problem, line)
             return Layout(kind, line, cells, roles, tests)
     seen = next((cells for _, cells in first_rows if any(c.strip() for c in cells)), [])
     shown = ", ".join(repr(c.strip()) for c in seen[:12] if c.strip()) or "nothing"

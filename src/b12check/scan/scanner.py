@@ -109,7 +109,7 @@ class Scanner:
             if pending_problem is not None and not first:
                 yield self._row_problem(name, pending_problem)
                 return
-            line = first[0].line if first else 0
+            line = exc.line or (first[0].line if first else 0)
             yield Record(STATUS_ERROR, file=name, line=line, reason=str(exc))
             return
         self.notice_layout(name, layout)
@@ -213,7 +213,8 @@ class Scanner:
         context = self._context(row, layout)
         value_text = row.cells[layout.roles["result"]]
         test = self._test_name(context)
-        yield self._value(row, name, test, value_text, context["unit"], context, "result")
+        header = layout.headers[layout.roles["result"]].strip()
+        yield self._value(row, name, test, value_text, context["unit"], context, header)
 
     def _test_name(self, context: dict[str, str | None]) -> str:
         code = context["loinc"]

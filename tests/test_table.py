@@ -1,0 +1,49 @@
+"""The terminal table: groups per patient and date, flagged first, gauges and trends."""
+
+from tests.conftest import EXAMPLES, invoke
+
+GROUP_HEADER = "P001 · 2025-01-15 — 2 deficient, 1 low, 1 high, 3 borderline"
+
+
+def portal_table() -> str:
+    result = invoke(
+        "scan", str(EXAMPLES / "us-portal-export.csv"), "--notes", "none", env={"COLUMNS": "80"}
+    )
+    return result.stdout
+
+
+def test_one_panel_per_patient_and_date_with_flag_counts() -> None:
+    out = portal_table()
+    assert GROUP_HEADER in out
+    assert "P001 · 2025-04-22 — 3 borderline, 4 normal" in out
+    assert "P001 · 2025-08-05 — 4 normal" in out
+    assert all(len(line) <= 80 for line in out.splitlines())
+
+
+def test_flagged_results_come_first_within_a_panel() -> None:
+    panel = portal_table().split(GROUP_HEADER)[1].split("P001 · 2025-04-22")[0]
+    order = [name for name in ("Ferritin", "TSAT", "B12", "Magnesium") if name in panel]
+    positions = [panel.index(name) for name in order]
+    assert positions == sorted(positions)  # deficient ferritin/TSAT before borderline B12/Mg
+
+
+def test_gauge_marks_the_value_inside_its_band() -> None:
+    out = invoke("check", "b12=250pg/mL", "b12=100pg/mL", "b12=2000pg/mL", "--notes", "none").stdout
+    gauges = [line.split("│")[3].strip() for line in out.splitlines() if line.startswith("B12")]
+    # bands: deficient (-), indeterminate (~), normal (=), high (+); ● marks the value.
+    # Flagged first: deficient 100, then high 2000, then borderline 250. An open-ended band
+    # puts its value toward the inner edge.
+    assert gauges == ["--●~~~===+++", "---~~~===●++", "---~●~===+++"]
+
+
+def test_trends_show_change_direction_and_flag_change() -> None:
+    out = portal_table()
+    assert "P001 B12: 238 → 561 pg/mL (+323, up) ▁▅█; borderline → normal" in out
+    assert "P001 TIBC: 452 → 398 ug/dL (-54, down) █▁; high → normal" in out
+    assert "Magnesium: 0.7817 → 0.864 mmol/L" in out
+
+
+def test_no_colour_when_piped_but_gauge_still_readable() -> None:
+    out = invoke("check", "ferritin=9", "--notes", "none").stdout
+    assert "\x1b" not in out
+    assert "--●~~~===++++++" in out
