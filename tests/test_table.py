@@ -47,3 +47,14 @@ def test_no_colour_when_piped_but_gauge_still_readable() -> None:
     out = invoke("check", "ferritin=9", "--notes", "none").stdout
     assert "\x1b" not in out
     assert "--●~~~===++++++" in out
+
+
+def test_only_flagged_hides_normal_results_in_human_formats_only() -> None:
+    path = str(EXAMPLES / "us-portal-export.csv")
+    table = invoke("scan", path, "--only-flagged", "--notes", "none").stdout
+    assert "8 normal results not shown (--only-flagged)." in table
+    assert "P001 · 2025-08-05" not in table  # a date with only normal results has no panel
+    markdown = invoke("scan", path, "--only-flagged", "--format", "markdown").stdout
+    assert "| sufficient" not in markdown and "8 normal results not shown" in markdown
+    machine = invoke("scan", path, "--only-flagged", "--format", "ndjson").stdout
+    assert len(machine.splitlines()) == 20  # every record is kept for scripts

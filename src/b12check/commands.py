@@ -73,6 +73,7 @@ def run_check(
     notes: str | None,
     fail_on: str,
     output: str,
+    only_flagged: bool,
     quiet: bool,
 ) -> int:
     settings = make_settings(
@@ -107,7 +108,7 @@ def run_check(
             return ExitCode.OK
     records = typed_records(settings, values)
     with open_output(output) as out:
-        writer = make_writer(fmt, out, settings.reference)
+        writer = make_writer(fmt, out, settings.reference, only_flagged=only_flagged)
         return run(records, writer, Summary(fail_on), quiet=quiet)
 
 
@@ -142,6 +143,7 @@ def run_scan(
     notes: str | None,
     fail_on: str,
     output: str,
+    only_flagged: bool,
     quiet: bool,
 ) -> int:
     from b12check.render.writers import LINE_FORMATS
@@ -201,7 +203,7 @@ def run_scan(
             yield from scanner.scan(path)
 
     with open_output(output) as out:
-        writer = make_writer(fmt, out, settings.reference)
+        writer = make_writer(fmt, out, settings.reference, only_flagged=only_flagged)
         if isinstance(writer, LINE_FORMATS):
             scanner.fast = FastLane(settings.reference, writer, settings.sex, settings.notes)
         return run(records(), writer, summary, quiet=quiet)

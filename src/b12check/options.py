@@ -61,6 +61,11 @@ output_options = _stack(
         default="-",
         help="Write results to this file instead of stdout.",
     ),
+    click.option(
+        "--only-flagged",
+        is_flag=True,
+        help="table and markdown: hide normal results (machine formats keep every record).",
+    ),
     click.option("-q", "--quiet", is_flag=True, help="No diagnostics on stderr."),
     click.option(
         "--debug",

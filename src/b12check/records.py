@@ -220,6 +220,20 @@ class Summary:
             "flagged_at_or_above_fail_on": self.failing,
         }
 
+    def per_file_lines(self) -> list[tuple[str, str]]:
+        """For each file read: its data rows and what they became."""
+        lines = []
+        for name, count in self.files.items():
+            rows = self.data_rows.get(name, count.records)
+            lines.append(
+                (
+                    name,
+                    f"{rows} data rows → {count.results} results, {count.errors} errors, "
+                    f"{count.skipped} skipped",
+                )
+            )
+        return lines
+
     def one_line(self) -> str:
         parts = [
             f"{self.by_status[STATUS_RESULT]} results",

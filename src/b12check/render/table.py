@@ -78,8 +78,12 @@ def make_console(out: IO[str], *, stderr: bool = False) -> Console:
 
 
 class TableWriter(Writer):
-    def __init__(self, out: IO[str], reference: Reference | None = None) -> None:
+    def __init__(
+        self, out: IO[str], reference: Reference | None = None, *, only_flagged: bool = False
+    ) -> None:
         self.console = make_console(out)
+        self.only_flagged = only_flagged
+        self.hidden_normal = 0
         self.reference = reference
         self.results: list[Record] = []
         self.hidden = 0
@@ -89,7 +93,9 @@ class TableWriter(Writer):
 
     def write(self, record: Record) -> None:
         if record.status == STATUS_RESULT:
-            if len(self.results) < MAX_ROWS:
+            if self.only_flagged and record.flag == "normal":
+                self.hidden_normal += 1
+            elif len(self.results) < MAX_ROWS:
                 self.results.append(record)
             else:
                 self.hidden += 1
@@ -197,6 +203,8 @@ class TableWriter(Writer):
                     "to get every record."
                 )
             )
+        if self.hidden_normal:
+            console.print(Text(f"{self.hidden_normal} normal results not shown (--only-flagged)."))
         self._print_notes()
         if self.problem_count:
             console.print(Text(f"\nCould not read {self.problem_count} value(s):", style="bold"))
@@ -211,6 +219,9 @@ class TableWriter(Writer):
             )
             console.print(Text(f"\nSkipped (not covered): {listed}"))
         console.print(Text(f"\n{summary.one_line()}"))
+        if summary.data_rows:
+            for name, line in summary.per_file_lines():
+                console.print(Text(visible(f"  {name}: {line}")))
         console.print(Text(DISCLAIMER, style="italic"))
 
     def _print_notes(self) -> None:

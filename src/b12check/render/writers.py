@@ -198,8 +198,10 @@ class MarkdownWriter(Writer):
 
     HEADER = ("Patient", "Date", "Test", "Result", "Flag", "Reference band", "Source")
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], *, only_flagged: bool = False) -> None:
         self.out = out
+        self.only_flagged = only_flagged
+        self.hidden_normal = 0
         self.notes: dict[str, list[str]] = {}
         self.problems: list[str] = []
         self.skipped: list[str] = []
@@ -211,6 +213,9 @@ class MarkdownWriter(Writer):
             return
         if record.status == STATUS_SKIPPED:
             self.skipped.append(record.label or "?")
+            return
+        if self.only_flagged and record.flag == "normal":
+            self.hidden_normal += 1
             return
         if self.rows == 0:
             self.out.write("| " + " | ".join(self.HEADER) + " |\n")
@@ -252,6 +257,8 @@ class MarkdownWriter(Writer):
                 out.write(f"- {_md(line)}\n")
         if self.skipped:
             out.write(f"\nSkipped (not covered): {_md(', '.join(sorted(set(self.skipped))))}\n")
+        if self.hidden_normal:
+            out.write(f"\n{self.hidden_normal} normal results not shown (--only-flagged).\n")
         out.write(f"\n{summary.one_line()}\n\n*{DISCLAIMER}*\n")
 
 
@@ -267,7 +274,10 @@ def band_text(record: Record) -> str:
     return f"{format_number(record.band_low)}–{format_number(record.band_high)} {unit}".strip()
 
 
-def make_writer(fmt: str, out: IO[str], reference: Reference | None = None) -> Writer:
+def make_writer(
+    fmt: str, out: IO[str], reference: Reference | None = None, *, only_flagged: bool = False
+) -> Writer:
+    """The writer for ``fmt``; ``only_flagged`` hides normal results in the human formats."""
     if fmt == "json":
         return JsonWriter(out)
     if fmt == "ndjson":
@@ -277,7 +287,7 @@ def make_writer(fmt: str, out: IO[str], reference: Reference | None = None) -> W
     if fmt == "tsv":
         return DelimitedWriter(out, "\t")
     if fmt == "markdown":
-        return MarkdownWriter(out)
+        return MarkdownWriter(out, only_flagged=only_flagged)
     from b12check.render.table import TableWriter  # rich only for people at a terminal
 
-    return TableWriter(out, reference)
+    return TableWriter(out, reference, only_flagged=only_flagged)

@@ -316,7 +316,7 @@ class Scanner:
             record.warnings.append(date_warning)
         if age_text and age is None:
             record.warnings.append(f"age {age_text!r} not understood")
-        if record.status == STATUS_RESULT:
+        if record.status == STATUS_RESULT and self.settings.notes != "none":
             self._compare_with_lab(record, unit)
         return record
 
