@@ -12,7 +12,13 @@ import click
 
 from b12check import __version__
 from b12check.exitcodes import ExitCode
-from b12check.options import DEBUG_KEY, output_options, person_options
+from b12check.options import (
+    DEBUG_KEY,
+    format_option,
+    output_options,
+    person_options,
+    ranges_option,
+)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -149,17 +155,6 @@ def scan(ctx: click.Context, /, files: tuple[str, ...], **options: Any) -> None:
     ctx.exit(run_scan(files, **options))
 
 
-ranges_files_option = click.option(
-    "--ranges",
-    "ranges_files",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    envvar="B12CHECK_RANGES",
-    help="A ranges overlay file laid over the built-in ranges (repeatable; also the "
-    "B12CHECK_RANGES environment variable, a path list).",
-)
-
-
 class RangesGroup(click.Group):
     """``ranges [ANALYTE] [OPTIONS]`` or ``ranges validate FILE`` / ``ranges template``.
 
@@ -221,16 +216,8 @@ def ranges() -> None:
 
 @ranges.command("show", hidden=True, context_settings=CONTEXT_SETTINGS, epilog=RANGES_EPILOG)
 @click.argument("analyte", required=False)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(("table", "yaml", "json")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
-@ranges_files_option
+@format_option(("table", "yaml", "json"))
+@ranges_option
 def ranges_show(analyte: str | None, fmt: str, ranges_files: tuple[str, ...]) -> None:
     """Show the bands of every test, or of ANALYTE, after every overlay."""
     from b12check.ranges_view import write_ranges
@@ -267,16 +254,8 @@ Examples:
 
 @cli.command(context_settings=CONTEXT_SETTINGS, epilog=EXPLAIN_EPILOG)
 @click.argument("analyte")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(("table", "json", "markdown")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
-@ranges_files_option
+@format_option(("table", "json", "markdown"))
+@ranges_option
 def explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> None:
     """What a test measures: names, units and factors, bands with sources, notes."""
     from b12check.explain import write_explain

@@ -3,7 +3,7 @@
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any, NamedTuple
 
 import click
 
@@ -12,7 +12,7 @@ from b12check.exitcodes import ExitCode
 from b12check.pipeline import run
 from b12check.records import FastLine, Record, Summary
 from b12check.refdata import load_reference
-from b12check.render.writers import make_writer
+from b12check.render.writers import Writer, make_writer
 from b12check.typed import guided_arguments, typed_records
 from b12check.vocab import HEADER_ROLES
 
@@ -42,48 +42,38 @@ def open_output(path: str) -> Iterator[IO[str]]:
         yield handle
 
 
-def make_settings(
-    *,
-    ranges_files: tuple[str, ...],
-    sex: str | None,
-    age: float | None,
-    units_system: str | None,
-    decimal_comma: bool,
-    notes: str,
-) -> Settings:
-    return Settings(
-        reference=load_reference(tuple(ranges_files)),
-        sex=sex.lower() if sex else None,
-        age=age,
-        units_system=units_system,
-        decimal_comma=decimal_comma,
-        notes=notes,
-    )
+class Common(NamedTuple):
+    """The options ``check`` and ``scan`` share (options.py: person and output options)."""
+
+    sex: str | None
+    age: float | None
+    units_system: str | None
+    decimal_comma: bool
+    ranges_files: tuple[str, ...]
+    fmt: str
+    notes: str | None
+    fail_on: str
+    output: str
+    only_flagged: bool
+    quiet: bool
+
+    def settings(self) -> Settings:
+        return Settings(
+            reference=load_reference(tuple(self.ranges_files)),
+            sex=self.sex.lower() if self.sex else None,
+            age=self.age,
+            units_system=self.units_system,
+            decimal_comma=self.decimal_comma,
+            notes=default_notes(self.fmt, self.notes),
+        )
+
+    def make_writer(self, out: IO[str], settings: Settings) -> Writer:
+        return make_writer(self.fmt, out, settings.reference, only_flagged=self.only_flagged)
 
 
-def run_check(
-    values: tuple[str, ...],
-    *,
-    sex: str | None,
-    age: float | None,
-    units_system: str | None,
-    decimal_comma: bool,
-    ranges_files: tuple[str, ...],
-    fmt: str,
-    notes: str | None,
-    fail_on: str,
-    output: str,
-    only_flagged: bool,
-    quiet: bool,
-) -> int:
-    settings = make_settings(
-        ranges_files=ranges_files,
-        sex=sex,
-        age=age,
-        units_system=units_system,
-        decimal_comma=decimal_comma,
-        notes=default_notes(fmt, notes),
-    )
+def run_check(values: tuple[str, ...], **options: Any) -> int:
+    common = Common(**options)
+    settings = common.settings()
     if not values:
         if not sys.stdin.isatty():
             raise click.UsageError(
@@ -107,9 +97,9 @@ def run_check(
             click.echo("Nothing entered.", err=True)
             return ExitCode.OK
     records = typed_records(settings, values)
-    with open_output(output) as out:
-        writer = make_writer(fmt, out, settings.reference, only_flagged=only_flagged)
-        return run(records, writer, Summary(fail_on), quiet=quiet)
+    with open_output(common.output) as out:
+        writer = common.make_writer(out, settings)
+        return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
 
 
 def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:
@@ -134,18 +124,9 @@ def run_scan(
     delimiter: str | None,
     encoding: str | None,
     date_format: str | None,
-    sex: str | None,
-    age: float | None,
-    units_system: str | None,
-    decimal_comma: bool,
-    ranges_files: tuple[str, ...],
-    fmt: str,
-    notes: str | None,
-    fail_on: str,
-    output: str,
-    only_flagged: bool,
-    quiet: bool,
+    **options: Any,
 ) -> int:
+    common = Common(**options)
     from b12check.render.writers import LINE_FORMATS
     from b12check.scan.fastlane import FastLane
     from b12check.scan.layout import HeaderIndex
@@ -173,20 +154,13 @@ def run_scan(
             "no file given and stdin is a terminal: name a CSV file, or pipe one in "
             "(use '-' to type CSV at the terminal, ending with Ctrl-D)"
         )
-    if "-" in paths and sys.stdin.isatty() and not quiet:
+    if "-" in paths and sys.stdin.isatty() and not common.quiet:
         click.echo("b12check: reading CSV from the terminal; end with Ctrl-D", err=True)
-    settings = make_settings(
-        ranges_files=ranges_files,
-        sex=sex,
-        age=age,
-        units_system=units_system,
-        decimal_comma=decimal_comma,
-        notes=default_notes(fmt, notes),
-    )
-    summary = Summary(fail_on)
+    settings = common.settings()
+    summary = Summary(common.fail_on)
 
     def notice(text: str) -> None:
-        if not quiet:
+        if not common.quiet:
             click.echo(f"b12check: {text}", err=True)
 
     scanner = Scanner(
@@ -202,8 +176,8 @@ def run_scan(
             summary.note_file(path)
             yield from scanner.scan(path)
 
-    with open_output(output) as out:
-        writer = make_writer(fmt, out, settings.reference, only_flagged=only_flagged)
+    with open_output(common.output) as out:
+        writer = common.make_writer(out, settings)
         if isinstance(writer, LINE_FORMATS):
             scanner.fast = FastLane(settings.reference, writer, settings.sex, settings.notes)
-        return run(records(), writer, summary, quiet=quiet)
+        return run(records(), writer, summary, quiet=common.quiet)

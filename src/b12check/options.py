@@ -76,6 +76,30 @@ output_options = _stack(
     ),
 )
 
+ranges_option = click.option(
+    "--ranges",
+    "ranges_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    envvar="B12CHECK_RANGES",
+    help="A ranges overlay file laid over the built-in ranges (repeatable; also the "
+    "B12CHECK_RANGES environment variable, a path list).",
+)
+
+
+def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
+    """``-f/--format`` for the commands that describe the data (ranges, explain)."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
 person_options = _stack(
     click.option(
         "--sex",
@@ -104,13 +128,5 @@ person_options = _stack(
         is_flag=True,
         help="Read every comma in a number as a decimal separator (1,450 = 1.45).",
     ),
-    click.option(
-        "--ranges",
-        "ranges_files",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        envvar="B12CHECK_RANGES",
-        help="A ranges overlay file laid over the built-in ranges (repeatable; also the "
-        "B12CHECK_RANGES environment variable, a path list).",
-    ),
+    ranges_option,
 )
