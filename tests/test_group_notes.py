@@ -83,3 +83,33 @@ def test_iron_above_tibc_is_called_out() -> None:
 
 def test_derived_values_need_exact_values() -> None:
     assert notes_of(check("iron=<10ug/dL", "tibc=420ug/dL"), "derived")["tibc"] == []
+
+
+def test_tibc_and_tsat_are_derived_from_iron_and_uibc() -> None:
+    records = check("iron=60ug/dL", "uibc=300ug/dL")
+    uibc = next(r for r in records if r.analyte == "uibc")
+    assert (uibc.status, uibc.value, uibc.flag) == ("skipped", 300.0, None)
+    assert "not flagged" in (uibc.reason or "")
+    derived = notes_of(records, "derived")["iron"]
+    assert derived[0].startswith("TIBC worked out as serum iron + UIBC: 360 ug/dL (normal)")
+    assert "16.7 % (borderline)" in derived[1]
+
+
+def test_uibc_in_a_scan_feeds_the_same_patient_and_date_only() -> None:
+    from tests.conftest import invoke
+
+    text = (
+        "Patient,Date,Test,Result,Unit\n"
+        "P1,2025-01-01,Iron,60,ug/dL\n"
+        "P1,2025-01-01,UIBC,300,ug/dL\n"
+        "P2,2025-01-01,Iron,60,ug/dL\n"
+    )
+    result = invoke("scan", "-", "--format", "json", "--sex", "female", input=text)
+    data = __import__("json").loads(result.stdout)
+    derived = {
+        (r["patient"], r["analyte"]): [n["text"] for n in r["notes"] if n["kind"] == "derived"]
+        for r in data["records"]
+    }
+    assert len(derived[("P1", "iron")]) == 2
+    assert derived[("P2", "iron")] == []
+    assert data["summary"]["skipped"] == 1 and result.exit_code in (0, 1)

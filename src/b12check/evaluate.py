@@ -13,7 +13,7 @@ from b12check.errors import ValueProblem
 from b12check.lazyre import LazyPattern
 from b12check.numbers import format_interval, format_number, parse_value
 from b12check.records import NoteRef, Record
-from b12check.refdata import Analyte, Reference
+from b12check.refdata import Analyte, Companion, Reference
 from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 _LAB_FLAG = LazyPattern(
@@ -198,6 +198,9 @@ def evaluate(
     except ValueProblem as exc:
         return _error(record, str(exc))
     if analyte is None:
+        companion = settings.reference.companion(name)
+        if companion is not None:
+            return _companion_record(settings, record, companion)
         if unknown_is_skipped:
             record.status = STATUS_SKIPPED
             record.reason = "not a test b12check covers"
@@ -209,6 +212,23 @@ def evaluate(
         _read_value(settings, analyte, record)
     except ValueProblem as exc:
         return _error(record, str(exc))
+    return record
+
+
+def _companion_record(settings: Settings, record: Record, companion: Companion) -> Record:
+    """A test read only for derived values: skipped, but carrying its value when readable."""
+    record.status = STATUS_SKIPPED
+    record.analyte = companion.id
+    record.reason = f"{companion.name} is read only to work out other values; it is not flagged"
+    try:
+        parsed = parse_value(record.value_text or "", decimal_comma=settings.decimal_comma)
+    except ValueProblem:
+        return record
+    unit_text, _ = split_lab_flag(parsed.rest)
+    unit = settings.reference.unit_code(unit_text or (record.unit or "").strip())
+    if unit in companion.factors and not parsed.comparator:
+        record.value = float(f"{parsed.number * companion.factors[unit]:.6g}")
+        record.canonical_unit = companion.canonical_unit
     return record
 
 
@@ -271,7 +291,9 @@ def apply_patterns(records: Iterable[Record], reference: Reference, mode: str) -
 
     if mode == "none":
         return
-    results = [r for r in records if r.status == STATUS_RESULT and r.analyte]
+    results = [
+        r for r in records if r.analyte and (r.status == STATUS_RESULT or r.value is not None)
+    ]
     summary = [(r.analyte or "", r.flag or "", r.value, r.comparator) for r in results]
     for analyte, note in group_notes(summary, reference):
         target = next(r for r in results if r.analyte == analyte)

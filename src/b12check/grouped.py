@@ -13,6 +13,7 @@ from b12check.refdata import Reference
 
 TSAT_TOLERANCE = 3.0  # percentage points between reported and computed saturation
 TSAT_SOURCE = "Davis's Lab & Diagnostic Tests (TSAT = serum iron / TIBC x 100)"
+UIBC_SOURCE = "LOINC 2501-5 (UIBC); TIBC = serum iron + UIBC"
 
 Result = tuple[str, str, float | None, str | None]
 
@@ -36,21 +37,34 @@ def firing_patterns(
 
 
 def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str, NoteRef]]:
-    """Transferrin saturation worked out from serum iron and TIBC (both exact, same patient and
-    date): shown beside TIBC when no TSAT was reported, or beside a reported TSAT that differs
-    from it by more than 3 points."""
+    """Values worked out from others of the same patient and date (all exact):
+    TIBC = serum iron + UIBC when no TIBC was reported (shown beside iron), and transferrin
+    saturation = iron / TIBC, shown beside TIBC (or iron) when no TSAT was reported, or beside
+    a reported TSAT that differs from it by more than 3 points."""
     exact = {a: v for a, _, v, cmp in results if v is not None and not cmp}
     iron, tibc = exact.get("iron"), exact.get("tibc")
+    notes: list[tuple[str, NoteRef]] = []
+    target = "tibc"
+    tibc_analyte = reference.analytes.get("tibc")
+    if iron is not None and tibc is None and exact.get("uibc") and tibc_analyte is not None:
+        tibc = round(iron + exact["uibc"], 1)
+        flag = classify(tibc_analyte, None, tibc_analyte.canonical_unit, "", tibc).flag
+        text = (
+            f"TIBC worked out as serum iron + UIBC: {format_number(tibc)} "
+            f"{tibc_analyte.canonical_unit} ({flag.replace('_', ' ')}). Derived here, not measured."
+        )
+        notes.append(("iron", NoteRef(text, UIBC_SOURCE, "derived", "reference")))
+        target = "iron"
     tsat_analyte = reference.analytes.get("tsat")
     if iron is None or not tibc or tsat_analyte is None:
-        return []
+        return notes
     computed = round(iron / tibc * 100, 1)
     if computed > 100:
         text = (
             f"Serum iron is above TIBC ({format_number(computed)} % saturation), which is not "
             "physically possible: an assay problem or recent iron infusion is likely; ask the lab."
         )
-        return [("tibc", NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
+        return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
     flag = classify(tsat_analyte, None, "%", "", computed).flag
     reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
     if not any(a == "tsat" for a, *_ in results):
@@ -58,15 +72,15 @@ def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str
             f"Transferrin saturation worked out from iron and TIBC: {format_number(computed)} % "
             f"({flag.replace('_', ' ')}). Derived here, not measured by the lab."
         )
-        return [("tibc", NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
+        return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
     if reported and abs(reported[0] - computed) > TSAT_TOLERANCE:
         text = (
             f"The reported saturation ({format_number(reported[0])} %) differs from iron / TIBC "
             f"({format_number(computed)} %) by more than {format_number(TSAT_TOLERANCE)} points; "
             "ask the lab which figure to go by."
         )
-        return [("tsat", NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
-    return []
+        return [*notes, ("tsat", NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
+    return notes
 
 
 def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, NoteRef]]:

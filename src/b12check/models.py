@@ -92,12 +92,26 @@ class AnalyteModel(_Strict):
         return codes
 
 
+class CompanionModel(_Strict):
+    """A test read only to derive another (UIBC for TIBC): no bands, never flagged."""
+
+    name: NonEmpty
+    aliases: list[NonEmpty] = []
+    loinc: list[NonEmpty] = []
+    canonical_unit: NonEmpty
+    units: Annotated[list[NonEmpty], Field(min_length=1)]
+    molar_mass: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    valence: Annotated[int, Field(ge=1, le=8)] | None = None
+    source: NonEmpty
+
+
 class RangesModel(_Strict):
     version: Literal[1]
     units: dict[NonEmpty, UnitModel]
     unit_spellings: dict[NonEmpty, NonEmpty] = {}
     refused_codes: dict[NonEmpty, NonEmpty] = {}
     analytes: dict[NonEmpty, AnalyteModel]
+    companions: dict[NonEmpty, CompanionModel] = {}
 
 
 class NoteModel(_Strict):
@@ -195,6 +209,32 @@ def ranges_problems(model: RangesModel) -> list[Problem]:
                 )
             if code in model.refused_codes:
                 problems.append(((*base, "loinc", index), f"LOINC {code} is listed as refused"))
+    for companion_id, companion in model.companions.items():
+        base = ("companions", companion_id)
+        canonical = model.units.get(companion.canonical_unit)
+        if companion.canonical_unit not in companion.units:
+            problems.append(((*base, "canonical_unit"), "not one of this test's units"))
+        for index, unit in enumerate(companion.units):
+            definition = model.units.get(unit)
+            if definition is None or canonical is None:
+                problems.append(((*base, "units", index), f"unknown unit {unit!r}"))
+                continue
+            try:
+                derive_factor(
+                    UnitDef(definition.kind, definition.scale),
+                    UnitDef(canonical.kind, canonical.scale),
+                    companion.molar_mass,
+                    companion.valence,
+                )
+            except NoFactor as exc:
+                problems.append(((*base, "units", index), f"unit {unit!r} has no factor: {exc}"))
+        for name in (companion_id, companion.name, *companion.aliases):
+            owner = seen_names.setdefault(name_key(name), companion_id)
+            if owner != companion_id:
+                problems.append(((*base, "aliases"), f"name {name!r} is also used by {owner!r}"))
+        for index, code in enumerate(companion.loinc):
+            if seen_codes.setdefault(code, companion_id) != companion_id:
+                problems.append(((*base, "loinc", index), f"LOINC {code} is used twice"))
     return problems
 
 

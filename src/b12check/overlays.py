@@ -17,7 +17,7 @@ from b12check.errors import ConfigError
 from b12check.models import RangesModel, validate_ranges
 from b12check.yamlload import LoadedYaml, load_yaml_file
 
-_TOP_LEVEL = {"version", "units", "unit_spellings", "refused_codes", "analytes"}
+_TOP_LEVEL = {"version", "units", "unit_spellings", "refused_codes", "analytes", "companions"}
 _ADDITIVE_LISTS = ("aliases", "loinc", "units")
 
 
@@ -40,7 +40,7 @@ def _merge_analyte(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, A
 
 def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
-    for key in ("units", "unit_spellings", "refused_codes"):
+    for key in ("units", "unit_spellings", "refused_codes", "companions"):
         if isinstance(overlay.get(key), dict):
             merged.setdefault(key, {}).update(overlay[key])
         elif key in overlay:

@@ -90,6 +90,16 @@ class Pattern(NamedTuple):
     source_type: str
 
 
+class Companion(NamedTuple):
+    """A test read only to derive another (UIBC, for TIBC); never flagged."""
+
+    id: str
+    name: str
+    canonical_unit: str
+    factors: dict[str, float]
+    source: str
+
+
 class Analyte:
     """One test: names, units and factors, plausibility and bands."""
 
@@ -207,8 +217,12 @@ class Reference:
         patterns: tuple[Pattern, ...],
         origins: tuple[str, ...],
         headers: dict[str, Any] | None = None,
+        companions: dict[str, Companion] | None = None,
+        companion_names: dict[str, str] | None = None,
     ) -> None:
         self.analytes = analytes
+        self.companions = companions or {}
+        self.companion_names = companion_names or {}  # folded name or LOINC code -> id
         self.refused_codes = refused_codes
         self.unit_index = unit_index
         self.notes = notes
@@ -252,6 +266,12 @@ class Reference:
         else:
             found = self.names.get(name_key(text))
         return self.analytes[found] if found else None
+
+    def companion(self, text: str) -> Companion | None:
+        """The companion test (read, never flagged) named by ``text``, if any."""
+        key = loinc_code(text) or name_key(text)
+        found = self.companion_names.get(key)
+        return self.companions[found] if found else None
 
     def find(self, text: str) -> Analyte:
         """The analyte named by an id, a name, an alias or a LOINC code; else a clear error."""
@@ -377,7 +397,24 @@ def build_reference(
                 source_type=source_type,
             )
         )
+    companions: dict[str, Companion] = {}
+    companion_names: dict[str, str] = {}
+    for companion_id, raw in (ranges.get("companions") or {}).items():
+        canonical = units[raw["canonical_unit"]]
+        factors = {
+            unit: derive_factor(units[unit], canonical, raw.get("molar_mass"), raw.get("valence"))
+            for unit in raw["units"]
+        }
+        companions[companion_id] = Companion(
+            companion_id, raw["name"], raw["canonical_unit"], factors, raw["source"]
+        )
+        for name in (companion_id, raw["name"], *(raw.get("aliases") or ())):
+            companion_names[name_key(name)] = companion_id
+        for code in raw.get("loinc") or ():
+            companion_names[code] = companion_id
     return Reference(
+        companions=companions,
+        companion_names=companion_names,
         analytes=analytes,
         refused_codes=dict(ranges.get("refused_codes") or {}),
         unit_index=build_spelling_index(units, ranges.get("unit_spellings") or {}),

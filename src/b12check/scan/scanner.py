@@ -384,15 +384,11 @@ class Scanner:
         results = [
             (item.analyte or "", item.flag or "", item.value, item.comparator)
             for item in group
-            if isinstance(item, FastLine) or (item.status == STATUS_RESULT and item.analyte)
+            if isinstance(item, FastLine)
+            or (item.analyte and (item.status == STATUS_RESULT or item.value is not None))
         ]
         for analyte, note in group_notes(results, self.settings.reference):
-            position = next(
-                i
-                for i, item in enumerate(group)
-                if item.analyte == analyte
-                and (isinstance(item, FastLine) or item.status == STATUS_RESULT)
-            )
+            position = next(i for i, item in enumerate(group) if item.analyte == analyte)
             target = group[position]
             if isinstance(target, FastLine):
                 assert layout is not None  # the fast lane only runs inside a known layout
