@@ -250,3 +250,11 @@ def test_scan_table_output_and_closed_pipe(tmp_path: Path) -> None:
         code = producer.wait(timeout=60)
     assert header.startswith(b"status,file,line")
     assert stderr == b"" and code == 141
+
+
+def test_rows_above_the_header_are_reported_not_dropped() -> None:
+    text = "Lab export\nP0,2025-01-01,x,y\nTest,Result,Unit\nFerritin,60,ng/mL\n"
+    code, data, _ = scan_json(input=text)
+    statuses = [(r["line"], r["status"]) for r in data["records"]]
+    assert statuses == [(2, "skipped"), (4, "result")]  # the one-cell title line is no data
+    assert data["summary"]["files"]["-"]["rows"] == 2

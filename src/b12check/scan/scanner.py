@@ -114,6 +114,16 @@ class Scanner:
             return
         self.notice_layout(name, layout)
         self.layout = layout
+        for row in first:
+            if row.line < layout.header_line and sum(1 for c in row.cells if c.strip()) > 1:
+                # not a title line: say so rather than pass over it silently
+                self.data_rows[name] += 1
+                yield Record(
+                    STATUS_SKIPPED,
+                    file=name,
+                    line=row.line,
+                    reason="above the header row, so not read as data",
+                )
         after_header = [r for r in first if r.line > layout.header_line]
         if pending_problem is not None:
             after_header.append(pending_problem)
