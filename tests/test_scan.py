@@ -258,3 +258,10 @@ def test_rows_above_the_header_are_reported_not_dropped() -> None:
     statuses = [(r["line"], r["status"]) for r in data["records"]]
     assert statuses == [(2, "skipped"), (4, "result")]  # the one-cell title line is no data
     assert data["summary"]["files"]["-"]["rows"] == 2
+
+
+def test_a_date_that_shows_the_order_settles_the_file() -> None:
+    text = "Patient,Date,Test,Result\nP1,03/04/2025,Ferritin,60\nP1,25/04/2025,Ferritin,60\n"
+    _, data, _ = scan_json(input=text)
+    assert [r["date"] for r in data["records"]] == ["2025-04-03", "2025-04-25"]
+    assert all(not r["warnings"] for r in data["records"])

@@ -915,9 +915,13 @@ def _records(text: str, delimiter: str, limit: int) -> list[list[str]]:
     return out
 
 
+_SEPARATORS = " \t\r\n" + "".join(DELIMITERS)
+
+
 def _sniff(text: str, at_eof: bool) -> str:
     """The delimiter giving the most records with one column count >= 2 (ties: more columns,
-    then the order of DELIMITERS). Preamble lines without delimiters do not count."""
+    then the order of DELIMITERS). Preamble lines without delimiters do not count, nor do
+    blank rows (cells holding nothing but spaces and other delimiters, like ``,,,,<TAB>``)."""
     sample = text
     if not at_eof:
         cut = max(text.rfind("\n"), text.rfind("\r")) + 1
@@ -927,7 +931,7 @@ def _sniff(text: str, at_eof: bool) -> str:
     for delimiter in DELIMITERS:
         freq: dict[int, int] = {}
         for rec in _records(sample, delimiter, _SNIFF_RECORDS):
-            if len(rec) >= 2:
+            if len(rec) >= 2 and any(cell.strip(_SEPARATORS) for cell in rec):
                 freq[len(rec)] = freq.get(len(rec), 0) + 1
         if freq:
             score = max((count, width) for width, count in freq.items())

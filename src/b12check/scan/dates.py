@@ -17,11 +17,27 @@ def _build(year: int, month: int, day: int) -> str | None:
         return None
 
 
-def normalise_date(text: str, date_format: str | None = None) -> tuple[str, str | None]:
+def slash_order(text: str) -> str | None:
+    """'dmy' or 'mdy' when a d/m/y date shows its order (one part over 12), else None."""
+    match = _SLASHED.fullmatch(text.strip())
+    if not match:
+        return None
+    first, second = int(match[1]), int(match[2])
+    if first > 12 >= second:
+        return "dmy"
+    if second > 12 >= first:
+        return "mdy"
+    return None
+
+
+def normalise_date(
+    text: str, date_format: str | None = None, order: str | None = None
+) -> tuple[str, str | None]:
     """Return (date to report, warning or None).
 
     ISO dates (with or without a time), and day-first ``dd.mm.yyyy`` become ``YYYY-MM-DD``.
-    ``03/04/2024`` is ambiguous unless one part is over 12 or ``--date-format`` settles it.
+    ``03/04/2024`` is ambiguous unless one part is over 12, another date of the same file
+    settled the order (``order``: 'dmy' or 'mdy'), or ``--date-format`` settles it.
     A date that cannot be read keeps its text and gets a warning; the value is still read.
     """
     stripped = text.strip()
@@ -30,10 +46,12 @@ def normalise_date(text: str, date_format: str | None = None) -> tuple[str, str 
             return datetime.strptime(stripped, date_format).date().isoformat(), None
         except ValueError:
             return stripped, f"date {stripped!r} does not match --date-format {date_format!r}"
-    for pattern, order in ((_ISO, "ymd"), (_DOTTED, "dmy")):
+    for pattern, parts_order in ((_ISO, "ymd"), (_DOTTED, "dmy")):
         match = pattern.fullmatch(stripped)
         if match:
-            parts = dict(zip(order, (int(match[1]), int(match[2]), int(match[3])), strict=True))
+            parts = dict(
+                zip(parts_order, (int(match[1]), int(match[2]), int(match[3])), strict=True)
+            )
             iso = _build(parts["y"], parts["m"], parts["d"])
             if iso is None:
                 return stripped, f"date {stripped!r} is not a valid calendar date"
@@ -41,9 +59,9 @@ def normalise_date(text: str, date_format: str | None = None) -> tuple[str, str 
     match = _SLASHED.fullmatch(stripped)
     if match:
         first, second, year = int(match[1]), int(match[2]), int(match[3])
-        if first > 12 >= second:
+        if first > 12 >= second or (order == "dmy" and first <= 12 and second <= 12):
             iso = _build(year, second, first)
-        elif second > 12 >= first:
+        elif second > 12 >= first or (order == "mdy" and first <= 12 and second <= 12):
             iso = _build(year, first, second)
         else:
             return stripped, (

@@ -14,7 +14,7 @@ from b12check.grouped import group_notes
 from b12check.lazyre import LazyPattern
 from b12check.names import loinc_code
 from b12check.records import FastLine, NoteRef, Record
-from b12check.scan.dates import normalise_date
+from b12check.scan.dates import normalise_date, slash_order
 from b12check.scan.fastlane import FastLane
 from b12check.scan.labrange import parse_lab_range
 from b12check.scan.layout import (
@@ -62,6 +62,7 @@ class Scanner:
         self.data_rows = data_rows  # data rows read per file, for the summary
         self.fast: FastLane | None = None  # set when the output format can take fast lines
         self.layout: Layout | None = None
+        self.date_order: str | None = None  # 'dmy' or 'mdy' once a date of the file shows it
 
     # ------------------------------------------------------------------ files
 
@@ -83,6 +84,7 @@ class Scanner:
             for warning in source.warnings:
                 self.notice(f"{name}: {warning}")
             self.layout = None
+            self.date_order = None
             yield from self._grouped(self._scan_rows(source.rows(), name), lambda: self.layout)
         finally:
             source.close()
@@ -114,6 +116,11 @@ class Scanner:
             return
         self.notice_layout(name, layout)
         self.layout = layout
+        date_at = layout.roles.get("date")
+        if date_at is not None:  # let the rows read so far settle d/m/y versus m/d/y
+            for row in first:
+                if row.line > layout.header_line and date_at < len(row.cells):
+                    self._learn_date_order(row.cells[date_at])
         for row in first:
             if row.line < layout.header_line and sum(1 for c in row.cells if c.strip()) > 1:
                 # not a title line: say so rather than pass over it silently
@@ -169,6 +176,10 @@ class Scanner:
                         yield record
                     continue
                 yield from reader(row, layout, name)
+
+    def _learn_date_order(self, text: str) -> None:
+        if self.date_order is None:
+            self.date_order = slash_order(text)
 
     def _row_problem(self, name: str, row: Row) -> Record:
         column = None
@@ -299,7 +310,10 @@ class Scanner:
         date_text = context["date"]
         date, date_warning = (None, None)
         if date_text:
-            date, date_warning = normalise_date(date_text, self.options.date_format)
+            self._learn_date_order(date_text)
+            date, date_warning = normalise_date(
+                date_text, self.options.date_format, self.date_order
+            )
         record = evaluate(
             self.settings,
             file=name,
