@@ -16,7 +16,7 @@ COLOUR_CODE = re.compile(r"\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
 
 def records_of(output: str) -> list[dict[str, Any]]:
     data = json.loads(output)
-    assert set(data) == {"records", "summary", "disclaimer"}
+    assert set(data) == {"records", "summary", "trends", "disclaimer"}
     records: list[dict[str, Any]] = data["records"]
     return records
 

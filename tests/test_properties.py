@@ -413,7 +413,7 @@ def test_scan_never_raises(export: tuple[str, list[int]]) -> None:
     text, _ = export
     result, data = scan_json(text)
     assert "Traceback" not in result.stdout
-    assert set(data) == {"records", "summary", "disclaimer"}
+    assert set(data) == {"records", "summary", "trends", "disclaimer"}
 
 
 @budget(70)

@@ -58,3 +58,40 @@ def test_only_flagged_hides_normal_results_in_human_formats_only() -> None:
     assert "| sufficient" not in markdown and "8 normal results not shown" in markdown
     machine = invoke("scan", path, "--only-flagged", "--format", "ndjson").stdout
     assert len(machine.splitlines()) == 20  # every record is kept for scripts
+
+
+def test_json_carries_the_trend_per_patient_and_test() -> None:
+    import json
+
+    result = invoke("scan", str(EXAMPLES / "us-portal-export.csv"), "--format", "json")
+    trends = json.loads(result.stdout)["trends"]
+    assert trends["truncated"] is False
+    ferritin = next(s for s in trends["series"] if s["analyte"] == "ferritin")
+    assert ferritin == {
+        "patient": "P001",
+        "analyte": "ferritin",
+        "unit": "ug/L",
+        "dates": 3,
+        "first": {"date": "2025-01-15", "value": 9.0, "flag": "deficient"},
+        "last": {"date": "2025-08-05", "value": 46.0, "flag": "normal"},
+        "change": 37.0,
+        "direction": "up",
+        "flag_changed": True,
+    }
+    assert {s["analyte"] for s in trends["series"]} == {
+        "b12",
+        "vitamin_d",
+        "magnesium",
+        "ferritin",
+        "iron",
+        "tibc",
+        "tsat",
+    }
+
+
+def test_narrow_terminal_keeps_test_result_and_flag() -> None:
+    out = invoke("check", "b12=250pg/mL", "ferritin=9", "--sex", "female", env={"COLUMNS": "40"})
+    lines = out.stdout.splitlines()
+    assert all(len(line) <= 40 for line in lines)
+    assert "Gauge" not in out.stdout and "indeterminate" in out.stdout
+    assert "Ferritin" in out.stdout and "250pg/mL" in out.stdout

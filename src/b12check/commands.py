@@ -2,7 +2,7 @@
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import IO, Any, NamedTuple
 
 import click
@@ -176,7 +176,12 @@ def run_scan(
             summary.note_file(path)
             yield from scanner.scan(path)
 
-    with open_output(common.output) as out:
+    with ExitStack() as stack:
+        if not common.quiet and sys.stderr.isatty():
+            from b12check.render.progress import progress_on_stderr
+
+            scanner.progress = stack.enter_context(progress_on_stderr(paths))
+        out = stack.enter_context(open_output(common.output))
         writer = common.make_writer(out, settings)
         if isinstance(writer, LINE_FORMATS):
             scanner.fast = FastLane(settings.reference, writer, settings.sex, settings.notes)

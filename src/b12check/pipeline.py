@@ -39,6 +39,7 @@ def run(
     for record in records:
         if isinstance(record, FastLine):  # a result the scan fast lane rendered already
             summary.add_result(record.file, record.flag)
+            writer.observe(record)
             writer.write_rendered(record.text)
             continue
         summary.add(record)

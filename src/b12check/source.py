@@ -700,6 +700,13 @@ class Source:
         self._owned = owned
         self._line_offset = line_offset
 
+    def bytes_read(self) -> int:
+        """How far into the file reading has got (0 where that cannot be told, e.g. a pipe)."""
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
+
     def rows(self) -> Iterator[Row]:
         """Every non-blank row in file order, streamed. Never raises: problems are rows.
         A second call (or a call after ``close``) yields nothing."""

@@ -21,6 +21,7 @@ from b12check.render.writers import Writer, band_text
 from b12check.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 MAX_ROWS = 1000
+NARROW = 60  # below this many columns the gauge and band columns are left out
 SPARKS = "▁▂▃▄▅▆▇█"
 SEVERITY = {
     "critical_low": 6,
@@ -124,22 +125,27 @@ class TableWriter(Writer):
         return analyte.short_name if analyte else record.label or ""
 
     def _table(self, records: list[Record]) -> Table:
+        """Test, result, flag, gauge and band; on a narrow terminal (under ``NARROW``
+        columns) just test, result and flag, so nothing is squeezed to nothing."""
+        wide = self.console.width >= NARROW
         table = Table(show_edge=False, pad_edge=False, header_style="bold")
-        table.add_column("Test", overflow="fold")
-        table.add_column("Result", overflow="fold")
-        table.add_column("Flag", no_wrap=True)
-        table.add_column("Gauge", no_wrap=True)
-        table.add_column("Band", overflow="fold")
+        table.add_column("Test", overflow="fold", min_width=4)
+        table.add_column("Result", overflow="fold", min_width=5)
+        table.add_column("Flag", no_wrap=wide, overflow="fold")
+        if wide:
+            table.add_column("Gauge", no_wrap=True)
+            table.add_column("Band", overflow="fold")
         for record in records:
             flag = record.flag or ""
             label = record.band_label or flag.replace("_", " ")
-            table.add_row(
+            cells = [
                 Text(visible(self._test_name(record))),
                 Text(visible(result_text(record.value_text, record.unit))),
                 Text(label, style=FLAG_STYLES.get(flag, "")),
-                self._gauge(record),
-                Text(band_text(record)),
-            )
+            ]
+            if wide:
+                cells += [self._gauge(record), Text(band_text(record))]
+            table.add_row(*cells)
         return table
 
     def _groups(self) -> list[tuple[tuple[str, str], list[Record]]]:

@@ -10,10 +10,11 @@ import re
 from typing import IO, Protocol
 
 from b12check.numbers import format_number
-from b12check.records import FIELDS, Record, Summary
+from b12check.records import FIELDS, FastLine, Record, Summary
 from b12check.refdata import Reference
 from b12check.render.cells import cell, note_text, result_text
 from b12check.render.safe import neutralise_formula, visible
+from b12check.trends import Trends
 from b12check.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 NUMERIC_FIELDS = frozenset({"line", "age", "value", "band_low", "band_high"})
@@ -21,6 +22,10 @@ NUMERIC_FIELDS = frozenset({"line", "age", "value", "band_low", "band_high"})
 
 class Writer(Protocol):
     def write(self, record: Record) -> None: ...
+
+    def observe(self, line: FastLine) -> None:
+        """See a result the fast lane rendered (for writers that keep something per result)."""
+        return None
 
     def write_rendered(self, text: str) -> None:
         """Write a record the scan fast lane rendered (only line formats are given any)."""
@@ -84,16 +89,34 @@ class JsonLinesBase:
         return repr(value)
 
 
-class JsonWriter(JsonLinesBase):
-    """One JSON object: ``records`` (streamed item by item), ``summary``, ``disclaimer``."""
+class JsonWriter(JsonLinesBase, Writer):
+    """One JSON object: ``records`` (streamed item by item), ``summary``, ``trends`` (first
+    and last value of each test measured on several dates per patient), ``disclaimer``."""
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], reference: Reference | None = None) -> None:
         super().__init__(out)
         self.first = True
+        self.trends = Trends()
+        self.units = (
+            {a.id: a.canonical_unit for a in reference.analytes.values()} if reference else {}
+        )
         out.write('{"records": [')
 
     def write(self, record: Record) -> None:
+        if record.status == STATUS_RESULT and not record.comparator:
+            self.trends.add(
+                record.patient,
+                record.analyte,
+                record.date,
+                record.value,
+                record.flag,
+                record.canonical_unit or "",
+            )
         self.write_rendered(self.render(record))
+
+    def observe(self, line: FastLine) -> None:
+        unit = self.units.get(line.analyte, "")
+        self.trends.add(line.patient, line.analyte, line.date, line.value, line.flag, unit)
 
     def write_rendered(self, text: str) -> None:
         self.out.write("\n" if self.first else ",\n")
@@ -103,10 +126,12 @@ class JsonWriter(JsonLinesBase):
     def close(self, summary: Summary) -> None:
         self.out.write("\n],\n")
         self.out.write(f'"summary": {json.dumps(summary.as_dict(), ensure_ascii=False)},\n')
+        trends = {"series": self.trends.as_list(), "truncated": self.trends.truncated}
+        self.out.write(f'"trends": {json.dumps(trends, ensure_ascii=False)},\n')
         self.out.write(f'"disclaimer": {json.dumps(DISCLAIMER, ensure_ascii=False)}}}\n')
 
 
-class NdjsonWriter(JsonLinesBase):
+class NdjsonWriter(JsonLinesBase, Writer):
     """One record per line and nothing else."""
 
     def write(self, record: Record) -> None:
@@ -119,7 +144,7 @@ class NdjsonWriter(JsonLinesBase):
         return None
 
 
-class DelimitedWriter:
+class DelimitedWriter(Writer):
     """CSV or TSV: a header row, then one row per record; text cells are formula-safe."""
 
     def __init__(self, out: IO[str], delimiter: str) -> None:
@@ -279,7 +304,7 @@ def make_writer(
 ) -> Writer:
     """The writer for ``fmt``; ``only_flagged`` hides normal results in the human formats."""
     if fmt == "json":
-        return JsonWriter(out)
+        return JsonWriter(out, reference)
     if fmt == "ndjson":
         return NdjsonWriter(out)
     if fmt == "csv":

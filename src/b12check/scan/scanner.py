@@ -31,6 +31,7 @@ from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 Item = Record | FastLine
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
+PROGRESS_EVERY = 20_000  # rows between progress reports
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
 LOW_FLAGS = frozenset({"critical_low", "deficient", "low", "borderline"})
 HIGH_FLAGS = frozenset({"high", "critical_high"})
@@ -63,6 +64,8 @@ class Scanner:
         self.fast: FastLane | None = None  # set when the output format can take fast lines
         self.layout: Layout | None = None
         self.date_order: str | None = None  # 'dmy' or 'mdy' once a date of the file shows it
+        # called now and then with (file, bytes read, data rows read) while a file is read
+        self.progress: Callable[[str, int, int], None] | None = None
 
     # ------------------------------------------------------------------ files
 
@@ -85,9 +88,25 @@ class Scanner:
                 self.notice(f"{name}: {warning}")
             self.layout = None
             self.date_order = None
-            yield from self._grouped(self._scan_rows(source.rows(), name), lambda: self.layout)
+            rows = source.rows()
+            if self.progress is not None:
+                rows = self._reporting(rows, source.bytes_read, name, self.progress)
+            yield from self._grouped(self._scan_rows(rows, name), lambda: self.layout)
         finally:
             source.close()
+
+    def _reporting(
+        self,
+        rows: Iterator[Row],
+        position: Callable[[], int],
+        name: str,
+        report: Callable[[str, int, int], None],
+    ) -> Iterator[Row]:
+        for count, row in enumerate(rows, 1):
+            if count % PROGRESS_EVERY == 0:
+                report(name, position(), self.data_rows[name])
+            yield row
+        report(name, position(), self.data_rows[name])
 
     def _scan_rows(self, rows: Iterator[Row], name: str) -> Iterator[Item]:
         first: list[Row] = []

@@ -1,0 +1,43 @@
+"""A progress bar on stderr while ``scan`` reads large files at a terminal.
+
+Only when stderr is a terminal and --quiet is not given (commands.py decides); never on a
+pipe, and never on stdout, where the results go.
+"""
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
+
+Report = Callable[[str, int, int], None]
+
+
+@contextmanager
+def progress_on_stderr(paths: tuple[str, ...]) -> Iterator[Report]:
+    console = Console(stderr=True, markup=False, emoji=False, highlight=False)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rate]}"),
+        console=console,
+        transient=True,
+        redirect_stdout=False,  # results on stdout are never touched by the bar
+        redirect_stderr=True,  # diagnostics print above it
+    )
+    tasks: dict[str, TaskID] = {}
+    started: dict[str, float] = {}
+
+    def report(name: str, done_bytes: int, rows: int) -> None:
+        if name not in tasks:
+            size = os.path.getsize(name) if name != "-" and os.path.isfile(name) else None
+            tasks[name] = bar.add_task(os.path.basename(name) or name, total=size, rate="")
+            started[name] = time.monotonic()
+        elapsed = max(time.monotonic() - started[name], 1e-6)
+        bar.update(tasks[name], completed=done_bytes, rate=f"{rows / elapsed:,.0f} rows/s")
+
+    with bar:
+        yield report
