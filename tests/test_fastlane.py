@@ -11,7 +11,7 @@ from b12check.evaluate import Settings
 from b12check.pipeline import run
 from b12check.records import FastLine, Summary
 from b12check.refdata import load_reference
-from b12check.render.writers import make_writer
+from b12check.render.writers import LINE_FORMATS, make_writer
 from b12check.scan.fastlane import FastLane
 from b12check.scan.layout import HeaderIndex
 from b12check.scan.scanner import Scanner, ScanOptions
@@ -53,9 +53,12 @@ def make_csv(seed: int, rows: int, with_sex: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scan_text(text: str, fmt: str, fast: bool, notes: str = "brief") -> tuple[str, int]:
+def scan_text(
+    text: str, fmt: str, fast: bool, notes: str = "brief", settings_: Settings | None = None
+) -> tuple[str, int]:
     """Scan ``text`` from stdin; return the output and how many rows took the fast lane."""
-    settings_ = Settings(REFERENCE, notes=notes)
+    settings_ = settings_ or Settings(REFERENCE, notes=notes)
+    notes = settings_.notes
     summary = Summary("any")
     scanner = Scanner(
         settings_, HeaderIndex(REFERENCE.headers), ScanOptions(), lambda _: None, summary.data_rows
@@ -63,7 +66,8 @@ def scan_text(text: str, fmt: str, fast: bool, notes: str = "brief") -> tuple[st
     out = io.StringIO()
     writer = make_writer(fmt, out, REFERENCE)
     if fast:
-        scanner.fast = FastLane(REFERENCE, writer, None, notes)  # type: ignore[arg-type]
+        assert isinstance(writer, LINE_FORMATS)
+        scanner.fast = FastLane(REFERENCE, writer, None, notes, settings_.guideline_for)
     items = list(scanner.scan("-", stdin=io.BytesIO(text.encode())))
     fast_count = sum(isinstance(item, FastLine) for item in items)
     run(iter(items), writer, summary, quiet=True)

@@ -16,9 +16,14 @@ class Outcome(NamedTuple):
 
 
 def _bands_reached(
-    analyte: Analyte, sex: str | None, unit: str, comparator: str, number: float
+    analyte: Analyte,
+    sex: str | None,
+    unit: str,
+    comparator: str,
+    number: float,
+    guideline: str | None,
 ) -> tuple[Band, ...]:
-    scale = analyte.scale(sex, unit)
+    scale = analyte.scale(sex, unit, guideline)
     last = len(scale.bands) - 1
     if comparator == "":
         first = top = scale.index(number)
@@ -51,9 +56,14 @@ def _intersect(a: Interval, b: Interval) -> Interval:
 
 
 def _one_sex(
-    analyte: Analyte, sex: str | None, unit: str, comparator: str, number: float
+    analyte: Analyte,
+    sex: str | None,
+    unit: str,
+    comparator: str,
+    number: float,
+    guideline: str | None,
 ) -> Outcome:
-    bands = _bands_reached(analyte, sex, unit, comparator, number)
+    bands = _bands_reached(analyte, sex, unit, comparator, number, guideline)
     flags = list(dict.fromkeys(band.flag for band in bands))
     if len(flags) == 1:
         return Outcome(flags[0], bands[0], _merged_span(bands))
@@ -68,12 +78,18 @@ def _one_sex(
 
 
 def classify(
-    analyte: Analyte, sex: str | None, unit: str, comparator: str, number: float
+    analyte: Analyte,
+    sex: str | None,
+    unit: str,
+    comparator: str,
+    number: float,
+    guideline: str | None = None,
 ) -> Outcome:
-    """Flag a value given in ``unit`` (one of the analyte's units), exact or censored."""
-    if sex is not None or not analyte.sex_specific:
-        return _one_sex(analyte, sex, unit, comparator, number)
-    outcomes = {s: _one_sex(analyte, s, unit, comparator, number) for s in SEXES}
+    """Flag a value given in ``unit`` (one of the analyte's units), exact or censored, under
+    the analyte's default bands or the named ``guideline``'s."""
+    if sex is not None or not analyte.sex_specific_in(guideline):
+        return _one_sex(analyte, sex, unit, comparator, number, guideline)
+    outcomes = {s: _one_sex(analyte, s, unit, comparator, number, guideline) for s in SEXES}
     flags = {s: o.flag for s, o in outcomes.items()}
     first = outcomes[SEXES[0]]
     if len(set(flags.values())) == 1:

@@ -84,6 +84,7 @@ Examples:
   b12check check b12=250pg/mL "vitamin d=45 nmol/L" mg=0.72mmol/L ferritin=12 --sex female
   b12check check 2132-9=310 tsat=0.14 iron=9umol/L --units conventional --format json
   b12check check "vitamin d=<5 ng/mL"
+  b12check check d=25ng/mL --compare          # IOM 2011 against Endocrine Society 2011
   b12check check                # on a terminal: asks for each test in turn
 
 NAME is a test id (b12, vitamin_d, magnesium, ferritin, iron, tibc, tsat, mma, homocysteine),
@@ -94,6 +95,11 @@ comparator (<, <=, >, >=, ≤, ≥) and a unit, glued or spaced: 250pg/mL, "45 n
 
 @cli.command(context_settings=CONTEXT_SETTINGS, epilog=CHECK_EPILOG)
 @click.argument("values", nargs=-1, metavar="NAME=VALUE...")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Show each value's flag under every guideline shipped for its test, side by side.",
+)
 @person_options
 @output_options
 @click.pass_context

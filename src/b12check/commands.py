@@ -11,10 +11,10 @@ from b12check.evaluate import Settings, read_sex
 from b12check.exitcodes import ExitCode
 from b12check.pipeline import run
 from b12check.records import FastLine, Record, Summary
-from b12check.refdata import load_reference
+from b12check.refdata import Reference, load_reference
 from b12check.render.writers import Writer, make_writer
 from b12check.typed import guided_arguments, typed_records
-from b12check.vocab import HEADER_ROLES
+from b12check.vocab import HEADER_ROLES, STATUS_ERROR
 
 
 def default_notes(fmt: str, notes: str | None) -> str:
@@ -56,22 +56,25 @@ class Common(NamedTuple):
     output: str
     only_flagged: bool
     quiet: bool
+    guideline: tuple[str, ...]
 
     def settings(self) -> Settings:
+        reference = load_reference(tuple(self.ranges_files))
         return Settings(
-            reference=load_reference(tuple(self.ranges_files)),
+            reference=reference,
             sex=self.sex.lower() if self.sex else None,
             age=self.age,
             units_system=self.units_system,
             decimal_comma=self.decimal_comma,
             notes=default_notes(self.fmt, self.notes),
+            guidelines=parse_guidelines(self.guideline, reference),
         )
 
     def make_writer(self, out: IO[str], settings: Settings) -> Writer:
         return make_writer(self.fmt, out, settings.reference, only_flagged=self.only_flagged)
 
 
-def run_check(values: tuple[str, ...], **options: Any) -> int:
+def run_check(values: tuple[str, ...], compare: bool = False, **options: Any) -> int:
     common = Common(**options)
     settings = common.settings()
     if not values:
@@ -97,9 +100,46 @@ def run_check(values: tuple[str, ...], **options: Any) -> int:
             click.echo("Nothing entered.", err=True)
             return ExitCode.OK
     records = typed_records(settings, values)
+    if compare:
+        from b12check.compare import comparisons, write_comparisons
+
+        rows = comparisons(settings, records, values)
+        with open_output(common.output) as out:
+            write_comparisons(rows, common.fmt, out)
+        unread = any(record.status == STATUS_ERROR for record in records)
+        return ExitCode.UNREADABLE if unread else ExitCode.OK
     with open_output(common.output) as out:
         writer = common.make_writer(out, settings)
         return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
+
+
+def parse_guidelines(choices: tuple[str, ...], reference: Reference) -> tuple[tuple[str, str], ...]:
+    """``--guideline NAME`` (every test that has it) or ``ANALYTE=NAME`` (one test)."""
+    known = reference.guideline_names()
+    parsed = []
+    for choice in choices:
+        target, sep, name = choice.rpartition("=")
+        name = name.strip()
+        if name not in known:
+            raise click.BadParameter(
+                f"unknown guideline {name!r}; known: {', '.join(sorted(known))}",
+                param_hint="--guideline",
+            )
+        analyte_id = "*"
+        if sep:
+            try:
+                analyte_id = reference.find(target.strip()).id
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--guideline") from None
+            if name not in (
+                *reference.analytes[analyte_id].guidelines,
+                reference.analytes[analyte_id].default_guideline,
+            ):
+                raise click.BadParameter(
+                    f"{analyte_id} has no guideline {name!r}", param_hint="--guideline"
+                )
+        parsed.append((analyte_id, name))
+    return tuple(parsed)
 
 
 def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:
@@ -184,5 +224,7 @@ def run_scan(
         out = stack.enter_context(open_output(common.output))
         writer = common.make_writer(out, settings)
         if isinstance(writer, LINE_FORMATS):
-            scanner.fast = FastLane(settings.reference, writer, settings.sex, settings.notes)
+            scanner.fast = FastLane(
+                settings.reference, writer, settings.sex, settings.notes, settings.guideline_for
+            )
         return run(records(), writer, summary, quiet=common.quiet)

@@ -40,6 +40,15 @@ class Settings(NamedTuple):
     units_system: str | None = None
     decimal_comma: bool = False
     notes: str = "brief"  # none | brief | full
+    guidelines: tuple[tuple[str, str], ...] = ()  # (analyte id or "*", guideline name)
+
+    def guideline_for(self, analyte: Analyte) -> str | None:
+        """The guideline asked for this analyte (per-analyte choice first), if it has one."""
+        for wanted in (analyte.id, "*"):
+            for target, name in self.guidelines:
+                if target == wanted and name in analyte.guidelines:
+                    return name
+        return None
 
 
 def read_sex(text: str | None) -> str | None:
@@ -271,7 +280,9 @@ def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
     record.sex = sex
     if record.age is not None and record.age < 18:
         record.warnings.append("the built-in bands are for adults; children's ranges differ")
-    outcome = classify(analyte, sex, unit, parsed.comparator, number)
+    guideline = settings.guideline_for(analyte)
+    outcome = classify(analyte, sex, unit, parsed.comparator, number, guideline)
+    record.guideline = guideline or analyte.default_guideline
     record.flag = outcome.flag
     record.reason = outcome.reason
     record.flag_by_sex = outcome.flag_by_sex

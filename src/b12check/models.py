@@ -57,6 +57,14 @@ class UnitCheckModel(_Strict):
     below: Annotated[float, Field(allow_inf_nan=False)] | None = None
 
 
+class GuidelineModel(_Strict):
+    """Another authority's bands for the same test, chosen with --guideline."""
+
+    title: NonEmpty
+    bands: Annotated[list[BandModel], Field(min_length=1)]
+    paired_edges: dict[str, dict[str, Annotated[float, Field(allow_inf_nan=False)]]] = {}
+
+
 class AnalyteModel(_Strict):
     name: NonEmpty
     short_name: Annotated[str, Field(min_length=1, max_length=24)] | None = None
@@ -76,6 +84,8 @@ class AnalyteModel(_Strict):
     expected: str
     unit_checks: list[UnitCheckModel] = []
     bands: Annotated[list[BandModel], Field(min_length=1)]
+    default_guideline: NonEmpty | None = None  # the name the default bands go by
+    guidelines: dict[NonEmpty, GuidelineModel] = {}
 
     @field_validator("plausible", "expected")
     @classmethod
@@ -193,8 +203,18 @@ def ranges_problems(model: RangesModel) -> list[Problem]:
     for analyte_id, analyte in model.analytes.items():
         base: Loc = ("analytes", analyte_id)
         problems.extend(_unit_problems(model, analyte, base))
-        problems.extend(_tiling_problems(analyte, base))
-        problems.extend(_paired_edge_problems(analyte, base))
+        problems.extend(_tiling_problems(analyte.bands, base))
+        problems.extend(
+            _paired_edge_problems(analyte.bands, analyte.paired_edges, analyte.units, base)
+        )
+        for name, guideline in analyte.guidelines.items():
+            where: Loc = (*base, "guidelines", name)
+            if name == analyte.default_guideline:
+                problems.append((where, f"{name!r} is already the name of the default bands"))
+            problems.extend(_tiling_problems(guideline.bands, where))
+            problems.extend(
+                _paired_edge_problems(guideline.bands, guideline.paired_edges, analyte.units, where)
+            )
         names = (analyte_id, analyte.name, analyte.short_name or analyte.name, *analyte.aliases)
         for name in names:
             key = name_key(name)
@@ -264,13 +284,11 @@ def _unit_problems(model: RangesModel, analyte: AnalyteModel, base: Loc) -> Iter
                 yield (*base, "unit_checks", index, field), "not one of this analyte's units"
 
 
-def _tiling_problems(analyte: AnalyteModel, base: Loc) -> Iterator[Problem]:
-    sexes: tuple[str | None, ...] = SEXES if any(band.sex for band in analyte.bands) else (None,)
+def _tiling_problems(bands: list[BandModel], base: Loc) -> Iterator[Problem]:
+    sexes: tuple[str | None, ...] = SEXES if any(band.sex for band in bands) else (None,)
     reported: set[str] = set()
     for sex in sexes:
-        indexed = [
-            (index, band) for index, band in enumerate(analyte.bands) if band.sex in (None, sex)
-        ]
+        indexed = [(index, band) for index, band in enumerate(bands) if band.sex in (None, sex)]
         indexed.sort(key=lambda item: _sort_key(item[1].interval))
         who = f" for {sex}s" if sex else ""
         for problem in _walk_bands(indexed, who):
@@ -313,15 +331,20 @@ def _walk_bands(indexed: list[tuple[int, BandModel]], who: str) -> Iterator[tupl
         yield (last_index, "range"), f"nothing covers values above {last.range}{who}"
 
 
-def _paired_edge_problems(analyte: AnalyteModel, base: Loc) -> Iterator[Problem]:
+def _paired_edge_problems(
+    bands: list[BandModel],
+    paired_edges: dict[str, dict[str, float]],
+    units: list[str],
+    base: Loc,
+) -> Iterator[Problem]:
     edges = {
         edge
-        for band in analyte.bands
+        for band in bands
         for edge in (band.interval.low, band.interval.high)
         if edge is not None
     }
-    for unit, pairs in analyte.paired_edges.items():
-        if unit not in analyte.units:
+    for unit, pairs in paired_edges.items():
+        if unit not in units:
             yield (*base, "paired_edges", unit), f"{unit!r} is not one of this analyte's units"
         for key in pairs:
             try:

@@ -129,4 +129,12 @@ person_options = _stack(
         help="Read every comma in a number as a decimal separator (1,450 = 1.45).",
     ),
     ranges_option,
+    click.option(
+        "--guideline",
+        multiple=True,
+        metavar="[ANALYTE=]NAME",
+        help="Read values against another guideline's bands (see 'b12check ranges'): NAME for "
+        "every test that has it, or ANALYTE=NAME for one (e.g. vitamin_d=endocrine-society-2011)."
+        " Repeatable.",
+    ),
 )

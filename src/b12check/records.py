@@ -30,6 +30,7 @@ FIELDS: Final = (
     "band_low",
     "band_high",
     "band_source",
+    "guideline",
     "flag_by_sex",
     "lab_range",
     "lab_flag",
@@ -97,6 +98,7 @@ class Record:
         band_low: float | None = None,
         band_high: float | None = None,
         band_source: str | None = None,
+        guideline: str | None = None,
         flag_by_sex: dict[str, str] | None = None,
         lab_range: str | None = None,
         lab_flag: str | None = None,
@@ -125,6 +127,7 @@ class Record:
         self.band_low = band_low
         self.band_high = band_high
         self.band_source = band_source
+        self.guideline = guideline
         self.flag_by_sex = flag_by_sex
         self.lab_range = lab_range
         self.lab_flag = lab_flag

@@ -100,6 +100,14 @@ class Companion(NamedTuple):
     source: str
 
 
+class Guideline(NamedTuple):
+    """Another authority's bands for a test."""
+
+    title: str
+    bands: tuple[Band, ...]
+    paired_edges: dict[str, dict[float, float]]
+
+
 class Analyte:
     """One test: names, units and factors, plausibility and bands."""
 
@@ -122,6 +130,8 @@ class Analyte:
         "paired_edges",
         "molar_mass",
         "valence",
+        "default_guideline",
+        "guidelines",
         "_scales",
     )
 
@@ -146,6 +156,8 @@ class Analyte:
         paired_edges: dict[str, dict[float, float]],
         molar_mass: float | None,
         valence: int | None,
+        default_guideline: str = "default",
+        guidelines: dict[str, "Guideline"] | None = None,
     ) -> None:
         self.id = id
         self.name = name
@@ -165,33 +177,46 @@ class Analyte:
         self.paired_edges = paired_edges
         self.molar_mass = molar_mass
         self.valence = valence
-        self._scales: dict[tuple[str | None, str], Scale] = {}
+        self.default_guideline = default_guideline  # the name the default bands go by
+        self.guidelines: dict[str, Guideline] = guidelines or {}
+        self._scales: dict[tuple[str | None, str, str | None], Scale] = {}
+
+    def bands_of(self, guideline: str | None) -> tuple[Band, ...]:
+        chosen = self.guidelines.get(guideline) if guideline else None
+        return chosen.bands if chosen else self.bands
+
+    def sex_specific_in(self, guideline: str | None) -> bool:
+        return any(band.sex for band in self.bands_of(guideline))
 
     @property
     def sex_specific(self) -> bool:
-        return any(band.sex for band in self.bands)
+        return self.sex_specific_in(None)
 
     @property
     def unit_needed(self) -> bool:
         """True when the accepted units differ by a factor, so a bare number is ambiguous."""
         return len(set(self.factors.values())) > 1
 
-    def edge_in(self, unit: str, edge: float) -> float:
-        paired = self.paired_edges.get(unit, {}).get(edge)
+    def edge_in(self, unit: str, edge: float, guideline: str | None = None) -> float:
+        chosen = self.guidelines.get(guideline) if guideline else None
+        pairs = chosen.paired_edges if chosen else self.paired_edges
+        paired = pairs.get(unit, {}).get(edge)
         if paired is not None:
             return paired
         return float(f"{edge / self.factors[unit]:.12g}")
 
-    def scale(self, sex: str | None, unit: str) -> Scale:
-        key = (sex, unit)
+    def scale(self, sex: str | None, unit: str, guideline: str | None = None) -> Scale:
+        if guideline not in self.guidelines:
+            guideline = None
+        key = (sex, unit, guideline)
         cached = self._scales.get(key)
         if cached is None:
-            cached = self._scales[key] = self._build_scale(sex, unit)
+            cached = self._scales[key] = self._build_scale(sex, unit, guideline)
         return cached
 
-    def _build_scale(self, sex: str | None, unit: str) -> Scale:
+    def _build_scale(self, sex: str | None, unit: str, guideline: str | None) -> Scale:
         bands = sorted(
-            (band for band in self.bands if band.sex in (None, sex)),
+            (band for band in self.bands_of(guideline) if band.sex in (None, sex)),
             key=lambda band: -1e308 if band.interval.low is None else band.interval.low,
         )
         cuts: list[float] = []
@@ -199,7 +224,7 @@ class Analyte:
         for band in bands[1:]:
             low = band.interval.low
             assert low is not None  # validated: bands tile the line
-            cuts.append(self.edge_in(unit, low))
+            cuts.append(self.edge_in(unit, low, guideline))
             upper.append(band.interval.low_inclusive)
         return Scale(tuple(cuts), tuple(upper), tuple(bands))
 
@@ -267,6 +292,13 @@ class Reference:
             found = self.names.get(name_key(text))
         return self.analytes[found] if found else None
 
+    def guideline_names(self) -> set[str]:
+        names = set()
+        for analyte in self.analytes.values():
+            names.add(analyte.default_guideline)
+            names.update(analyte.guidelines)
+        return names
+
     def companion(self, text: str) -> Companion | None:
         """The companion test (read, never flagged) named by ``text``, if any."""
         key = loinc_code(text) or name_key(text)
@@ -329,9 +361,12 @@ def _analyte(analyte_id: str, raw: dict[str, Any], units: dict[str, UnitDef]) ->
         unit: derive_factor(units[unit], canonical, raw.get("molar_mass"), raw.get("valence"))
         for unit in raw["units"]
     }
-    paired = {
-        unit: {parse_plain_number(edge): float(value) for edge, value in pairs.items()}
-        for unit, pairs in (raw.get("paired_edges") or {}).items()
+    paired = _paired(raw.get("paired_edges"))
+    guidelines = {
+        name: Guideline(
+            g["title"], tuple(_band(band) for band in g["bands"]), _paired(g.get("paired_edges"))
+        )
+        for name, g in (raw.get("guidelines") or {}).items()
     }
     return Analyte(
         id=analyte_id,
@@ -355,7 +390,16 @@ def _analyte(analyte_id: str, raw: dict[str, Any], units: dict[str, UnitDef]) ->
         paired_edges=paired,
         molar_mass=raw.get("molar_mass"),
         valence=raw.get("valence"),
+        default_guideline=raw.get("default_guideline") or "default",
+        guidelines=guidelines,
     )
+
+
+def _paired(raw: dict[str, dict[str, float]] | None) -> dict[str, dict[float, float]]:
+    return {
+        unit: {parse_plain_number(edge): float(value) for edge, value in pairs.items()}
+        for unit, pairs in (raw or {}).items()
+    }
 
 
 def build_reference(

@@ -31,11 +31,15 @@ SEGMENT = 3
 
 
 def gauge_segments(
-    analyte: Analyte, sex: str | None, value: float, comparator: str | None
+    analyte: Analyte,
+    sex: str | None,
+    value: float,
+    comparator: str | None,
+    guideline: str | None = None,
 ) -> list[tuple[str, str]]:
     """Pieces of the gauge as (text, flag) pairs, in canonical units."""
-    sexes = (sex,) if sex or not analyte.sex_specific else ("female",)
-    scale = analyte.scale(sexes[0], analyte.canonical_unit)
+    sexes = (sex,) if sex or not analyte.sex_specific_in(guideline) else ("female",)
+    scale = analyte.scale(sexes[0], analyte.canonical_unit, guideline)
     index = scale.index(value)
     band = scale.bands[index].interval
     if band.low is not None and band.high is not None and band.high > band.low:

@@ -115,7 +115,10 @@ class TableWriter(Writer):
         if analyte is None:
             return Text("")
         text = Text()
-        for piece, flag in gauge_segments(analyte, record.sex, record.value, record.comparator):
+        pieces = gauge_segments(
+            analyte, record.sex, record.value, record.comparator, record.guideline
+        )
+        for piece, flag in pieces:
             style = "bold" if flag == "marker" else FLAG_STYLES.get(flag, "")
             text.append(piece, style=style)
         return text

@@ -18,7 +18,7 @@ from operator import itemgetter
 
 from b12check.evaluate import read_sex
 from b12check.records import FastLine, Record
-from b12check.refdata import Reference, Scale
+from b12check.refdata import Analyte, Reference, Scale
 from b12check.render.writers import LineFormat
 from b12check.scan.dates import normalise_date
 from b12check.scan.layout import Layout
@@ -59,8 +59,16 @@ _NO_PLAN = Plan("", (), 0.0, 0.0, 0.0)
 
 
 class FastLane:
-    def __init__(self, reference: Reference, fmt: LineFormat, sex: str | None, notes: str):
+    def __init__(
+        self,
+        reference: Reference,
+        fmt: LineFormat,
+        sex: str | None,
+        notes: str,
+        guideline_for: Callable[[Analyte], str | None] = lambda _: None,
+    ):
         self.reference = reference
+        self.guideline_for = guideline_for
         self.fmt = fmt
         self.default_sex = sex
         self.notes = notes
@@ -132,7 +140,8 @@ class FastLane:
                     high = min(high, check.above)
                 if check.below is not None:
                     low = max(low, check.below)
-        scales = tuple(analyte.scale(each, unit) for each in sexes)
+        guideline = self.guideline_for(analyte)
+        scales = tuple(analyte.scale(each, unit, guideline) for each in sexes)
         return Plan(analyte.id, scales, factor, low, high)
 
     # ------------------------------------------------------------------ rows
