@@ -231,23 +231,14 @@ def ranges_problems(model: RangesModel) -> list[Problem]:
                 problems.append(((*base, "loinc", index), f"LOINC {code} is listed as refused"))
     for companion_id, companion in model.companions.items():
         base = ("companions", companion_id)
-        canonical = model.units.get(companion.canonical_unit)
         if companion.canonical_unit not in companion.units:
             problems.append(((*base, "canonical_unit"), "not one of this test's units"))
         for index, unit in enumerate(companion.units):
-            definition = model.units.get(unit)
-            if definition is None or canonical is None:
-                problems.append(((*base, "units", index), f"unknown unit {unit!r}"))
-                continue
-            try:
-                derive_factor(
-                    UnitDef(definition.kind, definition.scale),
-                    UnitDef(canonical.kind, canonical.scale),
-                    companion.molar_mass,
-                    companion.valence,
-                )
-            except NoFactor as exc:
-                problems.append(((*base, "units", index), f"unit {unit!r} has no factor: {exc}"))
+            problem = _factor_problem(
+                model, unit, companion.canonical_unit, companion.molar_mass, companion.valence
+            )
+            if problem:
+                problems.append(((*base, "units", index), problem))
         for name in (companion_id, companion.name, *companion.aliases):
             owner = seen_names.setdefault(name_key(name), companion_id)
             if owner != companion_id:
@@ -258,26 +249,43 @@ def ranges_problems(model: RangesModel) -> list[Problem]:
     return problems
 
 
+def _factor_problem(
+    model: RangesModel,
+    unit: str,
+    canonical_unit: str,
+    molar_mass: float | None,
+    valence: int | None,
+) -> str | None:
+    """Why ``unit`` cannot be converted to ``canonical_unit``, or None when it can."""
+    definition = model.units.get(unit)
+    if definition is None:
+        return f"unknown unit {unit!r}; add it to the units table"
+    canonical = model.units.get(canonical_unit)
+    if canonical is None:
+        return None  # reported once, as the canonical unit's own problem
+    try:
+        derive_factor(
+            UnitDef(definition.kind, definition.scale),
+            UnitDef(canonical.kind, canonical.scale),
+            molar_mass,
+            valence,
+        )
+    except NoFactor as exc:
+        return f"unit {unit!r} has no factor: {exc}"
+    return None
+
+
 def _unit_problems(model: RangesModel, analyte: AnalyteModel, base: Loc) -> Iterator[Problem]:
     for field in ("canonical_unit", "conventional_unit", "si_unit"):
         unit = getattr(analyte, field)
         if unit not in analyte.units:
             yield (*base, field), f"{unit!r} is not one of this analyte's units"
-    canonical = model.units.get(analyte.canonical_unit)
     for index, unit in enumerate(analyte.units):
-        definition = model.units.get(unit)
-        if definition is None:
-            yield (*base, "units", index), f"unknown unit {unit!r}; add it to the units table"
-        elif canonical is not None:
-            try:
-                derive_factor(
-                    UnitDef(definition.kind, definition.scale),
-                    UnitDef(canonical.kind, canonical.scale),
-                    analyte.molar_mass,
-                    analyte.valence,
-                )
-            except NoFactor as exc:
-                yield (*base, "units", index), f"unit {unit!r} has no factor: {exc}"
+        problem = _factor_problem(
+            model, unit, analyte.canonical_unit, analyte.molar_mass, analyte.valence
+        )
+        if problem:
+            yield (*base, "units", index), problem
     for index, check in enumerate(analyte.unit_checks):
         for field in ("unit", "suggest"):
             if getattr(check, field) not in analyte.units:
