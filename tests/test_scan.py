@@ -265,3 +265,31 @@ def test_a_date_that_shows_the_order_settles_the_file() -> None:
     _, data, _ = scan_json(input=text)
     assert [r["date"] for r in data["records"]] == ["2025-04-03", "2025-04-25"]
     assert all(not r["warnings"] for r in data["records"])
+
+
+LAB_EXPORT = (
+    "Test,Result,Unit,Reference Range,Sex\n"
+    "B12,250,pg/mL,200-900,F\n"
+    "Ferritin,170,ng/mL,15-200,\n"
+    "B12,150,pg/mL,200-900,F\n"
+)
+
+
+def test_lab_ranges_prefer_lets_the_lab_decide_where_it_disagrees() -> None:
+    _, data, _ = scan_json("--lab-ranges", "prefer", input=LAB_EXPORT)
+    b12, ferritin, low_b12 = data["records"]
+    assert (b12["flag"], b12["band_low"], b12["band_high"]) == ("normal", 200, 900)
+    assert b12["band_source"] == "the lab's reference range (200–900)"
+    assert any("built-in band would say borderline" in n["text"] for n in b12["notes"])
+    assert ferritin["flag"] == "normal"  # the lab's range settles what sex alone could not
+    assert (low_b12["flag"], low_b12["band_high"]) == ("deficient", 180)  # agree: finer flag
+
+
+def test_lab_ranges_show_and_ignore() -> None:
+    _, shown, _ = scan_json(input=LAB_EXPORT)
+    assert shown["records"][0]["flag"] == "borderline"
+    assert any(n["kind"] == "lab_disagreement" for n in shown["records"][0]["notes"])
+    _, ignored, _ = scan_json("--lab-ranges", "ignore", input=LAB_EXPORT)
+    assert ignored["records"][0]["flag"] == "borderline"
+    assert not any(n["kind"] == "lab_disagreement" for n in ignored["records"][0]["notes"])
+    assert ignored["records"][0]["lab_range"] == "200-900"  # still carried as given

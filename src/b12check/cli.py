@@ -146,6 +146,14 @@ units row) are recognised from their headers; title lines above the header are p
 )
 @click.option("--encoding", default=None, help="Force the text encoding (e.g. cp1252, utf-16).")
 @click.option(
+    "--lab-ranges",
+    type=click.Choice(["ignore", "show", "prefer"]),
+    default="show",
+    show_default=True,
+    help="The lab's own reference range and flag: ignore them, show where they disagree with "
+    "the built-in band (a note), or prefer them to decide low / normal / high.",
+)
+@click.option(
     "--date-format",
     default=None,
     metavar="FORMAT",

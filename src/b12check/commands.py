@@ -164,6 +164,7 @@ def run_scan(
     delimiter: str | None,
     encoding: str | None,
     date_format: str | None,
+    lab_ranges: str = "show",
     **options: Any,
 ) -> int:
     common = Common(**options)
@@ -178,6 +179,7 @@ def run_scan(
         layout=layout,
         columns=parse_columns(columns),
         date_format=date_format,
+        lab_ranges=lab_ranges,
     )
     if encoding:
         import codecs

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
-from b12check.evaluate import Settings, evaluate
+from b12check.evaluate import Settings, evaluate, notes_for
 from b12check.grouped import group_notes
 from b12check.lazyre import LazyPattern
 from b12check.names import loinc_code
@@ -45,6 +45,7 @@ class ScanOptions(NamedTuple):
     layout: str | None = None  # long | wide | None (detect)
     columns: Mapping[str, str] = MappingProxyType({})
     date_format: str | None = None
+    lab_ranges: str = "show"  # ignore | show | prefer
 
 
 class Scanner:
@@ -359,9 +360,50 @@ class Scanner:
             record.warnings.append(date_warning)
         if age_text and age is None:
             record.warnings.append(f"age {age_text!r} not understood")
-        if record.status == STATUS_RESULT and self.settings.notes != "none":
-            self._compare_with_lab(record, unit)
+        if record.status == STATUS_RESULT and self.options.lab_ranges == "prefer":
+            self._prefer_lab_range(record)
+        elif record.status == STATUS_RESULT and self.options.lab_ranges == "show":
+            if self.settings.notes != "none":
+                self._compare_with_lab(record, unit)
         return record
+
+    def _prefer_lab_range(self, record: Record) -> None:
+        """--lab-ranges prefer: the row's own range decides low / normal / high; the built-in
+        band keeps its finer flag where the two agree (and where the lab gives no range)."""
+        lab_range = parse_lab_range(record.lab_range or "")
+        number = _number_in_given_unit(record)
+        if lab_range is None or record.comparator or number is None or record.value is None:
+            self._compare_with_lab(record, None)
+            return
+        position = lab_range.position(number)
+        theirs = {"below": "low", "above": "high"}.get(position, "normal")
+        flag = record.flag or ""
+        ours = "low" if flag in LOW_FLAGS else "high" if flag in HIGH_FLAGS else "normal"
+        if flag != "unclassified" and theirs == ours:
+            return
+        factor = record.value / number if number else 1.0
+        record.flag = theirs
+        record.interpretation = {"low": "L", "normal": "N", "high": "H"}[theirs]
+        record.band_label = f"{theirs} by the lab's range"
+        record.band_low = None if lab_range.low is None else round(lab_range.low * factor, 6)
+        record.band_high = None if lab_range.high is None else round(lab_range.high * factor, 6)
+        record.band_source = f"the lab's reference range ({lab_range})"
+        record.reason = None
+        record.flag_by_sex = None
+        record.notes = notes_for(
+            self.settings.reference, record.analyte or "", theirs, self.settings.notes
+        )
+        if self.settings.notes != "none":
+            built_in = flag.replace("_", " ")
+            record.notes.append(
+                NoteRef(
+                    f"Read against the lab's own range ({lab_range}) as asked; the built-in "
+                    f"band would say {built_in}.",
+                    "the lab's report",
+                    "lab_disagreement",
+                    "lab",
+                )
+            )
 
     def _compare_with_lab(self, record: Record, unit: str | None) -> None:
         """Say so in a note when the lab's own range or flag reads the value differently."""
