@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from b12check.names import loinc_code, name_key
 from b12check.numbers import Interval, format_number, parse_interval, parse_plain_number
-from b12check.units import KINDS, NoFactor, UnitDef, derive_factor
+from b12check.units import NoFactor, UnitDef, derive_factor
 from b12check.vocab import ALL_FLAGS, BAND_FLAGS, HEADER_ROLES, INTERPRETATIONS, SEXES
 
 Loc = tuple[int | str, ...]
@@ -425,6 +425,3 @@ def validate_notes(data: Any, ranges: RangesModel) -> tuple[NotesModel | None, l
         return None, problems
     problems = notes_problems(model, ranges)
     return (None if problems else model), problems
-
-
-__all__ = ["KINDS", "RangesModel", "NotesModel", "validate_ranges", "validate_notes"]

@@ -160,7 +160,6 @@ class Summary:
         self.by_status: Counter[str] = Counter()
         self.by_flag: Counter[str] = Counter()
         self.files: dict[str, FileCount] = {}
-        self.skipped_tests: Counter[str] = Counter()
         # data rows read per file, filled in by readers that know (scan); typed values: records
         self.data_rows: dict[str, int] = {}
 
@@ -192,7 +191,6 @@ class Summary:
             count.errors += 1
         elif record.status == STATUS_SKIPPED:
             count.skipped += 1
-            self.skipped_tests[record.label or "?"] += 1
 
     def note_file(self, name: str) -> None:
         """Make a file appear in the summary even when it held no data rows."""

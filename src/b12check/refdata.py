@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from b12check.errors import ValueProblem
 from b12check.names import loinc_code, name_key
-from b12check.numbers import Interval, format_number, parse_interval, parse_plain_number
+from b12check.numbers import Interval, parse_interval, parse_plain_number
 from b12check.units import UnitDef, build_spelling_index, derive_factor, unit_key
 
 # Plain os.path rather than pathlib: pathlib (and what it imports) would add to every start-up.
@@ -486,7 +486,3 @@ def load_reference(overlays: tuple[str, ...] = ()) -> Reference:
 
     ranges = apply_overlays(compiled["ranges"], overlays)
     return build_reference(ranges, compiled["notes"], ("built-in", *overlays), compiled["headers"])
-
-
-def describe_edge(value: float | None) -> str:
-    return "" if value is None else format_number(value)

@@ -4,12 +4,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import NamedTuple
 
-# Per litre: grams (mass), moles (substance), equivalents (charge), or a plain ratio.
-KINDS = ("mass", "substance", "charge", "fraction")
-
 
 class UnitDef(NamedTuple):
-    kind: str
+    kind: str  # per litre: mass (g), substance (mol), charge (eq) or fraction (a plain ratio)
     scale: float  # one of this unit, in base units of its kind
 
 

@@ -43,7 +43,7 @@ class TestColumn(NamedTuple):
 class Layout:
     """Where the header is and what each column holds."""
 
-    __slots__ = ("kind", "header_line", "headers", "roles", "tests", "has_units_row")
+    __slots__ = ("kind", "header_line", "headers", "roles", "tests")
 
     def __init__(
         self,
@@ -58,7 +58,6 @@ class Layout:
         self.headers = headers
         self.roles = roles
         self.tests: list[TestColumn] = tests or []
-        self.has_units_row = False
 
     @property
     def width(self) -> int:

@@ -178,8 +178,7 @@ class Scanner:
                     first_data = False
                     with_units = units_row(row.cells, layout, self.settings.reference)
                     if with_units is not None:
-                        layout.tests = with_units
-                        layout.has_units_row = True
+                        layout.tests = with_units  # a units row: not data
                         continue
                 first_data = False
                 self.data_rows[name] += 1
