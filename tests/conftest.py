@@ -15,6 +15,18 @@ from b12check.records import Record
 from b12check.refdata import Reference, load_reference
 
 REPO = Path(__file__).resolve().parents[1]
+# The tests the spec ships, in the order of reference_ranges.yaml.
+SPEC_ANALYTES = (
+    "b12",
+    "vitamin_d",
+    "magnesium",
+    "ferritin",
+    "iron",
+    "tibc",
+    "tsat",
+    "mma",
+    "homocysteine",
+)
 EXAMPLES = REPO / "examples"
 SHARED = REPO.parent / "shared"
 
@@ -63,3 +75,22 @@ def run_cli(
         timeout=120,
         check=False,
     )
+
+
+def first_line_then_close(
+    args: Sequence[str], env: dict[str, str] | None = None
+) -> tuple[bytes, bytes, int]:
+    """Run b12check, read one line of its output, close the pipe as ``| head -1`` would;
+    return that line, everything on stderr, and the exit status."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "b12check", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    ) as producer:
+        assert producer.stdout is not None and producer.stderr is not None
+        first = producer.stdout.readline()
+        producer.stdout.close()
+        stderr = producer.stderr.read()
+        code = producer.wait(timeout=60)
+    return first, stderr, code

@@ -23,7 +23,7 @@ import pexpect
 import pytest
 
 from b12check.render.safe import neutralise_formula
-from tests.conftest import REPO, invoke, run_cli
+from tests.conftest import REPO, first_line_then_close, invoke, run_cli
 
 BAD = REPO / "tests" / "fixtures" / "bad"
 GOOD = str(BAD / "01-utf8-bom.csv")  # 3 normal results at lines 2-4
@@ -688,18 +688,7 @@ def test_27_large_terminal(tmp_path: Path) -> None:
 
 
 def _read_one_line_then_close(args: Sequence[str]) -> tuple[bytes, bytes, int]:
-    with subprocess.Popen(
-        [sys.executable, "-m", "b12check", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=process_env(NO_COLOR="1"),
-    ) as producer:
-        assert producer.stdout is not None and producer.stderr is not None
-        first = producer.stdout.readline()
-        producer.stdout.close()
-        stderr = producer.stderr.read()
-        code = producer.wait(timeout=60)
-    return first, stderr, code
+    return first_line_then_close(args, env=process_env(NO_COLOR="1"))
 
 
 def test_28_closed_pipe(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, first_line_then_close, run_cli
 
 
 def test_python_dash_m_help() -> None:
@@ -51,16 +51,7 @@ def test_write_failure_is_one_line() -> None:
 
 def test_closed_pipe_ends_quietly() -> None:
     values = [f"ferritin={n}" for n in range(20, 3000)]
-    with subprocess.Popen(
-        [sys.executable, "-m", "b12check", "check", *values, "--format", "ndjson"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as producer:
-        assert producer.stdout is not None and producer.stderr is not None
-        first = producer.stdout.readline()
-        producer.stdout.close()
-        stderr = producer.stderr.read()
-        code = producer.wait(timeout=60)
+    first, stderr, code = first_line_then_close(["check", *values, "--format", "ndjson"])
     assert json.loads(first)["analyte"] == "ferritin"
     assert stderr == b""
     assert code == 141

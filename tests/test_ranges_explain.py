@@ -28,19 +28,10 @@ from b12check.ranges_view import (
 )
 from b12check.refdata import Reference, load_reference
 from b12check.vocab import DISCLAIMER
+from tests.conftest import SPEC_ANALYTES
 
 NOTES_YAML = Path(__file__).resolve().parents[1] / "src/b12check/data/notes.yaml"
-BUILT_IN_IDS = {
-    "b12",
-    "vitamin_d",
-    "magnesium",
-    "ferritin",
-    "iron",
-    "tibc",
-    "tsat",
-    "mma",
-    "homocysteine",
-}
+BUILT_IN_IDS = set(SPEC_ANALYTES)
 B12_RANGES = ["(, 180)", "[180, 350]", "(350, 914]", "(914, )"]
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES, invoke, run_cli
+from tests.conftest import EXAMPLES, first_line_then_close, invoke, run_cli
 
 
 def scan_json(*args: str, input: str | None = None) -> tuple[int, dict[str, Any], str]:
@@ -235,19 +235,7 @@ def test_scan_table_output_and_closed_pipe(tmp_path: Path) -> None:
     done = run_cli(["scan", str(big)])
     out = done.stdout.decode()
     assert "more results not shown" in out and "Not medical advice" in out
-    import subprocess
-    import sys
-
-    with subprocess.Popen(
-        [sys.executable, "-m", "b12check", "scan", str(big), "--format", "csv"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as producer:
-        assert producer.stdout is not None and producer.stderr is not None
-        header = producer.stdout.readline()
-        producer.stdout.close()
-        stderr = producer.stderr.read()
-        code = producer.wait(timeout=60)
+    header, stderr, code = first_line_then_close(["scan", str(big), "--format", "csv"])
     assert header.startswith(b"status,file,line")
     assert stderr == b"" and code == 141
 
