@@ -77,8 +77,8 @@ def test_ranges_yaml_round_trip(ref: Reference) -> None:
 
 def test_ranges_fields_of_a_band(ref: Reference) -> None:
     band = ranges_data(ref, "ferritin")["analytes"]["ferritin"]["bands"][2]
-    assert set(band) == {"range", "flag", "label", "interpretation", "sex", "source"}
-    assert band["sex"] == "female"
+    assert set(band) == {"range", "flag", "label", "interpretation", "sex", "age", "source", "from"}
+    assert (band["sex"], band["age"], band["from"]) == ("female", None, "built-in")
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,9 @@ def _bands_reached(
     comparator: str,
     number: float,
     guideline: str | None,
+    age: float | None,
 ) -> tuple[Band, ...]:
-    scale = analyte.scale(sex, unit, guideline)
+    scale = analyte.scale(sex, unit, guideline, age)
     last = len(scale.bands) - 1
     if comparator == "":
         first = top = scale.index(number)
@@ -62,8 +63,9 @@ def _one_sex(
     comparator: str,
     number: float,
     guideline: str | None,
+    age: float | None,
 ) -> Outcome:
-    bands = _bands_reached(analyte, sex, unit, comparator, number, guideline)
+    bands = _bands_reached(analyte, sex, unit, comparator, number, guideline, age)
     flags = list(dict.fromkeys(band.flag for band in bands))
     if len(flags) == 1:
         return Outcome(flags[0], bands[0], _merged_span(bands))
@@ -84,12 +86,20 @@ def classify(
     comparator: str,
     number: float,
     guideline: str | None = None,
+    age: float | None = None,
 ) -> Outcome:
     """Flag a value given in ``unit`` (one of the analyte's units), exact or censored, under
-    the analyte's default bands or the named ``guideline``'s."""
-    if sex is not None or not analyte.sex_specific_in(guideline):
-        return _one_sex(analyte, sex, unit, comparator, number, guideline)
-    outcomes = {s: _one_sex(analyte, s, unit, comparator, number, guideline) for s in SEXES}
+    the analyte's default bands or the named ``guideline``'s, for the person's age group."""
+    if not analyte.bands_for(guideline, age):
+        reason = (
+            "the bands depend on age; give --age or an age column"
+            if age is None
+            else f"no band covers age {format_number(age)}"
+        )
+        return Outcome(UNCLASSIFIED, None, None, reason=reason)
+    if sex is not None or not analyte.sex_specific_in(guideline, age):
+        return _one_sex(analyte, sex, unit, comparator, number, guideline, age)
+    outcomes = {s: _one_sex(analyte, s, unit, comparator, number, guideline, age) for s in SEXES}
     flags = {s: o.flag for s, o in outcomes.items()}
     first = outcomes[SEXES[0]]
     if len(set(flags.values())) == 1:

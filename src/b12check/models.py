@@ -38,16 +38,23 @@ class BandModel(_Strict):
     source: NonEmpty
     year: Annotated[int, Field(ge=1900, le=2100)] | None = None
     evidence: Literal["V", "S", "M", "D", "C"] | None = None
+    age: str | None = None  # years, e.g. "[0, 18)": the band applies at those ages only
+    origin: NonEmpty | None = None  # the overlay file the band came from (set when merging)
 
-    @field_validator("range")
+    @field_validator("range", "age")
     @classmethod
-    def _interval(cls, value: str) -> str:
-        parse_interval(value)
+    def _interval(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_interval(value)
         return value
 
     @property
     def interval(self) -> Interval:
         return parse_interval(self.range)
+
+    @property
+    def ages(self) -> Interval | None:
+        return None if self.age is None else parse_interval(self.age)
 
 
 class UnitCheckModel(_Strict):
@@ -293,17 +300,36 @@ def _unit_problems(model: RangesModel, analyte: AnalyteModel, base: Loc) -> Iter
 
 
 def _tiling_problems(bands: list[BandModel], base: Loc) -> Iterator[Problem]:
-    sexes: tuple[str | None, ...] = SEXES if any(band.sex for band in bands) else (None,)
+    """Bands must tile the line for each sex, separately for each age group: the bands
+    without an age, and the bands of each ``age`` interval (which must not overlap)."""
+    groups: dict[Interval | None, list[tuple[int, BandModel]]] = {}
+    for index, band in enumerate(bands):
+        groups.setdefault(band.ages, []).append((index, band))
+    ordered = sorted((age for age in groups if age is not None), key=_sort_key)
+    for first, second in zip(ordered, ordered[1:], strict=False):
+        if first.high is None or second.low is None or _overlaps(first, second):
+            index = groups[second][0][0]
+            yield (*base, "bands", index, "age"), f"age {second} overlaps age {first}"
     reported: set[str] = set()
-    for sex in sexes:
-        indexed = [(index, band) for index, band in enumerate(bands) if band.sex in (None, sex)]
-        indexed.sort(key=lambda item: _sort_key(item[1].interval))
-        who = f" for {sex}s" if sex else ""
-        for problem in _walk_bands(indexed, who):
-            loc, message = problem
-            if message not in reported:
-                reported.add(message)
-                yield (*base, "bands", *loc), message
+    for age, members in groups.items():
+        sexes: tuple[str | None, ...] = SEXES if any(b.sex for _, b in members) else (None,)
+        for sex in sexes:
+            indexed = [(index, band) for index, band in members if band.sex in (None, sex)]
+            indexed.sort(key=lambda item: _sort_key(item[1].interval))
+            who = (f" for {sex}s" if sex else "") + (f" aged {age}" if age else "")
+            for problem in _walk_bands(indexed, who):
+                loc, message = problem
+                if message not in reported:
+                    reported.add(message)
+                    yield (*base, "bands", *loc), message
+
+
+def _overlaps(first: Interval, second: Interval) -> bool:
+    """Do two age intervals, ``first`` starting no later than ``second``, share an age?"""
+    assert first.high is not None and second.low is not None
+    if second.low < first.high:
+        return True
+    return second.low == first.high and first.high_inclusive and second.low_inclusive
 
 
 def _sort_key(interval: Interval) -> tuple[float, bool]:

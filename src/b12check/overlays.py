@@ -1,12 +1,15 @@
 """Laying users' ranges files over the built-in data, and validating the result.
 
 Merge rules (README, "Your lab's ranges"), applied file by file in the order given:
-- ``units``, ``unit_spellings``, ``refused_codes``: entries are added or replaced by key.
+- ``units``, ``unit_spellings``, ``refused_codes``, ``companions``: entries are added or
+  replaced by key.
 - an analyte id that is new adds a whole analyte (every required field must be given);
 - for an existing analyte, ``aliases``, ``loinc`` and ``units`` are added to, ``paired_edges``
   is merged unit by unit, ``bands`` replaces every band (and drops the built-in paired edges,
-  which belonged to the old bands, unless the file gives its own), and any other field replaces
-  the built-in value.
+  which belonged to the old bands, unless the file gives its own), ``add_bands`` adds bands
+  (for instance for one age group, with ``age: "[0, 18)"``) to those already there,
+  ``guidelines`` are added or replaced by name, and any other field replaces the built-in
+  value. Every band an overlay brings records the file it came from (``origin``).
 """
 
 import copy
@@ -21,12 +24,30 @@ _TOP_LEVEL = {"version", "units", "unit_spellings", "refused_codes", "analytes",
 _ADDITIVE_LISTS = ("aliases", "loinc", "units")
 
 
-def _merge_analyte(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+def _tagged(bands: Any, origin: str) -> Any:
+    """Bands from an overlay, each marked with the file it came from (unless it says)."""
+    if not isinstance(bands, list):
+        return bands
+    return [{"origin": origin, **b} if isinstance(b, dict) else b for b in bands]
+
+
+def _merge_analyte(base: dict[str, Any], overlay: dict[str, Any], origin: str) -> dict[str, Any]:
     merged = dict(base)
     if "bands" in overlay:
         merged.pop("paired_edges", None)
     for key, value in overlay.items():
-        if key in _ADDITIVE_LISTS and isinstance(value, list):
+        if key == "bands":
+            merged["bands"] = _tagged(value, origin)
+        elif key == "add_bands":
+            merged["bands"] = [*merged.get("bands", []), *(_tagged(value, origin) or [])]
+        elif key == "guidelines" and isinstance(value, dict):
+            guidelines = dict(merged.get("guidelines") or {})
+            for name, guideline in value.items():
+                if isinstance(guideline, dict):
+                    guideline = {**guideline, "bands": _tagged(guideline.get("bands"), origin)}
+                guidelines[name] = guideline
+            merged["guidelines"] = guidelines
+        elif key in _ADDITIVE_LISTS and isinstance(value, list):
             merged[key] = list(dict.fromkeys([*base.get(key, []), *value]))
         elif key == "paired_edges" and isinstance(value, dict):
             pairs = dict(merged.get("paired_edges") or {})
@@ -38,7 +59,7 @@ def _merge_analyte(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, A
     return merged
 
 
-def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], overlay: dict[str, Any], origin: str = "overlay") -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key in ("units", "unit_spellings", "refused_codes", "companions"):
         if isinstance(overlay.get(key), dict):
@@ -50,7 +71,13 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
         for analyte_id, fields in analytes.items():
             existing = merged["analytes"].get(analyte_id)
             if existing is not None and isinstance(fields, dict):
-                merged["analytes"][analyte_id] = _merge_analyte(existing, fields)
+                merged["analytes"][analyte_id] = _merge_analyte(existing, fields, origin)
+            elif isinstance(fields, dict):
+                new = dict(fields)
+                if "add_bands" in new:  # a new test: its added bands are simply its bands
+                    new["bands"] = [*new.get("bands", []), *new.pop("add_bands")]
+                new["bands"] = _tagged(new.get("bands"), origin)
+                merged["analytes"][analyte_id] = new
             else:
                 merged["analytes"][analyte_id] = fields
     elif "analytes" in overlay:
@@ -78,7 +105,7 @@ def apply_overlay(base: dict[str, Any], loaded: LoadedYaml) -> dict[str, Any]:
     problems = _shape_problems(loaded)
     if problems:
         raise ConfigError(problems)
-    merged = merge(base, loaded.data)
+    merged = merge(base, loaded.data, loaded.path)
     merged["version"] = 1
     model, found = validate_ranges(merged)
     if model is None:

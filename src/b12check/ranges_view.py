@@ -42,7 +42,9 @@ def band_data(band: Band) -> dict[str, Any]:
         "label": band.label,
         "interpretation": band.interpretation,
         "sex": band.sex,
+        "age": None if band.age is None else str(band.age),
         "source": band.source,
+        "from": band.origin or "built-in",
     }
 
 
@@ -119,16 +121,23 @@ def bands_table(bands: list[dict[str, Any]], title: str | None = None) -> "Table
     table.add_column("Label", overflow="fold")
     table.add_column("FHIR", no_wrap=True)
     table.add_column("Sex", no_wrap=True)
+    with_age = any(band.get("age") for band in bands)
+    if with_age:
+        table.add_column("Age", no_wrap=True)
     table.add_column("Source", overflow="fold")
+    table.add_column("From", overflow="fold")
     for band in bands:
-        table.add_row(
+        cells = [
             Text(visible(band["range"])),
             Text(visible(band["flag"]), style=FLAG_STYLES.get(band["flag"], "")),
             Text(visible(band["label"])),
             Text(visible(band["interpretation"])),
             Text(visible(band["sex"] or "any")),
-            Text(visible(band["source"])),
-        )
+        ]
+        if with_age:
+            cells.append(Text(visible(band.get("age") or "any")))
+        cells += [Text(visible(band["source"])), Text(visible(band.get("from") or "built-in"))]
+        table.add_row(*cells)
     return table
 
 

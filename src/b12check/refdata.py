@@ -32,6 +32,8 @@ class Band(NamedTuple):
     interval: Interval
     sex: str | None
     source: str
+    age: Interval | None = None  # the ages (years) the band is for; None: any age
+    origin: str | None = None  # the overlay file it came from; None: built in
 
 
 class Scale:
@@ -179,14 +181,27 @@ class Analyte:
         self.valence = valence
         self.default_guideline = default_guideline  # the name the default bands go by
         self.guidelines: dict[str, Guideline] = guidelines or {}
-        self._scales: dict[tuple[str | None, str, str | None], Scale] = {}
+        self._scales: dict[tuple[str | None, str, str | None, Interval | None], Scale] = {}
 
     def bands_of(self, guideline: str | None) -> tuple[Band, ...]:
         chosen = self.guidelines.get(guideline) if guideline else None
         return chosen.bands if chosen else self.bands
 
-    def sex_specific_in(self, guideline: str | None) -> bool:
-        return any(band.sex for band in self.bands_of(guideline))
+    def bands_for(self, guideline: str | None, age: float | None) -> tuple[Band, ...]:
+        """The bands that apply at ``age``: those of a matching age group if the data has one,
+        else those without an age (empty: no band covers this person)."""
+        bands = self.bands_of(guideline)
+        if age is not None:
+            matching = tuple(b for b in bands if b.age is not None and b.age.contains(age))
+            if matching:
+                return matching
+        return tuple(b for b in bands if b.age is None)
+
+    def age_specific_in(self, guideline: str | None) -> bool:
+        return any(band.age is not None for band in self.bands_of(guideline))
+
+    def sex_specific_in(self, guideline: str | None, age: float | None = None) -> bool:
+        return any(band.sex for band in self.bands_for(guideline, age))
 
     @property
     def sex_specific(self) -> bool:
@@ -205,18 +220,26 @@ class Analyte:
             return paired
         return float(f"{edge / self.factors[unit]:.12g}")
 
-    def scale(self, sex: str | None, unit: str, guideline: str | None = None) -> Scale:
+    def scale(
+        self, sex: str | None, unit: str, guideline: str | None = None, age: float | None = None
+    ) -> Scale:
+        """Cut points in ``unit`` for the bands that apply; an empty scale (no bands) when no
+        band covers this age."""
         if guideline not in self.guidelines:
             guideline = None
-        key = (sex, unit, guideline)
+        chosen = self.bands_for(guideline, age)
+        group = chosen[0].age if chosen else None
+        key = (sex, unit, guideline, group)
         cached = self._scales.get(key)
         if cached is None:
-            cached = self._scales[key] = self._build_scale(sex, unit, guideline)
+            cached = self._scales[key] = self._build_scale(sex, unit, guideline, chosen)
         return cached
 
-    def _build_scale(self, sex: str | None, unit: str, guideline: str | None) -> Scale:
+    def _build_scale(
+        self, sex: str | None, unit: str, guideline: str | None, chosen: tuple[Band, ...]
+    ) -> Scale:
         bands = sorted(
-            (band for band in self.bands_of(guideline) if band.sex in (None, sex)),
+            (band for band in chosen if band.sex in (None, sex)),
             key=lambda band: -1e308 if band.interval.low is None else band.interval.low,
         )
         cuts: list[float] = []
@@ -352,6 +375,8 @@ def _band(raw: dict[str, Any]) -> Band:
         interval=parse_interval(raw["range"]),
         sex=raw.get("sex"),
         source=source,
+        age=parse_interval(raw["age"]) if raw.get("age") else None,
+        origin=raw.get("origin"),
     )
 
 

@@ -36,10 +36,13 @@ def gauge_segments(
     value: float,
     comparator: str | None,
     guideline: str | None = None,
+    age: float | None = None,
 ) -> list[tuple[str, str]]:
     """Pieces of the gauge as (text, flag) pairs, in canonical units."""
-    sexes = (sex,) if sex or not analyte.sex_specific_in(guideline) else ("female",)
-    scale = analyte.scale(sexes[0], analyte.canonical_unit, guideline)
+    sexes = (sex,) if sex or not analyte.sex_specific_in(guideline, age) else ("female",)
+    scale = analyte.scale(sexes[0], analyte.canonical_unit, guideline, age)
+    if not scale.bands:
+        return []
     index = scale.index(value)
     band = scale.bands[index].interval
     if band.low is not None and band.high is not None and band.high > band.low:

@@ -116,7 +116,7 @@ class TableWriter(Writer):
             return Text("")
         text = Text()
         pieces = gauge_segments(
-            analyte, record.sex, record.value, record.comparator, record.guideline
+            analyte, record.sex, record.value, record.comparator, record.guideline, record.age
         )
         for piece, flag in pieces:
             style = "bold" if flag == "marker" else FLAG_STYLES.get(flag, "")

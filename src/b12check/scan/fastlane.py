@@ -141,6 +141,8 @@ class FastLane:
                 if check.below is not None:
                     low = max(low, check.below)
         guideline = self.guideline_for(analyte)
+        if analyte.age_specific_in(guideline):
+            return _NO_PLAN  # age groups: the full path reads each person's age
         scales = tuple(analyte.scale(each, unit, guideline) for each in sexes)
         return Plan(analyte.id, scales, factor, low, high)
 
