@@ -105,3 +105,43 @@ def test_an_overlay_that_breaks_tiling_is_refused_with_its_line(tmp_path: Path) 
     result = invoke("check", "b12=250pg/mL", "--ranges", overlay)
     assert result.exit_code == 2 and result.stdout == ""
     assert f"{overlay}:6:" in result.stderr and "gap" in result.stderr
+
+
+LAB_FEMALE_FERRITIN = """\
+analytes:
+  ferritin:
+    add_bands:
+      - {range: "[45, 120]", flag: normal, interpretation: N, sex: female, source: My lab}
+      - {range: "(120, 1000]", flag: high, interpretation: H, sex: female, source: My lab}
+"""
+
+
+def test_added_bands_for_one_sex_take_that_sexs_place(tmp_path: Path) -> None:
+    lab = write(tmp_path, "f.yaml", LAB_FEMALE_FERRITIN)
+    female = records(["check", "ferritin=130", "--sex", "female", "--ranges", lab])[0]
+    male = records(["check", "ferritin=130", "--sex", "male", "--ranges", lab])[0]
+    assert (female["flag"], female["band_source"]) == ("high", "My lab")
+    assert male["flag"] == "normal" and "WHO" in male["band_source"]  # men's bands untouched
+    low = records(["check", "ferritin=10", "--sex", "female", "--ranges", lab])[0]
+    assert low["flag"] == "deficient"  # the shared bands below 45 stay
+
+
+def test_units_loinc_and_limits_can_be_added_or_changed(tmp_path: Path) -> None:
+    lab = write(
+        tmp_path,
+        "u.yaml",
+        "units:\n  ng/dL: {kind: mass, scale: 1.0e-8}\n"
+        "analytes:\n  ferritin:\n    units: [ng/dL]\n    loinc: [99999-9]\n"
+        '    plausible: "(0, 2000]"\n',
+    )
+    (converted,) = records(["check", "99999-9=3000 ng/dL", "--ranges", lab])
+    assert (converted["analyte"], converted["value"], converted["flag"]) == (
+        "ferritin",
+        30,
+        "borderline",
+    )
+    result = invoke("check", "ferritin=5000ug/L", "--ranges", lab, "--format", "json")
+    assert result.exit_code == 3 and "plausible: (0, 2000]" in result.stderr
+    # with a unit that differs by a factor, a bare ferritin value now needs its unit
+    bare = invoke("check", "ferritin=30", "--ranges", lab, "--format", "json")
+    assert "no unit given for Ferritin; add one (ug/L, ng/mL, ng/dL)" in bare.stderr

@@ -7,7 +7,8 @@ Merge rules (README, "Your lab's ranges"), applied file by file in the order giv
 - for an existing analyte, ``aliases``, ``loinc`` and ``units`` are added to, ``paired_edges``
   is merged unit by unit, ``bands`` replaces every band (and drops the built-in paired edges,
   which belonged to the old bands, unless the file gives its own), ``add_bands`` adds bands
-  (for instance for one age group, with ``age: "[0, 18)"``) to those already there,
+  (for instance for one age group, with ``age: "[0, 18)"``); added bands for one sex or age
+  group take the place of the bands already there for that same sex and group,
   ``guidelines`` are added or replaced by name, and any other field replaces the built-in
   value. Every band an overlay brings records the file it came from (``origin``).
 """
@@ -31,6 +32,17 @@ def _tagged(bands: Any, origin: str) -> Any:
     return [{"origin": origin, **b} if isinstance(b, dict) else b for b in bands]
 
 
+def _add_bands(existing: list[Any], added: list[Any]) -> list[Any]:
+    """Added bands for one sex or one age group take the place of the bands already there for
+    that same sex and age group; untagged ones are simply added."""
+
+    def group(band: Any) -> tuple[Any, Any]:
+        return (band.get("sex"), band.get("age")) if isinstance(band, dict) else (None, None)
+
+    replaced = {group(band) for band in added} - {(None, None)}
+    return [*(band for band in existing if group(band) not in replaced), *added]
+
+
 def _merge_analyte(base: dict[str, Any], overlay: dict[str, Any], origin: str) -> dict[str, Any]:
     merged = dict(base)
     if "bands" in overlay:
@@ -38,8 +50,8 @@ def _merge_analyte(base: dict[str, Any], overlay: dict[str, Any], origin: str) -
     for key, value in overlay.items():
         if key == "bands":
             merged["bands"] = _tagged(value, origin)
-        elif key == "add_bands":
-            merged["bands"] = [*merged.get("bands", []), *(_tagged(value, origin) or [])]
+        elif key == "add_bands" and isinstance(value, list):
+            merged["bands"] = _add_bands(merged.get("bands", []), _tagged(value, origin))
         elif key == "guidelines" and isinstance(value, dict):
             guidelines = dict(merged.get("guidelines") or {})
             for name, guideline in value.items():
