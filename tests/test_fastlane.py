@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from b12check.evaluate import Settings
 from b12check.pipeline import run
-from b12check.records import FastLine, Summary
+from b12check.records import FastBatch, FastLine, Summary
 from b12check.refdata import load_reference
 from b12check.render.writers import LINE_FORMATS, make_writer
 from b12check.scan.fastlane import FastLane
@@ -17,6 +17,7 @@ from b12check.scan.layout import HeaderIndex
 from b12check.scan.scanner import Scanner, ScanOptions
 
 REFERENCE = load_reference()
+SUMMARIES: list[dict[str, object]] = []  # the summary of each scan_text run, in order
 TESTS = [
     ("Vitamin B12", ["pg/mL", "pmol/L"], (50, 1500)),
     ("Vitamin D", ["ng/mL", "nmol/L"], (3, 120)),
@@ -68,9 +69,13 @@ def scan_text(
     if fast:
         assert isinstance(writer, LINE_FORMATS)
         scanner.fast = FastLane(REFERENCE, writer, None, notes, settings_.guideline_for)
+        scanner.batching = notes == "none" and fmt != "json"
     items = list(scanner.scan("-", stdin=io.BytesIO(text.encode())))
-    fast_count = sum(isinstance(item, FastLine) for item in items)
+    fast_count = sum(
+        item.size if isinstance(item, FastBatch) else isinstance(item, FastLine) for item in items
+    )
     run(iter(items), writer, summary, quiet=True)
+    SUMMARIES.append(summary.as_dict())
     return out.getvalue(), fast_count
 
 
@@ -95,3 +100,20 @@ def test_fast_lane_equivalence_for_any_seed(seed: int, fmt: str, with_sex: bool)
 def test_fast_lane_with_full_notes() -> None:
     text = make_csv(seed=3, rows=800, with_sex=True)
     assert scan_text(text, "ndjson", True, "full")[0] == scan_text(text, "ndjson", False, "full")[0]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "ndjson"])
+def test_batched_fast_lane_without_notes_equals_full_path(fmt: str) -> None:
+    text = make_csv(seed=5, rows=5000, with_sex=True)
+    slow, _ = scan_text(text, fmt, fast=False, notes="none")
+    fast, fast_count = scan_text(text, fmt, fast=True, notes="none")
+    assert fast_count > 3000
+    assert fast == slow
+    assert SUMMARIES[-1] == SUMMARIES[-2]  # the same counts by status, flag and file
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.booleans())
+def test_batched_equivalence_for_any_seed(seed: int, with_sex: bool) -> None:
+    text = make_csv(seed=seed, rows=300, with_sex=with_sex)
+    assert scan_text(text, "csv", True, "none")[0] == scan_text(text, "csv", False, "none")[0]

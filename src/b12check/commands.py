@@ -10,7 +10,7 @@ import click
 from b12check.evaluate import Settings, read_sex
 from b12check.exitcodes import ExitCode
 from b12check.pipeline import run
-from b12check.records import FastLine, Record, Summary
+from b12check.records import FastBatch, FastLine, Record, Summary
 from b12check.refdata import Reference, load_reference
 from b12check.render.writers import Writer, make_writer
 from b12check.typed import guided_arguments, typed_records
@@ -168,7 +168,7 @@ def run_scan(
     **options: Any,
 ) -> int:
     common = Common(**options)
-    from b12check.render.writers import LINE_FORMATS
+    from b12check.render.writers import LINE_FORMATS, JsonWriter
     from b12check.scan.fastlane import FastLane
     from b12check.scan.layout import HeaderIndex
     from b12check.scan.scanner import Scanner, ScanOptions
@@ -213,7 +213,7 @@ def run_scan(
         summary.data_rows,
     )
 
-    def records() -> Iterator[Record | FastLine]:
+    def records() -> Iterator[Record | FastLine | FastBatch]:
         for path in paths:
             summary.note_file(path)
             yield from scanner.scan(path)
@@ -229,4 +229,7 @@ def run_scan(
             scanner.fast = FastLane(
                 settings.reference, writer, settings.sex, settings.notes, settings.guideline_for
             )
+            # Without notes nothing needs the results one by one (no patterns, no derived
+            # values); json keeps them single for its trends.
+            scanner.batching = settings.notes == "none" and not isinstance(writer, JsonWriter)
         return run(records(), writer, summary, quiet=common.quiet)

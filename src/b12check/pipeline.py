@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from b12check.exitcodes import ExitCode
-from b12check.records import FastLine, Record, Summary
+from b12check.records import FastBatch, FastLine, Record, Summary
 from b12check.render.safe import visible
 from b12check.render.writers import Writer
 from b12check.vocab import STATUS_ERROR
@@ -27,7 +27,7 @@ def diagnostic(record: Record) -> str:
 
 
 def run(
-    records: Iterable[Record | FastLine],
+    records: Iterable[Record | FastLine | FastBatch],
     writer: Writer,
     summary: Summary,
     *,
@@ -37,6 +37,10 @@ def run(
     """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status."""
     stream = err if err is not None else sys.stderr
     for record in records:
+        if isinstance(record, FastBatch):  # many fast-lane results at once
+            summary.add_results(record.file, record.flags, record.size)
+            writer.write_rendered(record.text)
+            continue
         if isinstance(record, FastLine):  # a result the scan fast lane rendered already
             summary.add_result(record.file, record.flag)
             writer.observe(record)

@@ -70,6 +70,16 @@ class FastLine(NamedTuple):
     comparator: None = None
 
 
+class FastBatch(NamedTuple):
+    """Consecutive results the fast lane rendered, written in one go: ``text`` holds their
+    lines joined by newlines, ``flags`` how many of each flag, ``size`` how many in all."""
+
+    text: str
+    file: str
+    flags: dict[str, int]
+    size: int
+
+
 class Record:
     """One output record. A plain slotted class: one is built per input value."""
 
@@ -180,6 +190,14 @@ class Summary:
     def failing(self) -> int:
         """Results flagged at or above --fail-on."""
         return sum(n for flag, n in self.by_flag.items() if fails(flag, self.fail_on))
+
+    def add_results(self, file: str, flags: dict[str, int], count: int) -> None:
+        """Count a batch of results the fast lane rendered."""
+        self.by_status[STATUS_RESULT] += count
+        file_count = self._count(file)
+        file_count.records += count - 1  # _count added one already
+        file_count.results += count
+        self.by_flag.update(flags)
 
     def add(self, record: Record) -> None:
         if record.status == STATUS_RESULT:

@@ -191,6 +191,14 @@ class FastLane:
 
     def try_row(self, row: Row, file: str) -> FastLine | None:
         """The rendered result for ``row``, or None when the full path must read it."""
+        rendered = self.render(row)
+        if rendered is None:
+            return None
+        text, flag, analyte, patient, date, value = rendered
+        return FastLine(text, file, flag, analyte, patient, date, value, row)
+
+    def render(self, row: Row) -> tuple[str, str, str, str | None, str | None, float] | None:
+        """(text, flag, analyte, patient, date, value) for ``row``, or None (full path)."""
         found = self._locate(row)
         if found is None:
             return None
@@ -226,7 +234,7 @@ class FastLane:
                 pieces[5],
             )
         )
-        return FastLine(text, file, flag, plan.analyte, patient, date, value, row)
+        return text, flag, plan.analyte, patient, date, value
 
     def learn(self, row: Row, record: Record) -> None:
         """After the full path read ``row``: keep its record's text as a template if the row is

@@ -6,6 +6,7 @@ A file that cannot be read at all becomes one error record, and the next file st
 """
 
 from collections.abc import Callable, Iterator, Mapping
+from itertools import chain
 from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
@@ -13,7 +14,7 @@ from b12check.evaluate import Settings, evaluate, notes_for
 from b12check.grouped import group_notes
 from b12check.lazyre import LazyPattern
 from b12check.names import loinc_code
-from b12check.records import FastLine, NoteRef, Record
+from b12check.records import FastBatch, FastLine, NoteRef, Record
 from b12check.scan.dates import normalise_date, slash_order
 from b12check.scan.fastlane import FastLane
 from b12check.scan.labrange import parse_lab_range
@@ -29,7 +30,8 @@ from b12check.scan.layout import (
 from b12check.source import FileProblem, Row, open_source
 from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
-Item = Record | FastLine
+Item = Record | FastLine | FastBatch
+BATCH_SIZE = 1000  # fast-lane lines per batch
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
@@ -63,6 +65,8 @@ class Scanner:
         self.notice = notice
         self.data_rows = data_rows  # data rows read per file, for the summary
         self.fast: FastLane | None = None  # set when the output format can take fast lines
+        # fast-lane results in batches: only where no note can need them one by one
+        self.batching = False
         self.layout: Layout | None = None
         self.date_order: str | None = None  # 'dmy' or 'mdy' once a date of the file shows it
         # called now and then with (file, bytes read, data rows read) while a file is read
@@ -92,7 +96,10 @@ class Scanner:
             rows = source.rows()
             if self.progress is not None:
                 rows = self._reporting(rows, source.bytes_read, name, self.progress)
-            yield from self._grouped(self._scan_rows(rows, name), lambda: self.layout)
+            if self.batching:  # no notes: nothing to group for
+                yield from self._scan_rows(rows, name)
+            else:
+                yield from self._grouped(self._scan_rows(rows, name), lambda: self.layout)
         finally:
             source.close()
 
@@ -171,6 +178,9 @@ class Scanner:
     ) -> Iterator[Item]:
         reader = self._long_row if layout.kind == "long" else self._wide_row
         fast = self.fast if (self.fast is not None and self.fast.start(layout)) else None
+        if fast is not None and self.batching:
+            yield from self._batched(chain(buffered, rest), reader, layout, name, fast)
+            return
         first_data = True
         for source in (buffered, rest):
             for row in source:
@@ -199,6 +209,42 @@ class Scanner:
     def _learn_date_order(self, text: str) -> None:
         if self.date_order is None:
             self.date_order = slash_order(text)
+
+    def _batched(
+        self,
+        rows: Iterator[Row],
+        reader: Callable[[Row, Layout, str], Iterator[Record]],
+        layout: Layout,
+        name: str,
+        fast: FastLane,
+    ) -> Iterator[Item]:
+        """The fast lane's tight loop: rendered lines gathered into batches; any other row
+        flushes the batch and takes the full path, so the output order is the input order."""
+        texts: list[str] = []
+        flags: dict[str, int] = {}
+        render = fast.render
+        for row in rows:
+            self.data_rows[name] += 1
+            if row.problem is None:
+                rendered = render(row)
+                if rendered is not None:
+                    texts.append(rendered[0])
+                    flags[rendered[1]] = flags.get(rendered[1], 0) + 1
+                    if len(texts) >= BATCH_SIZE:
+                        yield FastBatch("\n".join(texts), name, flags, len(texts))
+                        texts, flags = [], {}
+                    continue
+            if texts:
+                yield FastBatch("\n".join(texts), name, flags, len(texts))
+                texts, flags = [], {}
+            if row.problem is not None:
+                yield self._row_problem(name, row)
+                continue
+            for record in reader(row, layout, name):
+                fast.learn(row, record)
+                yield record
+        if texts:
+            yield FastBatch("\n".join(texts), name, flags, len(texts))
 
     def _row_problem(self, name: str, row: Row) -> Record:
         column = None
@@ -450,9 +496,14 @@ class Scanner:
         self, items: Iterator[Item], layout_of: Callable[[], Layout | None]
     ) -> Iterator[Item]:
         """Hold back one patient's results for one date to add cross-test pattern notes."""
-        group: list[Item] = []
+        group: list[Record | FastLine] = []
         key: tuple[str | None, str | None] | None = None
         for item in items:
+            if isinstance(item, FastBatch):  # batches only come when nothing is grouped
+                yield from self._with_patterns(group, layout_of())
+                group = []
+                yield item
+                continue
             item_key = (item.patient, item.date)
             if group and (item_key != key or len(group) >= MAX_GROUP):
                 yield from self._with_patterns(group, layout_of())
@@ -462,7 +513,9 @@ class Scanner:
         if group:
             yield from self._with_patterns(group, layout_of())
 
-    def _with_patterns(self, group: list[Item], layout: Layout | None) -> list[Item]:
+    def _with_patterns(
+        self, group: list[Record | FastLine], layout: Layout | None
+    ) -> list[Record | FastLine]:
         if self.settings.notes == "none":
             return group
         results = [
