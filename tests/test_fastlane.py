@@ -60,15 +60,16 @@ def scan_text(
     """Scan ``text`` from stdin; return the output and how many rows took the fast lane."""
     settings_ = settings_ or Settings(REFERENCE, notes=notes)
     notes = settings_.notes
+    reference = settings_.reference  # the same reference everywhere, as commands.py does
     summary = Summary("any")
     scanner = Scanner(
-        settings_, HeaderIndex(REFERENCE.headers), ScanOptions(), lambda _: None, summary.data_rows
+        settings_, HeaderIndex(reference.headers), ScanOptions(), lambda _: None, summary.data_rows
     )
     out = io.StringIO()
-    writer = make_writer(fmt, out, REFERENCE)
+    writer = make_writer(fmt, out, reference)
     if fast:
         assert isinstance(writer, LINE_FORMATS)
-        scanner.fast = FastLane(REFERENCE, writer, None, notes, settings_.guideline_for)
+        scanner.fast = FastLane(reference, writer, None, notes, settings_.guideline_for)
         scanner.batching = notes == "none" and fmt != "json"
     items = list(scanner.scan("-", stdin=io.BytesIO(text.encode())))
     fast_count = sum(

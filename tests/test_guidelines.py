@@ -113,3 +113,31 @@ def test_fast_lane_follows_the_chosen_guideline() -> None:
     assert fast_count > 500
     assert fast_out == run(False)[0]
     assert "endocrine-society-2011" in fast_out and "elin-2010" in fast_out
+
+
+def test_fast_lane_reads_a_sex_specific_guideline_per_sex(tmp_path: Path) -> None:
+    """A guideline whose bands differ by sex, where the default bands do not (B12)."""
+    from b12check.evaluate import Settings
+    from b12check.refdata import load_reference
+
+    overlay = tmp_path / "sexed.yaml"
+    band = '          - {{range: "{}", flag: {}, interpretation: {}, sex: {}, source: x}}\n'
+    overlay.write_text(
+        "analytes:\n  b12:\n    guidelines:\n      by-sex:\n        title: Sex-specific\n"
+        "        bands:\n"
+        + band.format("(, 300)", "deficient", "L", "female")
+        + band.format("[300, )", "normal", "N", "female")
+        + band.format("(, 200)", "deficient", "L", "male")
+        + band.format("[200, )", "normal", "N", "male"),
+        encoding="utf-8",
+    )
+    reference = load_reference((str(overlay),))
+    text = make_csv(seed=3, rows=1500, with_sex=True)
+
+    def run(fast: bool) -> str:
+        settings: Any = Settings(reference, notes="none", guidelines=(("b12", "by-sex"),))
+        return scan_text(text, "csv", fast=fast, settings_=settings)[0]
+
+    fast_out = run(True)
+    assert "by-sex" in fast_out
+    assert fast_out == run(False)

@@ -126,7 +126,12 @@ class FastLane:
         sex = read_sex(sex_text) if sex_text.strip() else self.default_sex
         if sex_text.strip() and sex is None:
             return _NO_PLAN
-        sexes: tuple[str | None, ...] = SEXES if analyte.sex_specific and sex is None else (sex,)
+        guideline = self.guideline_for(analyte)
+        if analyte.age_specific_in(guideline):
+            return _NO_PLAN  # age groups: the full path reads each person's age
+        sexes: tuple[str | None, ...] = (
+            SEXES if analyte.sex_specific_in(guideline) and sex is None else (sex,)
+        )
         factor = analyte.factors[unit]
         low, high = 0.0, float("inf")
         for span in (analyte.plausible, analyte.expected):
@@ -140,9 +145,6 @@ class FastLane:
                     high = min(high, check.above)
                 if check.below is not None:
                     low = max(low, check.below)
-        guideline = self.guideline_for(analyte)
-        if analyte.age_specific_in(guideline):
-            return _NO_PLAN  # age groups: the full path reads each person's age
         scales = tuple(analyte.scale(each, unit, guideline) for each in sexes)
         return Plan(analyte.id, scales, factor, low, high)
 
