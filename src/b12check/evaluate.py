@@ -278,10 +278,9 @@ def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
     if sex_text and sex is None:
         record.warnings.append(f"sex {sex_text!r} not understood (use female or male)")
     record.sex = sex
-    guideline_bands = settings.guideline_for(analyte)
-    if record.age is not None and record.age < 18 and not analyte.age_specific_in(guideline_bands):
-        record.warnings.append("the built-in bands are for adults; children's ranges differ")
     guideline = settings.guideline_for(analyte)
+    if record.age is not None and record.age < 18 and not analyte.age_specific_in(guideline):
+        record.warnings.append("the built-in bands are for adults; children's ranges differ")
     outcome = classify(analyte, sex, unit, parsed.comparator, number, guideline, record.age)
     record.guideline = guideline or analyte.default_guideline
     record.flag = outcome.flag

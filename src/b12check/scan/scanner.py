@@ -420,10 +420,9 @@ class Scanner:
         if lab_range is None or record.comparator or number is None or record.value is None:
             self._compare_with_lab(record, None)
             return
-        position = lab_range.position(number)
-        theirs = {"below": "low", "above": "high"}.get(position, "normal")
+        theirs = _lab_reading(lab_range.position(number))
         flag = record.flag or ""
-        ours = "low" if flag in LOW_FLAGS else "high" if flag in HIGH_FLAGS else "normal"
+        ours = _reading(flag)
         if flag != "unclassified" and theirs == ours:
             return
         factor = record.value / number if number else 1.0
@@ -453,7 +452,7 @@ class Scanner:
     def _compare_with_lab(self, record: Record, unit: str | None) -> None:
         """Say so in a note when the lab's own range or flag reads the value differently."""
         flag = record.flag or ""
-        ours = "low" if flag in LOW_FLAGS else "high" if flag in HIGH_FLAGS else "normal"
+        ours = _reading(flag)
         if flag == "unclassified":
             return
         lab_range = parse_lab_range(record.lab_range or "")
@@ -461,7 +460,7 @@ class Scanner:
             number = _number_in_given_unit(record)
             if number is not None:
                 position = lab_range.position(number)
-                theirs = {"below": "low", "above": "high"}.get(position, "normal")
+                theirs = _lab_reading(position)
                 if theirs != ours:
                     record.notes.append(
                         NoteRef(
@@ -533,6 +532,16 @@ class Scanner:
                 group[position] = target
             target.notes.append(note)
         return group
+
+
+def _reading(flag: str) -> str:
+    """A flag as the lab's coarse reading: 'low', 'normal' or 'high'."""
+    return "low" if flag in LOW_FLAGS else "high" if flag in HIGH_FLAGS else "normal"
+
+
+def _lab_reading(position: str) -> str:
+    """Where a value sits in the lab's range ('below', 'within', 'above') as a reading."""
+    return {"below": "low", "above": "high"}.get(position, "normal")
 
 
 def _read_age(text: str | None) -> float | None:
