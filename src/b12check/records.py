@@ -65,9 +65,9 @@ class FastLine(NamedTuple):
     analyte: str
     patient: str | None
     date: str | None
-    value: float  # in the canonical unit (exact: the lane takes no censored values)
+    value: float  # in the canonical unit (the bound, for a censored value)
     row: Any  # the source Row, kept to re-read it in full if a pattern note must be added
-    comparator: None = None
+    comparator: str | None = None
 
 
 class FastBatch(NamedTuple):

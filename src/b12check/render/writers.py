@@ -75,6 +75,8 @@ class JsonLinesBase:
     def text(self, value: str | None) -> str:
         if value is None:
             return "null"
+        if value.isalnum():
+            return f'"{value}"'  # nothing to escape
         rendered = self._texts.get(value)
         if rendered is None:
             rendered = json.dumps(value, ensure_ascii=False)
@@ -115,6 +117,8 @@ class JsonWriter(JsonLinesBase, Writer):
         self.write_rendered(self.render(record))
 
     def observe(self, line: FastLine) -> None:
+        if line.comparator:  # as in write(): trends leave censored values out
+            return
         unit = self.units.get(line.analyte, "")
         self.trends.add(line.patient, line.analyte, line.date, line.value, line.flag, unit)
 
@@ -138,7 +142,8 @@ class NdjsonWriter(JsonLinesBase, Writer):
         self.out.write(self.render(record) + "\n")
 
     def write_rendered(self, text: str) -> None:
-        self.out.write(text + "\n")
+        self.out.write(text)  # (not text + "\n": a batch is too long to copy)
+        self.out.write("\n")
 
     def close(self, summary: Summary) -> None:
         return None
@@ -176,7 +181,8 @@ class DelimitedWriter(Writer):
         return self._render_row(self._row(record))[:-1]
 
     def write_rendered(self, text: str) -> None:
-        self.out.write(text + "\n")
+        self.out.write(text)  # (not text + "\n": a batch is too long to copy)
+        self.out.write("\n")
 
     def placeholder(self, token: str) -> str:
         return token

@@ -1,40 +1,63 @@
-"""The scan fast lane: the common row of a long export, rendered from a template.
+"""The scan fast lane: rows of a long export rendered from text the full path wrote before.
 
-Most rows of a large export are alike: a known test, a unit given in its own column, a plain
-number well inside the usual span, a sex that settles the band. For such a row everything in
-its output record except line, patient, date, value text and value is fixed by (test, unit,
-sex, age, band). So the first row of each (test, unit, sex, age, band) goes through the full
-path, its record is rendered once more with placeholders in those five fields, and later rows
-of the same kind fill in their own values with the writer's own cell renderers. The output is
-the same text the full path writes (a test compares the two on generated files); every other
-row — censored, unusual, unclassified, with lab ranges or flags, with warnings — takes the full
-path as before.
+In a long export everything in a row's output record after its date is fixed by the row's test,
+LOINC, unit, sex and age cells (its *kind*, one ``Plan`` each) and its value cell; the line,
+patient and date come before it. So the lane keeps, per kind and value text, the rendered rest
+of the record (its *tail*) with the flag, value and comparator the summary and the pattern notes
+need, and renders a row as ``head + line + patient and date + tail``. Tails come from two
+places:
+
+* the full path: when it reads a row the lane could not, its record is rendered once more with
+  placeholders in line, patient and date, and the text after the date is kept for that value.
+  Censored values, values on a band edge and values with a warning are all kept this way.
+* band templates: for a plain number inside the usual span and off every edge, only the value
+  text and the value differ between the rows of one kind and band, so the first such record
+  is kept with placeholders in those two as well, and later values are filled in.
+
+Dates are read with the scanner's own reader (``--date-format`` and the day/month order the
+file has shown so far); a row whose date would carry a warning takes the full path. Whatever
+the lane cannot render — lab ranges or flags in the file, LOINC or age cells, unknown tests or
+units, error records — takes the full path as before. Tests compare the two paths byte for byte
+on generated files. Every cache is bounded, so memory stays flat however long the file is.
 """
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 
 from b12check.evaluate import read_sex
-from b12check.records import FastLine, Record
+from b12check.records import FastBatch, FastLine, Record
 from b12check.refdata import Analyte, Reference, Scale
 from b12check.render.writers import LineFormat
-from b12check.scan.dates import normalise_date
 from b12check.scan.layout import Layout
 from b12check.source import Row
 from b12check.vocab import SEXES, STATUS_RESULT
 
 PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-CACHE_LIMIT = 4096
+PLAN_LIMIT = 4096  # kinds of row kept per file
+VALUE_LIMIT = 8192  # rendered tails kept per file, over all kinds
+DATE_LIMIT = 4096  # date cells kept per file
+BATCH_SIZE = 100  # rendered lines per batch
+KEY_ROLES = ("test", "loinc", "unit", "sex", "age")
+PLAIN_NOTES = frozenset({"finding", "about", "follow_up", "pitfall"})
 # Placeholder texts: plain letters, so no format quotes or escapes them.
 TOKENS = ("QZQLINEQZQ", "QZQPATIENTQZQ", "QZQDATEQZQ", "QZQVALUETEXTQZQ", "QZQVALUEQZQ")
 
+# A rendered tail: the text after the date in three pieces (a value filled into a band template
+# keeps only its middle piece, so that the other two are shared), flag, value in the canonical
+# unit, comparator.
+Tail = tuple[str, str, str, str, float, str | None]
+# A band template: (text before the value text, between it and the value, after it, flag).
+Template = tuple[str, str, str, str]
+DateReader = Callable[[str], tuple[str, str | None]]
+
 
 class Plan:
-    """What is fixed for one (test, unit, sex, age) in one file."""
+    """What is fixed for one kind of row in one file."""
 
-    __slots__ = ("analyte", "scales", "factor", "quiet_low", "quiet_high", "templates")
+    __slots__ = ("analyte", "scales", "factor", "quiet_low", "quiet_high", "templates", "tails")
 
     def __init__(
         self,
@@ -51,11 +74,15 @@ class Plan:
         # values strictly inside (quiet_low, quiet_high), in the given unit, raise no warning
         self.quiet_low = quiet_low
         self.quiet_high = quiet_high
-        # band index in each scale -> (text pieces around the values, flag)
-        self.templates: dict[tuple[int, ...], tuple[list[str], str]] = {}
+        self.templates: dict[tuple[int, ...], Template] = {}  # band index in each scale
+        self.tails: dict[str, Tail] = {}  # value cell text -> its rendered tail
 
 
-_NO_PLAN = Plan("", (), 0.0, 0.0, 0.0)
+_NO_PLAN = Plan("", (), 0.0, 0.0, 0.0)  # a kind the lane leaves to the full path
+
+
+def _no_date_reader(text: str) -> tuple[str, str | None]:
+    return text, "no date reader"
 
 
 class FastLane:
@@ -72,19 +99,30 @@ class FastLane:
         self.fmt = fmt
         self.default_sex = sex
         self.notes = notes
-        self.plans: dict[tuple[str, ...], Plan] = {}
-        self.dates: dict[str, str | None] = {}
+        self.placeholders = [fmt.placeholder(token) for token in TOKENS]
         self.layout: Layout | None = None
-        self.key_of: Callable[[list[str]], tuple[str, ...]] = tuple
+        self._reset(_no_date_reader)
+
+    def _reset(self, read_date: DateReader) -> None:
+        self.read_date = read_date
+        self.plans: dict[object, Plan] = {}
+        self.dates: dict[str, str] = {}
+        self.kept = 0  # tails kept, over all plans
+        # the text before the line number, and between line, patient and date (from the first
+        # record learned; every later one must agree)
+        self.pieces: tuple[str, str, str] | None = None
+        self.p0 = ""
+        self.last: tuple[str, str, tuple[str, str | None, str | None] | None] = ("", "", None)
+        self.key_roles: tuple[str, ...] = ()
+        self.key_of: Callable[[list[str]], object] = tuple
         self.result_at = self.patient_at = self.date_at = -1
         self.width = 0
-        self.placeholders = [fmt.placeholder(token) for token in TOKENS]
 
     # ------------------------------------------------------------------ set-up per file
 
-    def start(self, layout: Layout) -> bool:
+    def start(self, layout: Layout, read_date: DateReader) -> bool:
         """Use the lane for this file? Long layouts with patient, date and unit columns and no
-        lab ranges or flags."""
+        lab ranges or flags. ``read_date`` reads a date cell as the full path does."""
         roles = layout.roles
         usable = (
             layout.kind == "long"
@@ -96,35 +134,43 @@ class FastLane:
             and "date" in roles
         )
         self.layout = layout if usable else None
-        self.plans = {}
-        self.dates = {}
+        self._reset(read_date)
         if usable:
-            # The key cells: test, LOINC, unit, sex, age (a missing column reads as "").
-            padded = [*range(layout.width), layout.width]  # index width = the pad cell
-            self.key_columns = tuple(
-                padded[roles[role]] if role in roles else layout.width
-                for role in ("test", "loinc", "unit", "sex", "age")
-            )
-            self.key_of = itemgetter(*self.key_columns)
+            self.key_roles = tuple(role for role in KEY_ROLES if role in roles)
+            columns = [roles[role] for role in self.key_roles]
+            # (a long layout has a test or LOINC column besides the unit: always two or more)
+            self.key_of = itemgetter(*columns)
             self.result_at = roles["result"]
             self.patient_at = roles["patient"]
             self.date_at = roles["date"]
             self.width = layout.width
         return usable
 
-    def _plan(self, key: tuple[str, ...]) -> Plan:
-        test, code, unit_text, sex_text, age_text = key
-        if code.strip() or age_text.strip():
+    def _plan_of(self, cells: list[str]) -> Plan:
+        key = self.key_of(cells)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self._plan(key)
+            if len(self.plans) < PLAN_LIMIT:
+                self.plans[key] = plan
+        return plan
+
+    def _plan(self, key: object) -> Plan:
+        assert isinstance(key, tuple)
+        found = dict(zip(self.key_roles, key, strict=False))
+        test, unit_text = found.get("test", "").strip(), found.get("unit", "").strip()
+        sex_text = found.get("sex", "").strip()
+        if found.get("loinc", "").strip() or found.get("age", "").strip():
             return _NO_PLAN  # LOINC columns and ages take the full path
         try:
-            analyte = self.reference.lookup(test.strip())
+            analyte = self.reference.lookup(test)
         except ValueError:
             return _NO_PLAN
-        unit = self.reference.unit_code(unit_text.strip()) if unit_text.strip() else None
+        unit = self.reference.unit_code(unit_text) if unit_text else None
         if analyte is None or unit is None or unit not in analyte.factors:
             return _NO_PLAN
-        sex = read_sex(sex_text) if sex_text.strip() else self.default_sex
-        if sex_text.strip() and sex is None:
+        sex = read_sex(sex_text) if sex_text else self.default_sex
+        if sex_text and sex is None:
             return _NO_PLAN
         guideline = self.guideline_for(analyte)
         if analyte.age_specific_in(guideline):
@@ -148,24 +194,30 @@ class FastLane:
         scales = tuple(analyte.scale(each, unit, guideline) for each in sexes)
         return Plan(analyte.id, scales, factor, low, high)
 
-    # ------------------------------------------------------------------ rows
+    # ------------------------------------------------------------------ tails
 
-    def _locate(self, row: Row) -> tuple[Plan, float, tuple[int, ...]] | None:
-        layout = self.layout
-        if layout is None or row.problem is not None:
+    def _tail(self, plan: Plan, text: str) -> Tail | None:
+        """The kept tail for a value cell, or one filled in from its band's template."""
+        tail = plan.tails.get(text)
+        if tail is not None or plan is _NO_PLAN:
+            return tail
+        indices = self._band(plan, text)
+        template = plan.templates.get(indices) if indices is not None else None
+        if template is None:
             return None
-        cells = row.cells
-        if len(cells) != self.width:
-            return None
-        key = self.key_of([*cells, ""])
-        plan = self.plans.get(key)
-        if plan is None:
-            plan = self._plan(key)
-            if len(self.plans) < CACHE_LIMIT:
-                self.plans[key] = plan
-        if plan is _NO_PLAN:
-            return None
-        text = cells[self.result_at]
+        before, between, after, flag = template
+        number = float(text)
+        factor = plan.factor
+        value = number if factor == 1.0 and len(text) < 7 else float(f"{number * factor:.6g}")
+        fmt = self.fmt
+        middle = f"{fmt.plain(text)}{between}{fmt.number(value)}"
+        tail = (before, middle, after, flag, value, None)
+        self._keep(plan, text, tail)
+        return tail
+
+    def _band(self, plan: Plan, text: str) -> tuple[int, ...] | None:
+        """The band index in each scale for a plain number inside the quiet span and off every
+        edge; None for any other value."""
         if not PLAIN_NUMBER.fullmatch(text):
             return None
         number = float(text)
@@ -177,103 +229,181 @@ class FastLane:
             if index < len(scale.cuts) and scale.cuts[index] == number:
                 return None  # exactly on an edge: the full path decides
             indices.append(index)
-        return plan, number, tuple(indices)
+        return tuple(indices)
 
-    def _date(self, text: str | None) -> tuple[bool, str | None]:
-        """(usable here, the ISO date) for a date cell's text."""
-        if not text:
-            return True, None
-        iso = self.dates.get(text, "")
-        if iso == "":
-            normalised, warning = normalise_date(text)
-            iso = None if warning else normalised
-            if len(self.dates) < CACHE_LIMIT:
+    def _keep(self, plan: Plan, text: str, tail: Tail) -> None:
+        if self.kept < VALUE_LIMIT:
+            plan.tails[text] = tail
+            self.kept += 1
+
+    # ------------------------------------------------------------------ patient and date
+
+    def _iso(self, text: str) -> str | None:
+        """The ISO date for a stripped date cell, or None if reading it gives a warning."""
+        iso = self.dates.get(text)
+        if iso is None:
+            iso, warning = self.read_date(text)
+            if warning:
+                return None
+            if len(self.dates) < DATE_LIMIT:
                 self.dates[text] = iso
-        return iso is not None, iso
+        return iso
+
+    def _head(self, patient_cell: str, date_cell: str) -> tuple[str, str | None, str | None] | None:
+        """(text from the line number's end to the date's end, patient, date), or None when
+        the date would carry a warning."""
+        date_text = date_cell.strip()
+        date = self._iso(date_text) if date_text else None
+        if date_text and date is None:
+            return None
+        assert self.pieces is not None
+        _, p1, p2 = self.pieces
+        patient = patient_cell.strip() or None
+        fmt = self.fmt
+        return f"{p1}{fmt.text(patient)}{p2}{fmt.text(date)}", patient, date
+
+    # ------------------------------------------------------------------ rows
 
     def try_row(self, row: Row, file: str) -> FastLine | None:
         """The rendered result for ``row``, or None when the full path must read it."""
-        rendered = self.render(row)
-        if rendered is None:
-            return None
-        text, flag, analyte, patient, date, value = rendered
-        return FastLine(text, file, flag, analyte, patient, date, value, row)
-
-    def render(self, row: Row) -> tuple[str, str, str, str | None, str | None, float] | None:
-        """(text, flag, analyte, patient, date, value) for ``row``, or None (full path)."""
-        found = self._locate(row)
-        if found is None:
-            return None
-        plan, number, indices = found
-        template = plan.templates.get(indices)
-        if template is None:
-            return None
-        pieces, flag = template
         cells = row.cells
-        patient = cells[self.patient_at].strip() or None
-        date_ok, date = self._date(cells[self.date_at].strip())
-        if not date_ok:
+        if row.problem is not None or len(cells) != self.width or self.layout is None:
             return None
-        fmt = self.fmt
-        factor = plan.factor
-        value = (
-            number
-            if factor == 1.0 and len(cells[self.result_at]) < 7
-            else (float(f"{number * factor:.6g}"))
+        plan = self._plan_of(cells)
+        tail = self._tail(plan, cells[self.result_at])
+        if tail is None:
+            return None
+        patient_cell, date_cell = cells[self.patient_at], cells[self.date_at]
+        last_patient, last_date, head = self.last
+        if patient_cell != last_patient or date_cell != last_date or head is None:
+            head = self._head(patient_cell, date_cell)
+            self.last = (patient_cell, date_cell, head)
+        if head is None:
+            return None
+        before, middle, after, flag, value, comparator = tail
+        return FastLine(
+            f"{self.p0}{row.line}{head[0]}{before}{middle}{after}",
+            file,
+            flag,
+            plan.analyte,
+            head[1],
+            head[2],
+            value,
+            row,
+            comparator,
         )
-        text = "".join(
-            (
-                pieces[0],
-                str(row.line),
-                pieces[1],
-                fmt.text(patient),
-                pieces[2],
-                fmt.text(date),
-                pieces[3],
-                fmt.plain(cells[self.result_at]),
-                pieces[4],
-                fmt.number(value),
-                pieces[5],
-            )
-        )
-        return text, flag, plan.analyte, patient, date, value
+
+    def batches(
+        self,
+        rows: Iterable[Row],
+        file: str,
+        count_rows: Callable[[int], None],
+        full_path: Callable[[Row], Iterable[Record]],
+    ) -> Iterator[Record | FastBatch]:
+        """Every row of a file: the lane's lines gathered into batches, and the records of
+        ``full_path`` for any other row, in input order. ``count_rows(n)`` is told how many
+        rows were read before anything is yielded."""
+        texts: list[str] = []
+        flags: list[str] = []
+        plan_of, tail_of = self._plan_of, self._tail
+        plans, key_of, width = self.plans, self.key_of, self.width
+        result_at, patient_at, date_at = self.result_at, self.patient_at, self.date_at
+        last_patient = last_date = ""
+        head: str | None = None
+        p0 = self.p0
+        pending = 0
+        for row in rows:
+            pending += 1
+            cells = row.cells
+            if row.problem is None and len(cells) == width:
+                plan = plans.get(key_of(cells)) or plan_of(cells)
+                text = cells[result_at]
+                tail = plan.tails.get(text) or tail_of(plan, text)
+                if tail is not None:
+                    patient_cell, date_cell = cells[patient_at], cells[date_at]
+                    if patient_cell != last_patient or date_cell != last_date or head is None:
+                        made = self._head(patient_cell, date_cell)
+                        last_patient, last_date = patient_cell, date_cell
+                        head = made[0] if made is not None else None
+                    if head is not None:
+                        before, middle, after, flag = tail[:4]
+                        texts.append(f"{p0}{row.line}{head}{before}{middle}{after}")
+                        flags.append(flag)
+                        if len(texts) >= BATCH_SIZE:
+                            count_rows(pending)
+                            pending = 0
+                            yield FastBatch("\n".join(texts), file, Counter(flags), len(texts))
+                            texts, flags = [], []
+                        continue
+            count_rows(pending)
+            pending = 0
+            if texts:
+                yield FastBatch("\n".join(texts), file, Counter(flags), len(texts))
+                texts, flags = [], []
+            yield from full_path(row)
+            p0 = self.p0  # set by the first record learned
+        count_rows(pending)
+        if texts:
+            yield FastBatch("\n".join(texts), file, Counter(flags), len(texts))
+
+    # ------------------------------------------------------------------ learning
 
     def learn(self, row: Row, record: Record) -> None:
-        """After the full path read ``row``: keep its record's text as a template if the row is
-        one the lane could have rendered (the first of its kind and band)."""
+        """After the full path read ``row``: keep its record's tail for the row's value text,
+        and a band template if the value is a plain one."""
+        cells = row.cells
         if (
-            record.status != STATUS_RESULT
-            or record.notes
-            and any(
-                note.kind not in ("finding", "about", "follow_up", "pitfall")
-                for note in record.notes
-            )
+            self.layout is None
+            or record.status != STATUS_RESULT
+            or record.value is None
+            or row.problem is not None
+            or len(cells) != self.width
+            or any(note.kind not in PLAIN_NOTES for note in record.notes)
         ):
             return
-        found = self._locate(row)
-        if found is None:
+        plan = self._plan_of(cells)
+        text = cells[self.result_at]
+        if plan is _NO_PLAN or text in plan.tails:
             return
-        plan, _, indices = found
-        if indices in plan.templates or record.warnings or record.comparator:
+        date_text = cells[self.date_at].strip()
+        if date_text and self._iso(date_text) is None:
+            return  # its date carries a warning, which is in the tail
+        pieces = self._render(record, 3)
+        if pieces is None:
             return
-        layout = self.layout
-        assert layout is not None
-        if ("date" in layout.roles) and not self._date(record.date)[0] and record.date:
+        p0, p1, p2, tail = pieces
+        if self.pieces is None:
+            self.pieces, self.p0 = (p0, p1, p2), p0
+        elif self.pieces != (p0, p1, p2):
             return
+        flag = record.flag or "unclassified"
+        self._keep(plan, text, (tail, "", "", flag, record.value, record.comparator))
+        indices = self._band(plan, text)
+        if (
+            indices is not None
+            and indices not in plan.templates
+            and not record.warnings
+            and not record.comparator
+        ):
+            pieces = self._render(record, 5)
+            if pieces is not None:
+                plan.templates[indices] = (pieces[3], pieces[4], pieces[5], flag)
+
+    def _render(self, record: Record, count: int) -> list[str] | None:
+        """``record`` rendered with placeholders in its first ``count`` of line, patient, date,
+        value text and value, cut at them."""
         original = (record.line, record.patient, record.date, record.value_text, record.value)
+        tokens = list(TOKENS[:count]) + list(original[count:])
         try:
-            record.line, record.patient, record.date = TOKENS[0], TOKENS[1], TOKENS[2]  # type: ignore[assignment]
-            record.value_text, record.value = TOKENS[3], TOKENS[4]  # type: ignore[assignment]
+            record.line, record.patient, record.date, record.value_text, record.value = tokens  # type: ignore[assignment]
             rendered = self.fmt.render(record)
         finally:
             record.line, record.patient, record.date, record.value_text, record.value = original
-        pieces = _split(rendered, self.placeholders)
-        if pieces is not None:
-            plan.templates[indices] = (pieces, record.flag or "unclassified")
+        return _split(rendered, self.placeholders[:count])
 
 
 def _split(rendered: str, placeholders: list[str]) -> list[str] | None:
-    """Cut a rendered template at the five placeholders, in field order."""
+    """Cut a rendered record at the placeholders, in field order."""
     pieces = []
     rest = rendered
     for token in placeholders:

@@ -31,7 +31,6 @@ from b12check.source import FileProblem, Row, open_source
 from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 Item = Record | FastLine | FastBatch
-BATCH_SIZE = 1000  # fast-lane lines per batch
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
@@ -177,9 +176,16 @@ class Scanner:
         name: str,
     ) -> Iterator[Item]:
         reader = self._long_row if layout.kind == "long" else self._wide_row
-        fast = self.fast if (self.fast is not None and self.fast.start(layout)) else None
+        fast = self.fast
+        if fast is not None and not fast.start(layout, self.read_date):
+            fast = None
         if fast is not None and self.batching:
-            yield from self._batched(chain(buffered, rest), reader, layout, name, fast)
+            yield from fast.batches(
+                chain(buffered, rest),
+                name,
+                lambda count: self._count_rows(name, count),
+                lambda row: self._learned(row, layout, name, fast),
+            )
             return
         first_data = True
         for source in (buffered, rest):
@@ -200,51 +206,32 @@ class Scanner:
                     if line is not None:
                         yield line
                         continue
-                    for record in reader(row, layout, name):
-                        fast.learn(row, record)
-                        yield record
+                    yield from self._learned(row, layout, name, fast)
                     continue
                 yield from reader(row, layout, name)
+
+    def _count_rows(self, name: str, count: int) -> None:
+        self.data_rows[name] += count
+
+    def _learned(self, row: Row, layout: Layout, name: str, fast: FastLane) -> list[Record]:
+        """A row the fast lane could not render, read by the full path; the lane learns from
+        its record."""
+        if row.problem is not None:
+            return [self._row_problem(name, row)]
+        records = list(self._long_row(row, layout, name))
+        for record in records:
+            fast.learn(row, record)
+        return records
 
     def _learn_date_order(self, text: str) -> None:
         if self.date_order is None:
             self.date_order = slash_order(text)
 
-    def _batched(
-        self,
-        rows: Iterator[Row],
-        reader: Callable[[Row, Layout, str], Iterator[Record]],
-        layout: Layout,
-        name: str,
-        fast: FastLane,
-    ) -> Iterator[Item]:
-        """The fast lane's tight loop: rendered lines gathered into batches; any other row
-        flushes the batch and takes the full path, so the output order is the input order."""
-        texts: list[str] = []
-        flags: dict[str, int] = {}
-        render = fast.render
-        for row in rows:
-            self.data_rows[name] += 1
-            if row.problem is None:
-                rendered = render(row)
-                if rendered is not None:
-                    texts.append(rendered[0])
-                    flags[rendered[1]] = flags.get(rendered[1], 0) + 1
-                    if len(texts) >= BATCH_SIZE:
-                        yield FastBatch("\n".join(texts), name, flags, len(texts))
-                        texts, flags = [], {}
-                    continue
-            if texts:
-                yield FastBatch("\n".join(texts), name, flags, len(texts))
-                texts, flags = [], {}
-            if row.problem is not None:
-                yield self._row_problem(name, row)
-                continue
-            for record in reader(row, layout, name):
-                fast.learn(row, record)
-                yield record
-        if texts:
-            yield FastBatch("\n".join(texts), name, flags, len(texts))
+    def read_date(self, text: str) -> tuple[str, str | None]:
+        """A stripped date cell as (date to report, warning or None), letting it settle the
+        day/month order of the file first."""
+        self._learn_date_order(text)
+        return normalise_date(text, self.options.date_format, self.date_order)
 
     def _row_problem(self, name: str, row: Row) -> Record:
         column = None
@@ -375,10 +362,7 @@ class Scanner:
         date_text = context["date"]
         date, date_warning = (None, None)
         if date_text:
-            self._learn_date_order(date_text)
-            date, date_warning = normalise_date(
-                date_text, self.options.date_format, self.date_order
-            )
+            date, date_warning = self.read_date(date_text)
         record = evaluate(
             self.settings,
             file=name,
