@@ -106,12 +106,11 @@ class FastLane:
     def _reset(self, read_date: DateReader) -> None:
         self.read_date = read_date
         self.plans: dict[object, Plan] = {}
-        self.dates: dict[str, str] = {}
+        self.dates: dict[str, tuple[str | None, str]] = {}
         self.kept = 0  # tails kept, over all plans
         # the text before the line number, and between line, patient and date (from the first
         # record learned; every later one must agree)
         self.pieces: tuple[str, str, str] | None = None
-        self.p0 = ""
         self.last: tuple[str, str, tuple[str, str | None, str | None] | None] = ("", "", None)
         self.key_roles: tuple[str, ...] = ()
         self.key_of: Callable[[list[str]], object] = tuple
@@ -238,29 +237,33 @@ class FastLane:
 
     # ------------------------------------------------------------------ patient and date
 
-    def _iso(self, text: str) -> str | None:
-        """The ISO date for a stripped date cell, or None if reading it gives a warning."""
-        iso = self.dates.get(text)
-        if iso is None:
-            iso, warning = self.read_date(text)
-            if warning:
-                return None
+    def _date(self, cell: str) -> tuple[str | None, str] | None:
+        """(the ISO date or None for an empty cell, that date rendered) for a date cell, or
+        None when reading it gives a warning."""
+        known = self.dates.get(cell)
+        if known is None:
+            text = cell.strip()
+            iso = None
+            if text:
+                iso, warning = self.read_date(text)
+                if warning:
+                    return None
+            known = (iso, self.fmt.text(iso))
             if len(self.dates) < DATE_LIMIT:
-                self.dates[text] = iso
-        return iso
+                self.dates[cell] = known
+        return known
 
     def _head(self, patient_cell: str, date_cell: str) -> tuple[str, str | None, str | None] | None:
         """(text from the line number's end to the date's end, patient, date), or None when
         the date would carry a warning."""
-        date_text = date_cell.strip()
-        date = self._iso(date_text) if date_text else None
-        if date_text and date is None:
+        date = self._date(date_cell)
+        if date is None:
             return None
+        iso, rendered_date = date
         assert self.pieces is not None
         _, p1, p2 = self.pieces
         patient = patient_cell.strip() or None
-        fmt = self.fmt
-        return f"{p1}{fmt.text(patient)}{p2}{fmt.text(date)}", patient, date
+        return f"{p1}{self.fmt.text(patient)}{p2}{rendered_date}", patient, iso
 
     # ------------------------------------------------------------------ rows
 
@@ -281,8 +284,9 @@ class FastLane:
         if head is None:
             return None
         before, middle, after, flag, value, comparator = tail
+        assert self.pieces is not None  # a tail is kept only after the first record learned
         return FastLine(
-            f"{self.p0}{row.line}{head[0]}{before}{middle}{after}",
+            f"{self.pieces[0]}{row.line}{head[0]}{before}{middle}{after}",
             file,
             flag,
             plan.analyte,
@@ -305,12 +309,12 @@ class FastLane:
         rows were read before anything is yielded."""
         texts: list[str] = []
         flags: list[str] = []
-        plan_of, tail_of = self._plan_of, self._tail
-        plans, key_of, width = self.plans, self.key_of, self.width
+        plan_of, tail_of, date_of, text_of = self._plan_of, self._tail, self._date, self.fmt.text
+        plans, dates, key_of, width = self.plans, self.dates, self.key_of, self.width
         result_at, patient_at, date_at = self.result_at, self.patient_at, self.date_at
         last_patient = last_date = ""
         head: str | None = None
-        p0 = self.p0
+        p0, p1, p2 = self.pieces or ("", "", "")
         pending = 0
         for row in rows:
             pending += 1
@@ -322,11 +326,13 @@ class FastLane:
                 if tail is not None:
                     patient_cell, date_cell = cells[patient_at], cells[date_at]
                     if patient_cell != last_patient or date_cell != last_date or head is None:
-                        made = self._head(patient_cell, date_cell)
+                        # (what _head does, inline: this runs once per patient and date)
                         last_patient, last_date = patient_cell, date_cell
-                        head = made[0] if made is not None else None
+                        date = dates.get(date_cell) or date_of(date_cell)
+                        patient = text_of(patient_cell.strip() or None)
+                        head = None if date is None else f"{p1}{patient}{p2}{date[1]}"
                     if head is not None:
-                        before, middle, after, flag = tail[:4]
+                        before, middle, after, flag, _, _ = tail
                         texts.append(f"{p0}{row.line}{head}{before}{middle}{after}")
                         flags.append(flag)
                         if len(texts) >= BATCH_SIZE:
@@ -341,7 +347,7 @@ class FastLane:
                 yield FastBatch("\n".join(texts), file, Counter(flags), len(texts))
                 texts, flags = [], []
             yield from full_path(row)
-            p0 = self.p0  # set by the first record learned
+            p0, p1, p2 = self.pieces or ("", "", "")  # set by the first record learned
         count_rows(pending)
         if texts:
             yield FastBatch("\n".join(texts), file, Counter(flags), len(texts))
@@ -365,15 +371,14 @@ class FastLane:
         text = cells[self.result_at]
         if plan is _NO_PLAN or text in plan.tails:
             return
-        date_text = cells[self.date_at].strip()
-        if date_text and self._iso(date_text) is None:
+        if self._date(cells[self.date_at]) is None:
             return  # its date carries a warning, which is in the tail
         pieces = self._render(record, 3)
         if pieces is None:
             return
         p0, p1, p2, tail = pieces
         if self.pieces is None:
-            self.pieces, self.p0 = (p0, p1, p2), p0
+            self.pieces = (p0, p1, p2)
         elif self.pieces != (p0, p1, p2):
             return
         flag = record.flag or "unclassified"
