@@ -4,9 +4,11 @@ Kept as the first and last point per (patient, test), so memory grows with the n
 patients, not rows, and is capped at ``LIMIT`` series (the output says when it was reached).
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 LIMIT = 50_000
+DATES_LIMIT = 1000  # distinct dates counted per series at most
 
 
 class Point:
@@ -19,21 +21,37 @@ class Point:
 
 
 class Series:
-    __slots__ = ("unit", "first", "last", "dates")
+    """First and last point of one test for one patient, and how many distinct dates.
+
+    The dates are counted without a set while they are only the first and the last (most
+    series): a set is made when a third distinct date comes, capped at ``DATES_LIMIT``.
+    """
+
+    __slots__ = ("unit", "first", "last", "others")
 
     def __init__(self, unit: str, point: Point) -> None:
         self.unit = unit
         self.first = point
         self.last = point
-        self.dates = {point.date}
+        self.others: set[str] | None = None  # every date seen, once there are over two
 
     def add(self, point: Point) -> None:
-        if len(self.dates) < 1000:
-            self.dates.add(point.date)
-        if point.date < self.first.date:
+        date, first, last = point.date, self.first.date, self.last.date
+        if date != first and date != last and (first != last or self.others is not None):
+            if self.others is None:  # a third distinct date
+                self.others = {first, last}
+            if len(self.others) < DATES_LIMIT:
+                self.others.add(date)
+        if date < self.first.date:
             self.first = point
-        elif point.date > self.last.date:
+        elif date > self.last.date:
             self.last = point
+
+    @property
+    def dates(self) -> int:
+        if self.others is not None:
+            return len(self.others)
+        return 1 if self.first.date == self.last.date else 2
 
 
 class Trends:
@@ -63,18 +81,18 @@ class Trends:
         else:
             self.truncated = True
 
-    def as_list(self) -> list[dict[str, Any]]:
-        out = []
+    def items(self) -> Iterator[dict[str, Any]]:
+        """One object per series with two dates or more, made one at a time."""
         for (patient, analyte), series in self.series.items():
             if series.first.date == series.last.date:
                 continue
             change = round(series.last.value - series.first.value, 6)
-            out.append(
+            yield (
                 {
                     "patient": patient or None,
                     "analyte": analyte,
                     "unit": series.unit,
-                    "dates": len(series.dates),
+                    "dates": series.dates,
                     "first": {
                         "date": series.first.date,
                         "value": series.first.value,
@@ -90,4 +108,3 @@ class Trends:
                     "flag_changed": series.first.flag != series.last.flag,
                 }
             )
-        return out

@@ -130,8 +130,12 @@ class JsonWriter(JsonLinesBase, Writer):
     def close(self, summary: Summary) -> None:
         self.out.write("\n],\n")
         self.out.write(f'"summary": {json.dumps(summary.as_dict(), ensure_ascii=False)},\n')
-        trends = {"series": self.trends.as_list(), "truncated": self.trends.truncated}
-        self.out.write(f'"trends": {json.dumps(trends, ensure_ascii=False)},\n')
+        # the series one at a time: up to 50,000 of them would be a large list to build
+        self.out.write('"trends": {"series": [')
+        for number, series in enumerate(self.trends.items()):
+            self.out.write(", " if number else "")
+            self.out.write(json.dumps(series, ensure_ascii=False))
+        self.out.write(f'], "truncated": {json.dumps(self.trends.truncated)}}},\n')
         self.out.write(f'"disclaimer": {json.dumps(DISCLAIMER, ensure_ascii=False)}}}\n')
 
 

@@ -1,0 +1,41 @@
+"""Trends keep the first and last point of each series and count its distinct dates."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from b12check.trends import Trends
+
+DATES = st.dates().map(lambda d: d.isoformat())
+POINTS = st.lists(st.tuples(DATES, st.floats(0.1, 5000), st.sampled_from(["low", "normal"])))
+
+
+@given(POINTS)
+def test_a_series_has_its_earliest_and_latest_point_and_counts_distinct_dates(
+    points: list[tuple[str, float, str]],
+) -> None:
+    trends = Trends()
+    for date, value, flag in points:
+        trends.add("P1", "ferritin", date, value, flag, "ug/L")
+    dates = {date for date, _, _ in points}
+    found = list(trends.items())
+    if len(dates) < 2:
+        assert found == []  # one date is not a trend
+        return
+    (series,) = found
+    earliest = next(p for p in points if p[0] == min(dates))  # the first of equal dates
+    latest = next(p for p in points if p[0] == max(dates))
+    assert series["dates"] == len(dates)
+    assert series["first"] == {"date": earliest[0], "value": earliest[1], "flag": earliest[2]}
+    assert series["last"] == {"date": latest[0], "value": latest[1], "flag": latest[2]}
+    change = round(latest[1] - earliest[1], 6)
+    assert series["change"] == change
+    assert series["direction"] == ("up" if change > 0 else "down" if change < 0 else "none")
+
+
+def test_series_are_capped_and_say_so() -> None:
+    trends = Trends()
+    for patient in range(50_001):
+        trends.add(f"P{patient}", "b12", "2025-01-01", 300.0, "normal", "pg/mL")
+        trends.add(f"P{patient}", "b12", "2025-06-01", 400.0, "normal", "pg/mL")
+    assert trends.truncated
+    assert len(list(trends.items())) == 50_000
