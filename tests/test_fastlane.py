@@ -5,6 +5,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from b12check.pipeline import run
 from b12check.records import FastBatch, FastLine, Summary
 from b12check.refdata import load_reference
 from b12check.render.writers import LINE_FORMATS, make_writer
+from b12check.scan import fastlane
 from b12check.scan.fastlane import FastLane
 from b12check.scan.layout import HeaderIndex
 from b12check.scan.scanner import Scanner, ScanOptions
@@ -84,7 +86,8 @@ def scan_text(
     writer = make_writer(fmt, out, reference)
     if fast:
         assert isinstance(writer, LINE_FORMATS)
-        scanner.fast = FastLane(reference, writer, None, notes, settings_.guideline_for)
+        # as commands.py builds it
+        scanner.fast = FastLane(reference, writer, settings_.sex, notes, settings_.guideline_for)
         scanner.batching = notes == "none" and fmt != "json"
     items = list(scanner.scan("-", stdin=io.BytesIO(text.encode())))
     fast_count = sum(
@@ -172,3 +175,46 @@ def test_fast_lane_on_the_benchmark_export(fmt: str, notes: str) -> None:
     if notes == "none":
         assert fast_count > 3600
     assert '"comparator": "<' in fast or ",<," in fast  # censored values were read
+
+
+@pytest.mark.parametrize("sex", ["female", "male"])
+def test_fast_lane_with_a_sex_for_the_whole_run(sex: str) -> None:
+    """--sex: rows without a sex cell read with the given sex, by both paths alike."""
+    text = make_csv(seed=11, rows=2000, with_sex=True)
+    settings_ = Settings(REFERENCE, sex=sex, notes="none")
+    fast, fast_count = scan_text(text, "csv", True, settings_=settings_)
+    assert fast_count > 1000
+    assert fast == scan_text(text, "csv", False, settings_=settings_)[0]
+
+
+def test_fast_lane_budgets_bound_memory_and_keep_the_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Distinct values outside the usual span (each learned from the full path) beyond the
+    budget, more kinds of row than the limit: the lane keeps within its budgets, the rest
+    takes the full path, and the output does not change."""
+    rows = ["patient_id,collected,analyte,value,unit,sex"]
+    rows += [f"P{n},2025-01-0{1 + n % 9},Vitamin B12,{2001 + n},pg/mL,F" for n in range(600)]
+    rows += [
+        f"P{n},2025-02-0{1 + n % 9},Ferritin,{50 + n % 90},ug/L,{' ' * (n % 7)}M"
+        for n in range(600)
+    ]
+    text = "\n".join(rows) + "\n"
+    monkeypatch.setattr(fastlane, "LEARNED_CHARS", 5_000)
+    monkeypatch.setattr(fastlane, "FILLED_LIMIT", 20)
+    monkeypatch.setattr(fastlane, "PLAN_LIMIT", 3)
+    lanes: list[FastLane] = []
+    original = FastLane.start
+
+    def start(self: FastLane, *args: Any) -> bool:
+        lanes.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(FastLane, "start", start)
+    fast, fast_count = scan_text(text, "csv", True, "none")
+    assert fast == scan_text(text, "csv", False, "none")[0]
+    (lane,) = lanes
+    longest = max(len(t[0]) for plan in lane.plans.values() for t in plan.tails.values())
+    assert lane.learned_chars <= 5_000 + longest
+    assert lane.filled <= 20 and len(lane.plans) <= 3
+    assert fast_count > 100  # the lane still renders what its budgets hold

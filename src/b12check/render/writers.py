@@ -37,9 +37,9 @@ class Writer(Protocol):
 class LineFormat(Protocol):
     """A format whose records are independent pieces of text (csv, tsv, ndjson, json).
 
-    The scan fast lane renders one real record per band with placeholder values, then fills
-    in each later row's own values with these same cell renderers, so its output is the same
-    text the full path writes.
+    The scan fast lane renders real records with placeholders in some fields, keeps the text
+    around them, and fills in each later row's own cells with these same cell renderers, so its
+    output is the same text the full path writes (scan/fastlane.py).
     """
 
     def render(self, record: Record) -> str: ...

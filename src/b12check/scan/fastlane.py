@@ -18,7 +18,8 @@ Dates are read with the scanner's own reader (``--date-format`` and the day/mont
 file has shown so far); a row whose date would carry a warning takes the full path. Whatever
 the lane cannot render — lab ranges or flags in the file, LOINC or age cells, unknown tests or
 units, error records — takes the full path as before. Tests compare the two paths byte for byte
-on generated files. Every cache is bounded, so memory stays flat however long the file is.
+on generated files. Every cache is bounded (the limits below), so memory stays flat however long
+the file is; once a budget is spent, rows that would need more take the full path.
 """
 
 import re
@@ -36,9 +37,11 @@ from b12check.source import Row
 from b12check.vocab import SEXES, STATUS_RESULT
 
 PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-PLAN_LIMIT = 4096  # kinds of row kept per file
-VALUE_LIMIT = 8192  # rendered tails kept per file, over all kinds
-DATE_LIMIT = 4096  # date cells kept per file
+# Per file, so memory stays flat however long the file is:
+PLAN_LIMIT = 4096  # kinds of row (later kinds take the full path)
+FILLED_LIMIT = 8192  # values filled in from a band template (a short middle piece each)
+LEARNED_CHARS = 1 << 21  # characters of tails learned from the full path (about 2 MiB)
+DATE_LIMIT = 4096  # date cells
 BATCH_SIZE = 100  # rendered lines per batch
 KEY_ROLES = ("test", "loinc", "unit", "sex", "age")
 PLAIN_NOTES = frozenset({"finding", "about", "follow_up", "pitfall"})
@@ -107,7 +110,8 @@ class FastLane:
         self.read_date = read_date
         self.plans: dict[object, Plan] = {}
         self.dates: dict[str, tuple[str | None, str]] = {}
-        self.kept = 0  # tails kept, over all plans
+        self.filled = 0  # tails kept that were filled in from a template
+        self.learned_chars = 0  # characters of the tails kept from the full path
         # the text before the line number, and between line, patient and date (from the first
         # record learned; every later one must agree)
         self.pieces: tuple[str, str, str] | None = None
@@ -149,9 +153,9 @@ class FastLane:
         key = self.key_of(cells)
         plan = self.plans.get(key)
         if plan is None:
-            plan = self._plan(key)
-            if len(self.plans) < PLAN_LIMIT:
-                self.plans[key] = plan
+            if len(self.plans) >= PLAN_LIMIT:
+                return _NO_PLAN  # a kind this far into the file is rare: the full path
+            plan = self.plans[key] = self._plan(key)
         return plan
 
     def _plan(self, key: object) -> Plan:
@@ -211,7 +215,9 @@ class FastLane:
         fmt = self.fmt
         middle = f"{fmt.plain(text)}{between}{fmt.number(value)}"
         tail = (before, middle, after, flag, value, None)
-        self._keep(plan, text, tail)
+        if self.filled < FILLED_LIMIT:
+            plan.tails[text] = tail
+            self.filled += 1
         return tail
 
     def _band(self, plan: Plan, text: str) -> tuple[int, ...] | None:
@@ -229,11 +235,6 @@ class FastLane:
                 return None  # exactly on an edge: the full path decides
             indices.append(index)
         return tuple(indices)
-
-    def _keep(self, plan: Plan, text: str, tail: Tail) -> None:
-        if self.kept < VALUE_LIMIT:
-            plan.tails[text] = tail
-            self.kept += 1
 
     # ------------------------------------------------------------------ patient and date
 
@@ -355,8 +356,9 @@ class FastLane:
     # ------------------------------------------------------------------ learning
 
     def learn(self, row: Row, record: Record) -> None:
-        """After the full path read ``row``: keep its record's tail for the row's value text,
-        and a band template if the value is a plain one."""
+        """After the full path read ``row``: keep a band template if its value is a plain one
+        whose band has none yet, else its record's tail for the row's value text (while the
+        budget for such tails lasts)."""
         cells = row.cells
         if (
             self.layout is None
@@ -373,16 +375,7 @@ class FastLane:
             return
         if self._date(cells[self.date_at]) is None:
             return  # its date carries a warning, which is in the tail
-        pieces = self._render(record, 3)
-        if pieces is None:
-            return
-        p0, p1, p2, tail = pieces
-        if self.pieces is None:
-            self.pieces = (p0, p1, p2)
-        elif self.pieces != (p0, p1, p2):
-            return
         flag = record.flag or "unclassified"
-        self._keep(plan, text, (tail, "", "", flag, record.value, record.comparator))
         indices = self._band(plan, text)
         if (
             indices is not None
@@ -390,9 +383,23 @@ class FastLane:
             and not record.warnings
             and not record.comparator
         ):
-            pieces = self._render(record, 5)
-            if pieces is not None:
-                plan.templates[indices] = (pieces[3], pieces[4], pieces[5], flag)
+            pieces = self._render(record, 5)  # a template for the band
+        elif self.learned_chars < LEARNED_CHARS:
+            pieces = self._render(record, 3)  # this value's own tail
+        else:
+            return
+        if pieces is None:
+            return
+        head = (pieces[0], pieces[1], pieces[2])
+        if self.pieces is None:
+            self.pieces = head
+        elif self.pieces != head:
+            return
+        if len(pieces) == 6 and indices is not None:
+            plan.templates[indices] = (pieces[3], pieces[4], pieces[5], flag)
+        else:
+            plan.tails[text] = (pieces[3], "", "", flag, record.value, record.comparator)
+            self.learned_chars += len(pieces[3])
 
     def _render(self, record: Record, count: int) -> list[str] | None:
         """``record`` rendered with placeholders in its first ``count`` of line, patient, date,
