@@ -40,7 +40,7 @@ PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 # Per file, so memory stays flat however long the file is:
 PLAN_LIMIT = 4096  # kinds of row (later kinds take the full path)
 FILLED_LIMIT = 8192  # values filled in from a band template (a short middle piece each)
-LEARNED_CHARS = 1 << 21  # characters of tails learned from the full path (about 2 MiB)
+LEARNED_CHARS = 1 << 18  # characters of tails learned from the full path (256 Ki)
 DATE_LIMIT = 4096  # date cells
 BATCH_SIZE = 100  # rendered lines per batch
 KEY_ROLES = ("test", "loinc", "unit", "sex", "age")
