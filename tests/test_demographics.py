@@ -75,3 +75,52 @@ def test_ranges_says_which_file_each_band_came_from(tmp_path: Path) -> None:
     bands = json.loads(result.stdout)["analytes"]["ferritin"]["bands"]
     origins = {(band["age"], band["from"]) for band in bands}
     assert origins == {(None, "built-in"), ("[0, 18)", lab)}
+
+
+BIRTH_DATES = """\
+patient,date,dob,age,test,result,unit
+C1,2025-03-01,2016-02-29,,Ferritin,12,ug/L
+A1,2025-03-01,1985-03-02,,Ferritin,12,ug/L
+T1,2025-03-01,2007-03-01,,Ferritin,12,ug/L
+T2,2025-02-28,2007-03-01,,Ferritin,12,ug/L
+G1,2025-03-01,1980-01-01,9,Ferritin,12,ug/L
+B1,2025-03-01,2030-01-01,,Ferritin,12,ug/L
+B2,,1980-01-01,,Ferritin,12,ug/L
+B3,2025-03-01,someday,,Ferritin,12,ug/L
+"""
+
+
+def test_a_birth_date_gives_the_age_on_the_collection_date(tmp_path: Path) -> None:
+    lab = overlay(tmp_path, CHILD_FERRITIN)
+    export = tmp_path / "export.csv"
+    export.write_text(BIRTH_DATES, encoding="utf-8")
+    result = invoke("scan", str(export), "--ranges", lab, "--format", "json", "--notes", "none")
+    assert result.exit_code == 1, result.stderr
+    records = {r["patient"]: r for r in json.loads(result.stdout)["records"]}
+    read = {p: (r["age"], r["flag"]) for p, r in records.items()}
+    assert read["C1"] == (9.0, "normal")  # born 29 Feb: the birthday is 28 Feb in 2025
+    assert read["A1"] == (39.99, "deficient")  # a day short of 40: still an adult
+    assert read["T1"] == (18.0, "deficient")  # 18 on the day: the adult bands
+    assert read["T2"] == (17.99, "normal")  # the day before: the children's bands
+    assert read["G1"] == (9.0, "normal")  # an age cell wins over the birth date
+    for patient in ("A1", "C1", "G1", "T1", "T2"):
+        assert records[patient]["warnings"] == []
+    assert records["B1"]["age"] is None
+    assert "does not fit the collection date 2025-03-01" in records["B1"]["warnings"][0]
+    assert records["B2"]["warnings"] == [
+        "no readable collection date to work out the age from the birth date"
+    ]
+    assert records["B3"]["warnings"][0].startswith("birth date 'someday' not understood")
+    # without an age, the bands without an age group, as for a typed value
+    assert all(records[p]["flag"] == "deficient" for p in ("B1", "B2", "B3"))
+
+
+def test_a_child_by_birth_date_is_told_the_built_in_bands_are_for_adults(tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(BIRTH_DATES, encoding="utf-8")
+    result = invoke("scan", str(export), "--format", "json", "--notes", "none")
+    records = {r["patient"]: r for r in json.loads(result.stdout)["records"]}
+    assert records["T2"]["warnings"] == [
+        "the built-in bands are for adults; children's ranges differ"
+    ]
+    assert records["T1"]["warnings"] == []

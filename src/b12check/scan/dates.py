@@ -1,5 +1,6 @@
 """Collection dates: carried as given, normalised to ISO 8601 only when that is unambiguous."""
 
+import math
 import re
 from datetime import date, datetime
 
@@ -72,3 +73,24 @@ def normalise_date(
             return stripped, f"date {stripped!r} is not a valid calendar date"
         return iso, None
     return stripped, f"date {stripped!r} not understood; pass --date-format to read it"
+
+
+def _birthday(born: date, year: int) -> date:
+    """The birthday in ``year`` (29 February counts as 28 February in other years)."""
+    try:
+        return born.replace(year=year)
+    except ValueError:
+        return born.replace(year=year, day=28)
+
+
+def age_on(born_iso: str, on_iso: str) -> float | None:
+    """Age in years on ``on_iso`` of someone born on ``born_iso`` (both ``YYYY-MM-DD``): the
+    whole years completed plus the share of the current year, rounded down to 0.01, so that
+    a birthday starts the next year exactly. None if ``on_iso`` is before the birth."""
+    born, on = date.fromisoformat(born_iso[:10]), date.fromisoformat(on_iso[:10])
+    if on < born:
+        return None
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    last, following = _birthday(born, born.year + years), _birthday(born, born.year + years + 1)
+    exact = years + (on - last).days / (following - last).days
+    return math.floor(exact * 100) / 100

@@ -15,7 +15,7 @@ from b12check.grouped import group_notes
 from b12check.lazyre import LazyPattern
 from b12check.names import loinc_code
 from b12check.records import FastBatch, FastLine, NoteRef, Record
-from b12check.scan.dates import normalise_date, slash_order
+from b12check.scan.dates import age_on, normalise_date, slash_order
 from b12check.scan.fastlane import FastLane
 from b12check.scan.labrange import parse_lab_range
 from b12check.scan.layout import (
@@ -33,6 +33,7 @@ from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 Item = Record | FastLine | FastBatch
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
+MAX_AGE = 130  # years: an older age is a typo
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
 LOW_FLAGS = frozenset({"critical_low", "deficient", "low", "borderline"})
 HIGH_FLAGS = frozenset({"high", "critical_high"})
@@ -357,12 +358,11 @@ class Scanner:
     ) -> Record:
         column_name = column if isinstance(column, str) else column.header
         non_result = self.headers.non_results.get(value_text.strip().casefold())
-        age_text = context["age"]
-        age = _read_age(age_text)
         date_text = context["date"]
         date, date_warning = (None, None)
         if date_text:
             date, date_warning = self.read_date(date_text)
+        age, age_warning = self._age(context, None if date_warning else date)
         record = evaluate(
             self.settings,
             file=name,
@@ -387,14 +387,36 @@ class Scanner:
             record.column = column_name
         if date_warning:
             record.warnings.append(date_warning)
-        if age_text and age is None:
-            record.warnings.append(f"age {age_text!r} not understood")
+        if age_warning:
+            record.warnings.append(age_warning)
         if record.status == STATUS_RESULT and self.options.lab_ranges == "prefer":
             self._prefer_lab_range(record)
         elif record.status == STATUS_RESULT and self.options.lab_ranges == "show":
             if self.settings.notes != "none":
                 self._compare_with_lab(record, unit)
         return record
+
+    def _age(
+        self, context: dict[str, str | None], date: str | None
+    ) -> tuple[float | None, str | None]:
+        """(age, warning): from the row's age cell, else from its birth date on its collection
+        date (``date``: ISO, None when missing or unreadable)."""
+        age_text = context["age"]
+        if age_text:
+            age = _read_age(age_text)
+            return age, None if age is not None else f"age {age_text!r} not understood"
+        born_text = context["birth_date"]
+        if not born_text:
+            return None, None
+        born, warning = self.read_date(born_text)
+        if warning:
+            return None, f"birth {warning}; no age worked out"
+        if date is None:
+            return None, "no readable collection date to work out the age from the birth date"
+        age = age_on(born, date)
+        if age is None or age > MAX_AGE:
+            return None, f"birth date {born_text!r} does not fit the collection date {date}"
+        return age, None
 
     def _prefer_lab_range(self, record: Record) -> None:
         """--lab-ranges prefer: the row's own range decides low / normal / high; the built-in
@@ -535,7 +557,7 @@ def _read_age(text: str | None) -> float | None:
         age = float(text.strip().split()[0])
     except (ValueError, IndexError):
         return None
-    return age if 0 <= age <= 130 else None
+    return age if 0 <= age <= MAX_AGE else None
 
 
 def _number_in_given_unit(record: Record) -> float | None:
