@@ -87,7 +87,7 @@ def scan_text(
     if fast:
         assert isinstance(writer, LINE_FORMATS)
         # as commands.py builds it
-        scanner.fast = FastLane(reference, writer, settings_.sex, notes, settings_.guideline_for)
+        scanner.fast = FastLane(reference, writer, settings_.sex, settings_.guideline_for)
         scanner.batching = notes == "none" and fmt != "json"
     items = list(scanner.scan("-", stdin=io.BytesIO(text.encode())))
     fast_count = sum(

@@ -227,7 +227,7 @@ def run_scan(
         writer = common.make_writer(out, settings)
         if isinstance(writer, LINE_FORMATS):
             scanner.fast = FastLane(
-                settings.reference, writer, settings.sex, settings.notes, settings.guideline_for
+                settings.reference, writer, settings.sex, settings.guideline_for
             )
             # Without notes nothing needs the results one by one (no patterns, no derived
             # values); json keeps them single for its trends.

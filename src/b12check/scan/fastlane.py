@@ -94,14 +94,12 @@ class FastLane:
         reference: Reference,
         fmt: LineFormat,
         sex: str | None,
-        notes: str,
         guideline_for: Callable[[Analyte], str | None] = lambda _: None,
     ):
         self.reference = reference
         self.guideline_for = guideline_for
         self.fmt = fmt
         self.default_sex = sex
-        self.notes = notes
         self.placeholders = [fmt.placeholder(token) for token in TOKENS]
         self.layout: Layout | None = None
         self._reset(_no_date_reader)
