@@ -21,8 +21,11 @@ from typing import Any
 
 import pexpect
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from b12check.render.safe import neutralise_formula
+from b12check.render.writers import safe_text_cell
 from tests.conftest import REPO, first_line_then_close, invoke, run_cli
 
 BAD = REPO / "tests" / "fixtures" / "bad"
@@ -578,6 +581,17 @@ def test_25_formula_injection() -> None:
         assert row["patient"] in (neutralise_formula(raw), neutralise_formula(raw.strip()))
         assert (row["value"], row["band_low"], row["band_high"]) == ("500", "350", "914")
         assert_formula_safe(row)
+
+
+@given(st.text(alphabet=st.sampled_from("=+-@\t\r\n \u00a0ab'1")) | st.text())
+def test_25_no_line_of_a_csv_text_cell_can_start_a_formula(text: str) -> None:
+    safe = safe_text_cell(text)
+    assert "\r" not in safe
+    if safe != "-":  # a lone dash (stdin's name, "none") is left as it is
+        for line in safe.split("\n"):
+            assert line.lstrip(" \u00a0")[:1] not in ("=", "+", "-", "@", "\t")
+    # only apostrophes were added, and line breaks made LF
+    assert safe.replace("'", "") == text.replace("\r\n", "\n").replace("\r", "\n").replace("'", "")
 
 
 def test_25_inner_lines_are_neutralised(tmp_path: Path) -> None:

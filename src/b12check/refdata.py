@@ -135,6 +135,7 @@ class Analyte:
         "default_guideline",
         "guidelines",
         "_scales",
+        "_ageless",
     )
 
     def __init__(
@@ -182,6 +183,7 @@ class Analyte:
         self.default_guideline = default_guideline  # the name the default bands go by
         self.guidelines: dict[str, Guideline] = guidelines or {}
         self._scales: dict[tuple[str | None, str, str | None, Interval | None], Scale] = {}
+        self._ageless: dict[str | None, tuple[Band, ...]] = {}
 
     def bands_of(self, guideline: str | None) -> tuple[Band, ...]:
         chosen = self.guidelines.get(guideline) if guideline else None
@@ -190,12 +192,16 @@ class Analyte:
     def bands_for(self, guideline: str | None, age: float | None) -> tuple[Band, ...]:
         """The bands that apply at ``age``: those of a matching age group if the data has one,
         else those without an age (empty: no band covers this person)."""
-        bands = self.bands_of(guideline)
         if age is not None:
+            bands = self.bands_of(guideline)
             matching = tuple(b for b in bands if b.age is not None and b.age.contains(age))
             if matching:
                 return matching
-        return tuple(b for b in bands if b.age is None)
+        ageless = self._ageless.get(guideline)
+        if ageless is None:  # the same for every value read: worked out once
+            ageless = tuple(b for b in self.bands_of(guideline) if b.age is None)
+            self._ageless[guideline] = ageless
+        return ageless
 
     def age_specific_in(self, guideline: str | None) -> bool:
         return any(band.age is not None for band in self.bands_of(guideline))

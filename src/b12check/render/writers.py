@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from operator import attrgetter
 from typing import IO, Protocol
 
 from b12check.numbers import format_number
@@ -18,6 +19,8 @@ from b12check.trends import Trends
 from b12check.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 NUMERIC_FIELDS = frozenset({"line", "age", "value", "band_low", "band_high"})
+_FIELD_VALUES = attrgetter(*FIELDS)  # a record's fields in output order, in one call
+_NUMERIC = tuple(name in NUMERIC_FIELDS for name in FIELDS)
 
 
 class Writer(Protocol):
@@ -167,9 +170,12 @@ class DelimitedWriter(Writer):
 
     def _row(self, record: Record) -> list[str]:
         row = []
-        for name in FIELDS:
-            text = cell(getattr(record, name))
-            row.append(text if name in NUMERIC_FIELDS else safe_text_cell(text))
+        for value, numeric in zip(_FIELD_VALUES(record), _NUMERIC, strict=True):
+            if value is None:
+                row.append("")
+            else:
+                text = value if type(value) is str else cell(value)
+                row.append(text if numeric else safe_text_cell(text))
         return row
 
     def write(self, record: Record) -> None:
@@ -219,6 +225,8 @@ LINE_FORMATS = (JsonWriter, NdjsonWriter, DelimitedWriter)
 def safe_text_cell(text: str) -> str:
     """A text cell for CSV/TSV: line breaks inside it written as \\n (a lone CR would end
     the row for most readers, and csv does not quote it), formula leaders neutralised."""
+    if not text or (text[0] not in _FORMULA_LEADERS and "\n" not in text and "\r" not in text):
+        return text  # one line that starts with no formula leader: nothing to do
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return neutralise_formula(text)

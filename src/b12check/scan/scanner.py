@@ -34,6 +34,18 @@ Item = Record | FastLine | FastBatch
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
 MAX_AGE = 130  # years: an older age is a typo
+CONTEXT_ROLES = (
+    "patient",
+    "date",
+    "sex",
+    "age",
+    "birth_date",
+    "lab_range",
+    "lab_flag",
+    "test",
+    "loinc",
+    "unit",
+)
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
 LOW_FLAGS = frozenset({"critical_low", "deficient", "low", "borderline"})
 HIGH_FLAGS = frozenset({"high", "critical_high"})
@@ -265,19 +277,14 @@ class Scanner:
         )
 
     def _context(self, row: Row, layout: Layout) -> dict[str, str | None]:
-        def cell(role: str) -> str | None:
-            position = layout.roles.get(role)
-            if position is None or position >= len(row.cells):
-                return None
-            return row.cells[position].strip() or None
-
-        return {role: cell(role) for role in ("patient", "date", "sex", "age", "birth_date")} | {
-            "lab_range": cell("lab_range"),
-            "lab_flag": cell("lab_flag"),
-            "test": cell("test"),
-            "loinc": cell("loinc"),
-            "unit": cell("unit"),
-        }
+        """The row's stripped cell (None if empty or missing) for each role of CONTEXT_ROLES."""
+        cells, roles = row.cells, layout.roles
+        context: dict[str, str | None] = dict.fromkeys(CONTEXT_ROLES)
+        for role in CONTEXT_ROLES:
+            position = roles.get(role)
+            if position is not None and position < len(cells):
+                context[role] = cells[position].strip() or None
+        return context
 
     def _long_row(self, row: Row, layout: Layout, name: str) -> Iterator[Record]:
         shape = self._shape_problem(row, layout, name)
