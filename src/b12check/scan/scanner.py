@@ -28,24 +28,13 @@ from b12check.scan.layout import (
     units_row,
 )
 from b12check.source import FileProblem, Row, open_source
-from b12check.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
+from b12check.vocab import HEADER_ROLES, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 Item = Record | FastLine | FastBatch
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
 MAX_AGE = 130  # years: an older age is a typo
-CONTEXT_ROLES = (
-    "patient",
-    "date",
-    "sex",
-    "age",
-    "birth_date",
-    "lab_range",
-    "lab_flag",
-    "test",
-    "loinc",
-    "unit",
-)
+CONTEXT_ROLES = tuple(role for role in HEADER_ROLES if role != "result")  # read per row
 MAX_GROUP = 200  # records held back at most while a patient/date group is completed
 LOW_FLAGS = frozenset({"critical_low", "deficient", "low", "borderline"})
 HIGH_FLAGS = frozenset({"high", "critical_high"})
