@@ -5,6 +5,7 @@ Compiling a pattern costs a few tenths of a millisecond; patterns that only rare
 """
 
 import re
+from collections.abc import Callable
 
 
 class LazyPattern:
@@ -29,3 +30,6 @@ class LazyPattern:
 
     def split(self, text: str) -> list[str]:
         return self.compiled.split(text)
+
+    def sub(self, replacement: str | Callable[[re.Match[str]], str], text: str) -> str:
+        return self.compiled.sub(replacement, text)

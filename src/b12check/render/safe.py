@@ -10,8 +10,11 @@
 import re
 from typing import Final
 
-_FORMULA_START: Final = re.compile(r"(?:^|(?<=[\n\r]))([ \u00a0]*)([=+\-@\t\r])")
-_CONTROLS: Final = re.compile(
+from b12check.lazyre import LazyPattern
+
+# compiled on first use: most cells and most runs need neither
+_FORMULA_START: Final = LazyPattern(r"(?:^|(?<=[\n\r]))([ \u00a0]*)([=+\-@\t\r])")
+_CONTROLS: Final = LazyPattern(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
 )
 
