@@ -30,8 +30,8 @@ Examples:
   curl -s https://lab.example/export.csv | b12check scan - --format csv
 
 Exit status: 0 nothing flagged, 1 something flagged (see --fail-on), 2 usage or ranges-file
-error, 3 some input could not be read, 4 output could not be written, 130 interrupted,
-141 the reader closed the pipe early.
+error, 3 some input could not be read, 4 output could not be written, 129 hung up (SIGHUP),
+130 interrupted (Ctrl-C), 141 the reader closed the pipe early, 143 terminated (SIGTERM).
 Not medical advice — discuss results with a qualified clinician.
 """
 
@@ -40,7 +40,7 @@ class GuardedGroup(click.Group):
     """Turns every way a command can fail into one line on stderr and a documented status."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from b12check.errors import B12CheckError, ConfigError
+        from b12check.errors import B12CheckError, ConfigError, OutputUnwritable
 
         try:
             return super().invoke(ctx)
@@ -50,25 +50,26 @@ class GuardedGroup(click.Group):
             ctx.exit(quiet_broken_pipe())
         except ConfigError as exc:
             for problem in exc.problems:
-                click.echo(f"b12check: {problem}", err=True)
+                say(f"b12check: {problem}")
             ctx.exit(ExitCode.USAGE)
+        except OutputUnwritable as exc:
+            say(f"b12check: {exc}")
+            ctx.exit(ExitCode.WRITE_FAILED)
         except B12CheckError as exc:
-            click.echo(f"b12check: {exc}", err=True)
+            say(f"b12check: {exc}")
             ctx.exit(ExitCode.USAGE)
         except KeyboardInterrupt:
             raise
         except OSError as exc:
             if ctx.meta.get(DEBUG_KEY):
                 raise
-            click.echo(f"b12check: cannot write output: {exc.strerror or exc}", err=True)
-            ctx.exit(ExitCode.WRITE_FAILED)
+            ctx.exit(cannot_write(exc))
         except Exception as exc:  # a bug: one line here, the traceback with --debug
             if ctx.meta.get(DEBUG_KEY):
                 raise
-            click.echo(
+            say(
                 f"b12check: internal error ({type(exc).__name__}: {exc}); "
-                "rerun with --debug and report it",
-                err=True,
+                "rerun with --debug and report it"
             )
             ctx.exit(ExitCode.INTERNAL)
 
@@ -280,6 +281,9 @@ def explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps every way a run can end to a documented exit status."""
+    from b12check.stopping import Stopped, stop_on_signals
+
+    stop_on_signals()
     args = sys.argv[1:] if argv is None else argv
     code: int = ExitCode.OK
     try:
@@ -288,14 +292,35 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        show_click_error(exc)
         code = ExitCode.USAGE
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("Interrupted.", err=True)
-        code = ExitCode.INTERRUPTED
+    except (click.Abort, KeyboardInterrupt) as exc:
+        stopped = exc if isinstance(exc, Stopped) else exc.__cause__
+        if isinstance(stopped, Stopped):
+            say(stopped.message)
+            code = stopped.code
+        else:
+            say("Interrupted.")
+            code = ExitCode.INTERRUPTED
     except BrokenPipeError:
         code = quiet_broken_pipe()
     sys.exit(flush_stdout(code))
+
+
+def say(text: str) -> None:
+    """One diagnostic on stderr, every line of it safe for a terminal."""
+    from b12check.render.safe import visible
+
+    click.echo("\n".join(visible(line) for line in text.split("\n")), err=True)
+
+
+def show_click_error(exc: click.ClickException) -> None:
+    """click's usage message, with any file name or argument quoted in it made harmless."""
+    import io
+
+    buffer = io.StringIO()
+    exc.show(file=buffer)
+    say(buffer.getvalue().rstrip("\n"))
 
 
 def quiet_broken_pipe() -> int:
@@ -308,12 +333,16 @@ def quiet_broken_pipe() -> int:
     return ExitCode.BROKEN_PIPE
 
 
+def cannot_write(exc: OSError) -> int:
+    say(f"b12check: cannot write output: {exc.strerror or exc}")
+    return ExitCode.WRITE_FAILED
+
+
 def flush_stdout(code: int) -> int:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         return quiet_broken_pipe()
     except OSError as exc:
-        click.echo(f"b12check: cannot write output: {exc.strerror or exc}", err=True)
-        return ExitCode.WRITE_FAILED
+        return cannot_write(exc)
     return code

@@ -3,7 +3,7 @@
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import IO, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -15,6 +15,9 @@ from b12check.refdata import Reference, load_reference
 from b12check.render.writers import Writer, make_writer
 from b12check.typed import guided_arguments, typed_records
 from b12check.vocab import HEADER_ROLES, STATUS_ERROR
+
+if TYPE_CHECKING:
+    from b12check.scan.scanner import ScanOptions
 
 
 def default_notes(fmt: str, notes: str | None) -> str:
@@ -29,17 +32,38 @@ def default_notes(fmt: str, notes: str | None) -> str:
     return "brief"
 
 
+MACHINE_FORMATS = frozenset({"json", "ndjson", "csv", "tsv"})
+
+
 @contextmanager
-def open_output(path: str) -> Iterator[IO[str]]:
-    if path == "-":
-        yield sys.stdout
+def open_output(path: str, fmt: str, inputs: tuple[str, ...]) -> Iterator[IO[str]]:
+    """Where the results go: stdout, or ``-o FILE`` replaced only when the run ends normally.
+
+    Entered before any input is read, so a target that is an input, or cannot be written,
+    is refused before anything happens (outfile.py).
+    """
+    from b12check.outfile import check_stdout, replace_atomically
+
+    if path != "-":
+        with replace_atomically(path, inputs) as handle:
+            yield handle
         return
-    try:
-        handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    except OSError as exc:
-        raise OSError(exc.errno, f"{path}: {exc.strerror}") from exc
-    with handle:
-        yield handle
+    check_stdout(inputs)
+    if fmt in MACHINE_FORMATS:
+        yield utf8_stdout()
+    else:
+        yield sys.stdout
+
+
+def utf8_stdout() -> IO[str]:
+    """Machine formats are UTF-8 whatever the locale says (JSON must be, and a CSV that the
+    locale's code page cannot hold would stop half-way)."""
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+    if encoding != "utf8" and hasattr(stream, "reconfigure"):
+        stream.flush()
+        stream.reconfigure(encoding="utf-8")
+    return stream
 
 
 class Common(NamedTuple):
@@ -76,6 +100,11 @@ class Common(NamedTuple):
 
 def run_check(values: tuple[str, ...], compare: bool = False, **options: Any) -> int:
     common = Common(**options)
+    with open_output(common.output, common.fmt, common.ranges_files) as out:
+        return _check(common, values, compare, out)
+
+
+def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str]) -> int:
     settings = common.settings()
     if not values:
         if not sys.stdin.isatty():
@@ -98,19 +127,17 @@ def run_check(values: tuple[str, ...], compare: bool = False, **options: Any) ->
         )
         if not values:
             click.echo("Nothing entered.", err=True)
-            return ExitCode.OK
+            raise click.exceptions.Exit(ExitCode.OK)  # (an -o file keeps what it had)
     records = typed_records(settings, values)
     if compare:
         from b12check.compare import comparisons, write_comparisons
 
         rows = comparisons(settings, records, values)
-        with open_output(common.output) as out:
-            write_comparisons(rows, common.fmt, out)
+        write_comparisons(rows, common.fmt, out)
         unread = any(record.status == STATUS_ERROR for record in records)
         return ExitCode.UNREADABLE if unread else ExitCode.OK
-    with open_output(common.output) as out:
-        writer = common.make_writer(out, settings)
-        return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
+    writer = common.make_writer(out, settings)
+    return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
 
 
 def parse_guidelines(choices: tuple[str, ...], reference: Reference) -> tuple[tuple[str, str], ...]:
@@ -156,6 +183,34 @@ def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
+def check_date_format(date_format: str | None) -> None:
+    """A format strptime cannot use (``%Y%Y``) is a usage error, not a crash mid-output."""
+    if date_format is None:
+        return
+    import re
+    from datetime import datetime
+
+    sample = datetime(2001, 2, 3, 4, 5, 6)
+    try:
+        datetime.strptime(sample.strftime(date_format), date_format)
+    except (ValueError, re.error) as exc:
+        raise click.BadParameter(
+            f"{date_format!r} cannot read dates ({exc})", param_hint="--date-format"
+        ) from None
+
+
+def check_encoding(encoding: str | None) -> None:
+    if encoding:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise click.BadParameter(
+                f"unknown encoding {encoding!r}", param_hint="--encoding"
+            ) from None
+
+
 def run_scan(
     files: tuple[str, ...],
     *,
@@ -167,12 +222,9 @@ def run_scan(
     lab_ranges: str = "show",
     **options: Any,
 ) -> int:
-    common = Common(**options)
-    from b12check.render.writers import LINE_FORMATS, JsonWriter
-    from b12check.scan.fastlane import FastLane
-    from b12check.scan.layout import HeaderIndex
-    from b12check.scan.scanner import Scanner, ScanOptions
+    from b12check.scan.scanner import ScanOptions
 
+    common = Common(**options)
     scan_options = ScanOptions(
         encoding=encoding,
         delimiter="\t" if delimiter == "tab" else delimiter,
@@ -181,29 +233,34 @@ def run_scan(
         date_format=date_format,
         lab_ranges=lab_ranges,
     )
-    if encoding:
-        import codecs
-
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise click.BadParameter(
-                f"unknown encoding {encoding!r}", param_hint="--encoding"
-            ) from None
+    check_encoding(encoding)
+    check_date_format(date_format)
     paths = files or ("-",)
     if not files and sys.stdin.isatty():
         raise click.UsageError(
             "no file given and stdin is a terminal: name a CSV file, or pipe one in "
             "(use '-' to type CSV at the terminal, ending with Ctrl-D)"
         )
-    if "-" in paths and sys.stdin.isatty() and not common.quiet:
+    with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
+        return _scan(common, paths, scan_options, out)
+
+
+def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", out: IO[str]) -> int:
+    from b12check.render.safe import visible
+    from b12check.render.writers import LINE_FORMATS, JsonWriter
+    from b12check.scan.fastlane import FastLane
+    from b12check.scan.layout import HeaderIndex
+    from b12check.scan.scanner import Scanner
+
+    typing_at_terminal = "-" in paths and sys.stdin.isatty()
+    if typing_at_terminal and not common.quiet:
         click.echo("b12check: reading CSV from the terminal; end with Ctrl-D", err=True)
     settings = common.settings()
     summary = Summary(common.fail_on)
 
     def notice(text: str) -> None:
         if not common.quiet:
-            click.echo(f"b12check: {text}", err=True)
+            click.echo(visible(f"b12check: {text}"), err=True)
 
     scanner = Scanner(
         settings,
@@ -219,11 +276,11 @@ def run_scan(
             yield from scanner.scan(path)
 
     with ExitStack() as stack:
-        if not common.quiet and sys.stderr.isatty():
+        # no bar over what is being typed, nor one left on the table's first line
+        if not common.quiet and sys.stderr.isatty() and not typing_at_terminal:
             from b12check.render.progress import progress_on_stderr
 
             scanner.progress = stack.enter_context(progress_on_stderr(paths))
-        out = stack.enter_context(open_output(common.output))
         writer = common.make_writer(out, settings)
         if isinstance(writer, LINE_FORMATS):
             scanner.fast = FastLane(

@@ -10,6 +10,7 @@ import os
 import sys
 
 from b12check import __version__
+from b12check.streams import guard_standard_streams
 
 HELP_FILE = os.path.join(os.path.dirname(__file__), "data", "help.txt")  # no pathlib: start-up
 HELP_WIDTH = 80
@@ -22,14 +23,30 @@ def _wide_enough() -> bool:
         return True  # not a terminal: any width will do
 
 
+def _print_fast(text: str) -> None:
+    """Write ``--version`` or ``--help`` text; a closed or failing stdout ends as any run does."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        from b12check.cli import quiet_broken_pipe
+
+        sys.exit(quiet_broken_pipe())
+    except OSError as exc:
+        from b12check.cli import cannot_write
+
+        sys.exit(cannot_write(exc))
+
+
 def main() -> None:
+    guard_standard_streams()
     args = sys.argv[1:]
     if args in (["--version"], ["-V"]):
-        sys.stdout.write(f"b12check, version {__version__}\n")
+        _print_fast(f"b12check, version {__version__}\n")
         return
     if args in (["--help"], ["-h"]) and os.path.exists(HELP_FILE) and _wide_enough():
         with open(HELP_FILE, encoding="utf-8") as handle:
-            sys.stdout.write(handle.read())
+            _print_fast(handle.read())
         return
     from b12check.cli import main as cli_main
 

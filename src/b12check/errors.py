@@ -18,3 +18,10 @@ class ConfigError(B12CheckError):
 
 class ValueProblem(B12CheckError, ValueError):
     """A single input value cannot be read; it becomes an error record, not a crash."""
+
+
+class OutputUnwritable(B12CheckError):
+    """``-o`` names a place the results cannot be written (exit status 4)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot write output: {path}: {reason}")

@@ -10,5 +10,7 @@ class ExitCode(IntEnum):
     UNREADABLE = 3  # some input could not be read; results for the rest were written
     WRITE_FAILED = 4  # output could not be written (disk full, unwritable --output)
     INTERNAL = 70  # a bug in b12check (rerun with --debug)
+    HUNG_UP = 129  # SIGHUP: the terminal went away
     INTERRUPTED = 130  # Ctrl-C
     BROKEN_PIPE = 141  # the reader closed the pipe early (| head); ends quietly
+    TERMINATED = 143  # SIGTERM (kill, a service manager, a CI timeout)

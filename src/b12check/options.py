@@ -1,5 +1,6 @@
 """Options shared by several commands, defined once and stacked where needed."""
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,13 @@ DEBUG_KEY = "b12check.debug"
 def _remember_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.meta[DEBUG_KEY] = True
+
+
+def _finite_age(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """``--age nan`` slips through FloatRange (NaN compares false with both ends)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of years", param=param)
+    return value
 
 
 FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown")
@@ -57,9 +65,10 @@ output_options = _stack(
     click.option(
         "-o",
         "--output",
-        type=click.Path(dir_okay=False, writable=False, allow_dash=True),
+        metavar="FILE",
         default="-",
-        help="Write results to this file instead of stdout.",
+        help="Write results to this file instead of stdout. It is replaced only when the run "
+        "ends normally, and may not be one of the inputs.",
     ),
     click.option(
         "--only-flagged",
@@ -111,6 +120,7 @@ person_options = _stack(
     click.option(
         "--age",
         type=click.FloatRange(0, 130),
+        callback=_finite_age,
         default=None,
         help="Age in years; under 18 warns that the built-in bands are for adults.",
     ),
