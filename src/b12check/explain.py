@@ -2,7 +2,8 @@
 
 ``explain_data`` gathers everything as a plain JSON-able dict; ``write_explain`` prints it as a
 rich table (for people), markdown (to paste) or json. Text that may come from a user's overlay
-goes through ``visible()`` before it reaches a terminal. rich and yaml load only when needed.
+goes through ``visible()`` before it reaches a terminal (and, on a stream that is not
+UTF, is given the encoding's own characters). rich and yaml load only when needed.
 """
 
 import json
@@ -230,7 +231,9 @@ def write_explain(reference: Reference, analyte_id: str, fmt: str, out: IO[str])
     if fmt == "json":
         out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "markdown":
-        out.write(explain_markdown(data))
+        from b12check.render.encoding import for_people
+
+        for_people(out).write(explain_markdown(data))
     elif fmt == "table":
         _write_table(data, out)
     else:
@@ -242,18 +245,18 @@ def _write_table(data: dict[str, Any], out: IO[str]) -> None:
     from rich.text import Text
 
     from b12check.ranges_view import bands_table
-    from b12check.render.safe import visible
-    from b12check.render.table import make_console
+    from b12check.render.table import make_console, shower
 
     console = make_console(out)
+    show = shower(console)  # visible(), then only characters the output's encoding has
     unit = data["canonical_unit"]
 
     def heading(text: str) -> None:
         console.print()
-        console.print(Text(visible(text), style="bold underline"))
+        console.print(Text(show(text), style="bold underline"))
 
     def line(text: str, style: str = "") -> None:
-        console.print(Text(visible(text), style=style))
+        console.print(Text(show(text), style=style))
 
     def bullets(items: list[tuple[str, str]]) -> None:
         """Bulleted paragraphs with a hanging indent; the second part is dim, on its own line."""
@@ -261,14 +264,14 @@ def _write_table(data: dict[str, Any], out: IO[str]) -> None:
         grid.add_column(no_wrap=True)
         grid.add_column(overflow="fold")
         for text, small in items:
-            cell = Text(visible(text))
+            cell = Text(show(text))
             if small:
                 cell.append("\n")
-                cell.append(visible(small), style="dim")
-            grid.add_row(Text("•"), cell)
+                cell.append(show(small), style="dim")
+            grid.add_row(Text(show("•")), cell)
         console.print(grid)
 
-    console.print(Text(visible(f"{data['name']} ({data['id']})"), style="bold"))
+    console.print(Text(show(f"{data['name']} ({data['id']})"), style="bold"))
     line(data["measures"])
     heading("Names")
     line(f"Recognised names: {', '.join(data['aliases']) or '-'}")
@@ -278,14 +281,14 @@ def _write_table(data: dict[str, Any], out: IO[str]) -> None:
     units = Table(show_edge=False, pad_edge=False, header_style="bold")
     units.add_column("Unit", no_wrap=True)
     units.add_column("Role", overflow="fold")
-    units.add_column(f"1 unit in {visible(unit)}", no_wrap=True)
+    units.add_column(Text(show(f"1 unit in {unit}")), no_wrap=True)
     units.add_column("How the factor is derived", overflow="fold")
     for row in data["units"]:
         units.add_row(
-            Text(visible(row["unit"])),
-            Text(_roles_text(row["roles"])),
+            Text(show(row["unit"])),
+            Text(show(_roles_text(row["roles"]))),
             Text(factor_text(row["factor"])),
-            Text(visible(row["derivation"])),
+            Text(show(row["derivation"])),
         )
     console.print(units)
     for fact in _unit_facts(data):
@@ -294,7 +297,7 @@ def _write_table(data: dict[str, Any], out: IO[str]) -> None:
         line(f"{title}: {data[key]} {unit} ({meaning})")
 
     heading(f"Bands ({unit})")
-    console.print(bands_table(data["bands"]))
+    console.print(bands_table(data["bands"], show=show))
     line(f"From: {', '.join(data['origins'])}", style="dim")
 
     heading("Notes")
@@ -316,7 +319,7 @@ def _write_table(data: dict[str, Any], out: IO[str]) -> None:
         )
 
     console.print()
-    console.print(Text(DISCLAIMER, style="italic"))
+    console.print(Text(show(DISCLAIMER), style="italic"))
 
 
 def _md(text: str) -> str:

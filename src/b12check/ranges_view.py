@@ -10,6 +10,7 @@ rich, yaml and pydantic are imported inside the functions that need them (start-
 """
 
 import json
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from b12check.errors import B12CheckError, ConfigError, ValueProblem
@@ -101,16 +102,23 @@ def _units_line(analyte: dict[str, Any]) -> str:
     return f"Units: {canonical}{also}"
 
 
-def bands_table(bands: list[dict[str, Any]], title: str | None = None) -> "Table":
-    """A rich table of bands as ``band_data`` gives them; every cell is plain ``Text``."""
+def bands_table(
+    bands: list[dict[str, Any]],
+    title: str | None = None,
+    *,
+    show: Callable[[str], str] | None = None,
+) -> "Table":
+    """A rich table of bands as ``band_data`` gives them; every cell is plain ``Text`` made
+    safe by ``show`` (``visible()`` unless the console's own is given)."""
     from rich.table import Table
     from rich.text import Text
 
     from b12check.render.gauge import FLAG_STYLES
     from b12check.render.safe import visible
 
+    show = show or visible
     table = Table(
-        title=Text(visible(title), style="bold") if title else None,
+        title=Text(show(title), style="bold") if title else None,
         title_justify="left",
         show_edge=False,
         pad_edge=False,
@@ -128,15 +136,15 @@ def bands_table(bands: list[dict[str, Any]], title: str | None = None) -> "Table
     table.add_column("From", overflow="fold")
     for band in bands:
         cells = [
-            Text(visible(band["range"])),
-            Text(visible(band["flag"]), style=FLAG_STYLES.get(band["flag"], "")),
-            Text(visible(band["label"])),
-            Text(visible(band["interpretation"])),
-            Text(visible(band["sex"] or "any")),
+            Text(show(band["range"])),
+            Text(show(band["flag"]), style=FLAG_STYLES.get(band["flag"], "")),
+            Text(show(band["label"])),
+            Text(show(band["interpretation"])),
+            Text(show(band["sex"] or "any")),
         ]
         if with_age:
-            cells.append(Text(visible(band.get("age") or "any")))
-        cells += [Text(visible(band["source"])), Text(visible(band.get("from") or "built-in"))]
+            cells.append(Text(show(band.get("age") or "any")))
+        cells += [Text(show(band["source"])), Text(show(band.get("from") or "built-in"))]
         table.add_row(*cells)
     return table
 
@@ -144,25 +152,19 @@ def bands_table(bands: list[dict[str, Any]], title: str | None = None) -> "Table
 def _write_ranges_table(data: dict[str, Any], out: IO[str]) -> None:
     from rich.text import Text
 
-    from b12check.render.safe import visible
-    from b12check.render.table import make_console
+    from b12check.render.table import make_console, shower
 
     console = make_console(out)
-    origins = ", ".join(visible(origin) for origin in data["origins"])
+    show = shower(console)  # visible(), then only characters the output's encoding has
+    origins = ", ".join(show(origin) for origin in data["origins"])
     console.print(Text(f"Bands from: {origins} (later overlays win)"))
     for analyte in data["analytes"].values():
         console.print()
-        console.print(
-            bands_table(analyte["bands"], f"{analyte['name']} ({analyte['canonical_unit']})")
-        )
-        console.print(Text(visible(_units_line(analyte)), style="dim"))
-        console.print(
-            Text(
-                f"Plausible {visible(analyte['plausible'])}, "
-                f"expected {visible(analyte['expected'])}",
-                style="dim",
-            )
-        )
+        title = f"{analyte['name']} ({analyte['canonical_unit']})"
+        console.print(bands_table(analyte["bands"], title, show=show))
+        console.print(Text(show(_units_line(analyte)), style="dim"))
+        plausible, expected = show(analyte["plausible"]), show(analyte["expected"])
+        console.print(Text(f"Plausible {plausible}, expected {expected}", style="dim"))
 
 
 # ------------------------------------------------------------------ validate

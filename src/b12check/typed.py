@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 
 from b12check.evaluate import Settings, apply_patterns, evaluate
 from b12check.records import Record
+from b12check.render.safe import visible
 from b12check.vocab import STATUS_ERROR
 
 TYPED_FILE = "argv"
@@ -45,17 +46,21 @@ def guided_arguments(
     ask: Callable[[str], str],
     say: Callable[[str], None],
 ) -> Iterator[str]:
-    """Ask for each analyte in turn; Enter skips, a value that cannot be read is asked again."""
+    """Ask for each analyte in turn; Enter skips, a value that cannot be read is asked again.
+
+    Names and units may come from an overlay and a reason quotes what was typed, so every
+    prompt and message goes through ``visible()``."""
     say("Type each result with its unit (e.g. 250 pg/mL); press Enter to skip a test.")
     for analyte in settings.reference.analytes.values():
-        units = ", ".join(analyte.factors)
+        prompt = visible(f"{analyte.name} [{', '.join(analyte.factors)}]")
         while True:
-            answer = ask(f"{analyte.name} [{units}]").strip()
+            answer = ask(prompt).strip()
             if not answer:
                 break
             record = evaluate(settings, file=TYPED_FILE, line=0, name=analyte.id, value_text=answer)
             if record.status == STATUS_ERROR:
-                say(f"  Could not read that: {record.reason}. Try again, or press Enter to skip.")
+                reason = visible(record.reason or "")
+                say(f"  Could not read that: {reason}. Try again, or press Enter to skip.")
                 continue
             yield f"{analyte.id}={answer}"
             break

@@ -1,10 +1,13 @@
 """The table people read at a terminal (rich). Colour only on a terminal, never with NO_COLOR.
 
-Every piece of input text goes in as ``rich.text.Text`` after control characters are made
-visible, with markup, emoji codes and highlighting off, so nothing from a file can style,
-hide or act on the terminal. At most ``MAX_ROWS`` results are drawn; the rest are counted.
+Every piece of input text goes in as ``rich.text.Text`` after ``visible()`` (control, escape,
+bidi, zero-width and tag characters shown as placeholders), with markup, emoji codes and
+highlighting off, so nothing from a file can style, hide or act on the terminal. On a stream
+whose encoding is not UTF the text is also given the encoding's own characters before it is
+laid out (render/encoding.py). At most ``MAX_ROWS`` results are drawn; the rest are counted.
 """
 
+from collections.abc import Callable
 from typing import IO
 
 from rich.console import Console
@@ -15,6 +18,7 @@ from b12check.numbers import format_number
 from b12check.records import Record, Summary
 from b12check.refdata import Reference
 from b12check.render.cells import note_text, result_text
+from b12check.render.encoding import fitter, for_people
 from b12check.render.gauge import FLAG_STYLES, gauge_segments
 from b12check.render.safe import visible
 from b12check.render.writers import Writer, band_text
@@ -67,15 +71,43 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+FALLBACK_WIDTH = 80  # when the width is unknown or nonsense (COLUMNS=0)
+MIN_WIDTH = 40  # narrower, rich folds the narrow table's cells until letters are lost
+MAX_WIDTH = 1000
+
+
+def sane_width(width: int) -> int:
+    """The width to lay out for, given the one rich found (from COLUMNS or the terminal)."""
+    if width < 1:
+        return FALLBACK_WIDTH
+    return min(max(width, MIN_WIDTH), MAX_WIDTH)
+
+
 def make_console(out: IO[str], *, stderr: bool = False) -> Console:
-    return _Console(
-        file=out,
+    """A console for people: no markup, emoji or highlighting; a width that can lay out a
+    table; a stream that replaces what its encoding lacks instead of raising."""
+    console = _Console(
+        file=for_people(out),
         markup=False,
         emoji=False,
         highlight=False,
         stderr=stderr,
         soft_wrap=False,
     )
+    width = console.width
+    if sane_width(width) != width:
+        console.width = sane_width(width)
+    return console
+
+
+def shower(console: Console) -> Callable[[str], str]:
+    """``visible()``, then only characters the console's encoding has."""
+    fit = fitter(console.encoding)
+
+    def show(text: str) -> str:
+        return fit(visible(text))
+
+    return show
 
 
 class TableWriter(Writer):
@@ -83,6 +115,8 @@ class TableWriter(Writer):
         self, out: IO[str], reference: Reference | None = None, *, only_flagged: bool = False
     ) -> None:
         self.console = make_console(out)
+        self.show = shower(self.console)  # every text from outside goes through this
+        self.fit = fitter(self.console.encoding)  # b12check's own text (→, ●, —) through this
         self.only_flagged = only_flagged
         self.hidden_normal = 0
         self.reference = reference
@@ -105,8 +139,12 @@ class TableWriter(Writer):
             if len(self.problems) < MAX_PROBLEMS_SHOWN:
                 self.problems.append(record)
         elif record.status == STATUS_SKIPPED:
-            label = visible(record.label or "?")
+            label = self.show(record.label or "?")
             self.skipped[label] = self.skipped.get(label, 0) + 1
+
+    def _line(self, text: str, style: str = "") -> None:
+        """Print one line of b12check's own words (outside text in it already shown)."""
+        self.console.print(Text(self.fit(text), style=style))
 
     def _gauge(self, record: Record) -> Text:
         if self.reference is None or record.value is None or not record.analyte:
@@ -120,7 +158,7 @@ class TableWriter(Writer):
         )
         for piece, flag in pieces:
             style = "bold" if flag == "marker" else FLAG_STYLES.get(flag, "")
-            text.append(piece, style=style)
+            text.append(self.fit(piece), style=style)
         return text
 
     def _test_name(self, record: Record) -> str:
@@ -130,6 +168,7 @@ class TableWriter(Writer):
     def _table(self, records: list[Record]) -> Table:
         """Test, result, flag, gauge and band; on a narrow terminal (under ``NARROW``
         columns) just test, result and flag, so nothing is squeezed to nothing."""
+        show = self.show
         wide = self.console.width >= NARROW
         table = Table(show_edge=False, pad_edge=False, header_style="bold")
         table.add_column("Test", overflow="fold", min_width=4)
@@ -140,14 +179,14 @@ class TableWriter(Writer):
             table.add_column("Band", overflow="fold")
         for record in records:
             flag = record.flag or ""
-            label = record.band_label or flag.replace("_", " ")
+            label = record.band_label or flag.replace("_", " ")  # an overlay may name it
             cells = [
-                Text(visible(self._test_name(record))),
-                Text(visible(result_text(record.value_text, record.unit))),
-                Text(label, style=FLAG_STYLES.get(flag, "")),
+                Text(show(self._test_name(record))),
+                Text(show(result_text(record.value_text, record.unit))),
+                Text(show(label), style=FLAG_STYLES.get(flag, "")),
             ]
             if wide:
-                cells += [self._gauge(record), Text(band_text(record))]
+                cells += [self._gauge(record), Text(show(band_text(record)))]
             table.add_row(*cells)
         return table
 
@@ -174,9 +213,9 @@ class TableWriter(Writer):
                 f"{n} {flag.replace('_', ' ')}"
                 for flag, n in sorted(counts.items(), key=lambda i: -SEVERITY.get(i[0], 0))
             )
-            title = " · ".join(visible(x) for x in (patient, date) if x)
+            title = self.fit(" · ".join(self.show(x) for x in (patient, date) if x))
             header = Text(f"{chr(10) if number else ''}{title}", style="bold")
-            header.append(f" — {tally}", style="")
+            header.append(self.fit(f" — {tally}"), style="")
             self.console.print(header)
             self.console.print(self._table(records))
 
@@ -194,57 +233,54 @@ class TableWriter(Writer):
             points = [by_date[d] for d in sorted(by_date)]
             lines.append(trend_line(patient, self._test_name(points[0]), points))
         if lines:
-            self.console.print(Text("\nTrends", style="bold"))
+            self._line("\nTrends", style="bold")
             for line in lines:
-                self.console.print(Text(visible(line)))
+                self._line(self.show(line))
 
     def close(self, summary: Summary) -> None:
-        console = self.console
         if self.results:
             self._print_results()
             self._print_trends()
         else:
-            console.print(Text("No results."))
+            self._line("No results.")
         if self.hidden:
-            console.print(
-                Text(
-                    f"… {self.hidden} more results not shown; use --format csv or json "
-                    "to get every record."
-                )
+            self._line(
+                f"… {self.hidden} more results not shown; use --format csv or json "
+                "to get every record."
             )
         if self.hidden_normal:
-            console.print(Text(f"{self.hidden_normal} normal results not shown (--only-flagged)."))
+            self._line(f"{self.hidden_normal} normal results not shown (--only-flagged).")
         self._print_notes()
         if self.problem_count:
-            console.print(Text(f"\nCould not read {self.problem_count} value(s):", style="bold"))
+            self._line(f"\nCould not read {self.problem_count} value(s):", style="bold")
             for record in self.problems:
                 where = f"{record.file}:{record.line}"
-                console.print(Text(visible(f"  {where}: {record.reason}")))
+                self._line(self.show(f"  {where}: {record.reason}"))
             if self.problem_count > len(self.problems):
-                console.print(Text(f"  … and {self.problem_count - len(self.problems)} more"))
+                self._line(f"  … and {self.problem_count - len(self.problems)} more")
         if self.skipped:
             listed = ", ".join(
                 f"{name} ×{n}" if n > 1 else name for name, n in self.skipped.items()
             )
-            console.print(Text(f"\nSkipped (not covered): {listed}"))
-        console.print(Text(f"\n{summary.one_line()}"))
+            self._line(f"\nSkipped (not covered): {listed}")
+        self._line(f"\n{self.show(summary.one_line())}")
         if summary.data_rows:
             for name, line in summary.per_file_lines():
-                console.print(Text(visible(f"  {name}: {line}")))
-        console.print(Text(DISCLAIMER, style="italic"))
+                self._line(self.show(f"  {name}: {line}"))
+        self._line(DISCLAIMER, style="italic")
 
     def _print_notes(self) -> None:
         lines: list[tuple[str, str]] = []
         seen: set[str] = set()
         for record in self.results:
             for note in record.notes:
-                text = note_text(note)
+                text = note_text(note)  # an overlay's or the notes file's words
                 if text in seen:
                     continue
                 seen.add(text)
-                lines.append((visible(self._test_name(record)), text))
+                lines.append((self.show(self._test_name(record)), self.show(text)))
         if not lines:
             return
-        self.console.print(Text("\nNotes", style="bold"))
+        self._line("\nNotes", style="bold")
         for label, text in lines:
-            self.console.print(Text(f"• {label}: {visible(text)}"))
+            self._line(f"• {label}: {text}")
