@@ -29,7 +29,7 @@ internal-error path with and without ``--debug``.
 Hypothesis profiles: by default (CI) each property runs its own small budget (a few hundred
 examples across the file, well under 30 s). For a longer local run::
 
-    HYPOTHESIS_PROFILE=long /work/venv/bin/python -m pytest tests/test_properties.py
+    HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/test_properties.py
 
 ``long`` (5000 examples per property) and ``ci`` (the default budget) are registered here;
 a profile is loaded only when HYPOTHESIS_PROFILE names one of them (loading one affects the
