@@ -10,7 +10,12 @@ working while the package itself changes. They check that:
   the reader to take, start or stop something;
 * every analyte x flag pair has a ``finding`` note, and patterns use known ids.
 
-The article-dependent checks are skipped when the shared files are not present.
+The article and the research notes live outside the repo (``../shared`` beside it) and their
+text is not copied in. The citation and copying checks read a fingerprint of them instead
+(``tests/fixtures/article/fingerprint.json``: the article's headings, hashes of every 8-word
+run, the authorities found), made by ``tests/tools/article_fingerprint.py``, so every test runs
+on a fresh clone. When ``../shared`` is present, one more check proves the stored fingerprint
+is still what the script makes from those files.
 """
 
 from __future__ import annotations
@@ -23,10 +28,14 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.tools import article_fingerprint as fp
+from tests.tools.article_fingerprint import RUN, copied_run, reference_parts, run_digests
+
 HERE = Path(__file__).resolve()
 NOTES_PATH = HERE.parents[1] / "src/b12check/data/notes.yaml"
-ARTICLE_PATH = HERE.parents[2] / "shared/source/fibromyalgia-b12-article.txt"
-FACTS_PATH = HERE.parents[2] / "shared/research/reference-facts.md"
+FINGERPRINT_PATH = fp.DEFAULT_OUT
+SHARED = fp.DEFAULT_SHARED
+REFRESH = "run `python tests/tools/article_fingerprint.py` with ../shared present"
 
 # Fixed analyte ids and the flags each can receive ("unclassified" is added below).
 ANALYTE_FLAGS: dict[str, tuple[str, ...]] = {
@@ -54,7 +63,7 @@ KINDS = frozenset({"about", "finding", "follow_up", "pitfall"})
 NOTE_KEYS = frozenset({"analyte", "flags", "kind", "text", "section", "reference"})
 PATTERN_KEYS = frozenset({"id", "title", "when", "absent", "text", "section", "reference"})
 MAX_TEXT = 220
-RUN = 8  # shared consecutive words that count as copying
+HEX = re.compile(r"^[0-9a-f]+$")
 
 FORBIDDEN: dict[str, re.Pattern[str]] = {
     "cause_or_cure_fibromyalgia": re.compile(
@@ -130,33 +139,6 @@ SECTIONS = [(iid, item["section"]) for iid, item in ITEMS if "section" in item]
 REFERENCES = [(iid, item["reference"]) for iid, item in ITEMS if "reference" in item]
 
 
-def words(text: str) -> list[str]:
-    """Lowercase words with punctuation stripped (apostrophes dropped, not split)."""
-    text = text.lower().replace("\u2019", "").replace("'", "")
-    return re.findall(r"[^\W_]+", text)
-
-
-def ngrams(tokens: list[str], n: int = RUN) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
-
-
-def shared_run(text: str, source_grams: set[tuple[str, ...]]) -> str | None:
-    for gram in ngrams(words(text)):
-        if gram in source_grams:
-            return " ".join(gram)
-    return None
-
-
-def headings(article: str) -> set[str]:
-    """Non-empty stripped lines of at most 12 words that do not end with a full stop."""
-    out = set()
-    for line in article.splitlines():
-        line = line.strip()
-        if line and len(line.split()) <= 12 and not line.endswith("."):
-            out.add(line)
-    return out
-
-
 def forbidden_hits(text: str) -> list[str]:
     return [name for name, rx in FORBIDDEN.items() if rx.search(text)]
 
@@ -166,23 +148,22 @@ def covers(note: dict[str, Any], analyte: str, flag: str) -> bool:
     return note.get("analyte") in (analyte, "*") and ("*" in flags or flag in flags)
 
 
-@pytest.fixture(scope="module")
-def article() -> str:
-    if not ARTICLE_PATH.is_file():
-        pytest.skip(f"article not available at {ARTICLE_PATH}")
-    return ARTICLE_PATH.read_text(encoding="utf-8")
+FINGERPRINT = fp.load(FINGERPRINT_PATH)
+ARTICLE_HEADINGS = frozenset(FINGERPRINT["article"]["headings"])
+ARTICLE_RUNS = frozenset(FINGERPRINT["article"]["runs"])
+AUTHORITIES = frozenset(FINGERPRINT["research_notes"]["authorities"])
+FACTS_RUNS = frozenset(FINGERPRINT["research_notes"]["runs"])
+SOURCES = {"article": fp.ARTICLE, "research_notes": fp.FACTS}
 
 
-@pytest.fixture(scope="module")
-def article_grams(article: str) -> set[tuple[str, ...]]:
-    return ngrams(words(article))
+SHARED_PRESENT = all((SHARED / name).is_file() for name in SOURCES.values())
 
 
-@pytest.fixture(scope="module")
-def facts() -> str:
-    if not FACTS_PATH.is_file():
-        pytest.skip(f"reference facts not available at {FACTS_PATH}")
-    return FACTS_PATH.read_text(encoding="utf-8")
+def _source_case(section: str) -> Any:
+    """What the fingerprint check can do for one source here, named in the test id."""
+    present = SHARED_PRESENT
+    how = "compared-with-shared" if present else "shared-absent-self-consistency-only"
+    return pytest.param(section, present, id=f"{section}-{how}")
 
 
 # ------------------------------------------------------------ self-checks
@@ -221,9 +202,70 @@ def test_forbidden_patterns_allow_hedged_text(good: str) -> None:
 
 
 def test_run_detector_catches_copied_sentence() -> None:
-    source = ngrams(words("Stress has been found to impair stomach function, reducing acid."))
-    assert shared_run("Notably, stress has been found to impair stomach function.", source)
-    assert shared_run("Stress may reduce stomach acid over time.", source) is None
+    source = run_digests("Stress has been found to impair stomach function, reducing acid.")
+    copied = "Notably, STRESS has been found to impair stomach-function."
+    assert copied_run(copied, source) == "stress has been found to impair stomach function"
+    assert copied_run("Stress may reduce stomach acid over time.", source) is None
+
+
+def test_run_detector_normalises_case_punctuation_and_apostrophes() -> None:
+    source = run_digests("The body's stores don\u2019t show it: serum levels can look normal.")
+    assert copied_run("the bodys stores dont show it, serum levels can look fine", source)
+
+
+# ------------------------------------------------------------- fingerprint
+
+
+@pytest.mark.parametrize(("section", "shared_present"), [_source_case(s) for s in SOURCES])
+def test_fingerprint_is_current(section: str, shared_present: bool) -> None:
+    """The stored fingerprint is intact (as the script wrote it, made with the rules these
+    tests use); with ../shared present it is also exactly what the script makes from it."""
+    stored = FINGERPRINT[section]
+    assert FINGERPRINT["format"] == fp.FORMAT, REFRESH
+    assert FINGERPRINT["run_words"] == RUN and FINGERPRINT["digest_chars"] == fp.DIGEST_CHARS
+    assert stored["file"] == SOURCES[section]
+    assert stored["checksum"] == fp.section_checksum(FINGERPRINT, section), (
+        f"{FINGERPRINT_PATH.name} [{section}] was changed by hand; {REFRESH}"
+    )
+    runs = stored["runs"]
+    assert len(runs) > 1000 and runs == sorted(set(runs)), "runs must be sorted and unique"
+    assert all(len(r) == fp.DIGEST_CHARS and HEX.match(r) for r in runs)
+    assert len(stored["sha256"]) == 64 and HEX.match(stored["sha256"])
+    if not shared_present:
+        return  # nothing to compare with; the test id says so
+    article = (SHARED / fp.ARTICLE).read_text(encoding="utf-8")
+    facts = (SHARED / fp.FACTS).read_text(encoding="utf-8")
+    fresh = fp.build(article, facts, FINGERPRINT["research_notes"]["authorities"])
+    assert stored["sha256"] == fresh[section]["sha256"], f"{SOURCES[section]} changed; {REFRESH}"
+    assert stored == fresh[section], f"stored fingerprint differs from the script's; {REFRESH}"
+
+
+def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, where)
+
+
+def test_fingerprint_stores_no_source_text() -> None:
+    """Besides digests and file names, the only text kept is headings and authority names."""
+    for where, text in _strings(FINGERPRINT, "fingerprint"):
+        if where.endswith((".runs", ".sha256", ".checksum")):
+            assert HEX.match(text), f"{where}: {text!r} is not a digest"
+        elif where.endswith(".headings"):
+            assert len(text.split()) <= 12 and not text.endswith("."), f"{where}: {text!r}"
+        elif where.endswith(".authorities"):
+            assert len(text.split()) <= 6, f"{where}: {text!r} is too long for a name"
+        else:
+            assert where in {
+                "fingerprint.about",
+                "fingerprint.article.file",
+                "fingerprint.research_notes.file",
+            }, f"unexpected text at {where}"
 
 
 # --------------------------------------------------------------- structure
@@ -273,16 +315,18 @@ def test_note_texts_unique() -> None:
 
 
 @pytest.mark.parametrize(("item_id", "section"), SECTIONS, ids=[s[0] for s in SECTIONS])
-def test_section_is_article_heading(item_id: str, section: str, article: str) -> None:
-    assert section in headings(article), f"{item_id}: {section!r} is not an article heading"
+def test_section_is_article_heading(item_id: str, section: str) -> None:
+    assert section in ARTICLE_HEADINGS, f"{item_id}: {section!r} is not an article heading"
 
 
 @pytest.mark.parametrize(("item_id", "reference"), REFERENCES, ids=[r[0] for r in REFERENCES])
-def test_reference_is_traceable(item_id: str, reference: str, facts: str) -> None:
-    for part in reference.split(";"):
-        part = part.strip()
+def test_reference_is_traceable(item_id: str, reference: str) -> None:
+    for part in reference_parts(reference):
         assert part, f"{item_id}: empty part in {reference!r}"
-        assert part in facts, f"{item_id}: {part!r} does not appear in reference-facts.md"
+        assert part in AUTHORITIES, (
+            f"{item_id}: {part!r} is not among the authorities found in reference-facts.md "
+            f"(if it is there, {REFRESH})"
+        )
 
 
 # ------------------------------------------------------------------ wording
@@ -296,14 +340,14 @@ def test_text_style(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", TEXT_VALUES, ids=TEXT_IDS)
-def test_no_copied_run_from_article(text: str, article_grams: set[tuple[str, ...]]) -> None:
-    run = shared_run(text, article_grams)
+def test_no_copied_run_from_article(text: str) -> None:
+    run = copied_run(text, ARTICLE_RUNS)
     assert run is None, f"shares {RUN} consecutive words with the article: {run!r}"
 
 
 @pytest.mark.parametrize("text", TEXT_VALUES, ids=TEXT_IDS)
-def test_no_copied_run_from_reference_facts(text: str, facts: str) -> None:
-    run = shared_run(text, ngrams(words(facts)))
+def test_no_copied_run_from_reference_facts(text: str) -> None:
+    run = copied_run(text, FACTS_RUNS)
     assert run is None, f"shares {RUN} consecutive words with reference-facts.md: {run!r}"
 
 
