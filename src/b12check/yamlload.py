@@ -5,7 +5,9 @@ text, no dates or base-60 numbers. Duplicate keys, anchors and aliases are refus
 size cap are refused, and every node keeps its line so problems can be reported as FILE:LINE.
 """
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -114,10 +116,8 @@ def load_yaml_file(path: Path, *, display: str | None = None) -> LoadedYaml:
     """Read and parse one YAML file strictly; problems raise ConfigError with FILE:LINE."""
     name = display or str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ConfigError([f"{name}: {size} bytes is over the {MAX_BYTES}-byte limit"])
-        text = path.read_text(encoding="utf-8")
+        data = _read_capped(path, name)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
     except OSError as exc:
@@ -125,8 +125,57 @@ def load_yaml_file(path: Path, *, display: str | None = None) -> LoadedYaml:
     return load_yaml_text(text, name)
 
 
+def _not_regular(mode: int) -> str | None:
+    """Why a file of this kind cannot be a ranges or notes file (None: a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a regular file"
+    if stat.S_ISCHR(mode):
+        return "is a character device, not a regular file"
+    if stat.S_ISBLK(mode):
+        return "is a block device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    return "is not a regular file"
+
+
+def _over_limit(name: str, size: str) -> ConfigError:
+    return ConfigError([f"{name}: {size} is over the {MAX_BYTES}-byte limit"])
+
+
+def _read_capped(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES; anything else is a ConfigError.
+
+    The kind of file is checked before it is opened (opening a FIFO for reading waits for a
+    writer), and again on the opened descriptor in case the path changed in between; the
+    non-blocking open means a FIFO swapped in at that moment cannot hang us either. The cap
+    is on the bytes actually read, as /proc files and the like state a size of 0.
+    """
+    why = _not_regular(os.stat(path).st_mode)
+    if why is not None:
+        raise ConfigError([f"{name}: {why}"])
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        why = _not_regular(info.st_mode)
+        if why is not None:
+            raise ConfigError([f"{name}: {why}"])
+        if info.st_size > MAX_BYTES:
+            raise _over_limit(name, f"{info.st_size} bytes")
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise _over_limit(name, f"more than {MAX_BYTES} bytes")
+    return data
+
+
 def load_yaml_text(text: str, name: str) -> LoadedYaml:
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)  # checks the characters first
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError([_bad_character(text, name, exc)]) from exc
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -135,7 +184,20 @@ def load_yaml_text(text: str, name: str) -> LoadedYaml:
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         raise ConfigError([f"{where}: {exc.problem or exc.context}"]) from exc
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{name}: not valid YAML ({exc})"]) from exc
+        raise ConfigError([f"{name}: not valid YAML ({_one_line(exc)})"]) from exc
     finally:
         loader.dispose()
     return LoadedYaml(name, data, root)
+
+
+def _bad_character(text: str, name: str, exc: yaml.reader.ReaderError) -> str:
+    """``FILE:LINE:COLUMN: character U+0000 is not allowed in YAML`` for a ReaderError."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+    return f"{name}:{line}:{column}: character U+{code:04X} is not allowed in YAML"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
