@@ -33,8 +33,12 @@ flips "inside a quoted field"), which matches csv for well-formed quoting.
 
 Notes: a ``sep=X`` first line (Excel) sets the delimiter and is not yielded; blank rows (all
 cells empty or whitespace) are skipped but still counted. ``csv.field_size_limit`` is a
-process-wide setting; ``rows()`` sets it to ``FIELD_LIMIT``. An "empty file" is recognised
-within the first chunk only.
+process-wide setting; ``rows()`` sets it to ``FIELD_LIMIT``. A file of nothing but blank lines
+(white space or bare delimiters) is an "empty file" whatever its size: when the first chunk is
+blank, opening reads on, dropping blank lines as it goes, until data or the end of the input.
+
+Every read makes at most one system call (``read1``) and an empty read ends the input for
+good, so one Ctrl-D at a terminal is enough.
 """
 
 from __future__ import annotations
@@ -245,6 +249,7 @@ class _Text:
 
     __slots__ = (
         "_raw",
+        "_read",
         "_dec",
         "codec",
         "_ascii",
@@ -268,6 +273,7 @@ class _Text:
         at_eof: bool,
     ) -> None:
         self._raw = raw
+        self._read = _reader(raw)
         self._dec = dec
         self.codec = codec
         self._ascii = _ascii_compatible(codec)
@@ -284,7 +290,7 @@ class _Text:
 
     def _read_text(self) -> tuple[str, int]:
         try:
-            data = self._raw.read(_CHUNK)
+            data = self._read(_CHUNK)
         except (OSError, ValueError) as exc:
             self.event = _Event("read", detail=_reason(exc))
             return "", _ERROR
@@ -338,7 +344,7 @@ class _Text:
             last = chunk[-1:]
             prev_cr = last == b"\r"
             try:
-                chunk = self._raw.read(_CHUNK)
+                chunk = self._read(_CHUNK)
             except (OSError, ValueError):
                 break
         return terms + (0 if last in (b"\n", b"\r") else 1)
@@ -800,11 +806,24 @@ def _utf16_guess(prefix: bytes) -> str | None:
     return None
 
 
+def _reader(raw: IO[bytes]) -> Callable[[int], bytes]:
+    """A read that makes at most one system call, so that an empty result means end of input.
+
+    A buffered ``read(n)`` keeps reading until it has ``n`` bytes or sees an empty read; at a
+    terminal each Ctrl-D gives one empty read, so a short result followed by another ``read``
+    would wait for a second Ctrl-D. ``read1`` stops at the first; an unbuffered stream's
+    ``read`` already does.
+    """
+    read1: Callable[[int], bytes] | None = getattr(raw, "read1", None)
+    return read1 if read1 is not None else raw.read
+
+
 def _read_prefix(raw: IO[bytes]) -> tuple[bytes, bool]:
+    read = _reader(raw)
     parts: list[bytes] = []
     size = 0
     while size < _PREFIX:
-        data = raw.read(_PREFIX - size)
+        data = read(_PREFIX - size)
         if not data:
             return b"".join(parts), True
         parts.append(data)
@@ -983,7 +1002,7 @@ def open_source(
         except (OSError, ValueError) as exc:
             raise FileProblem(f"cannot open: {_reason(exc)}") from None
     else:
-        raw = stdin if stdin is not None else sys.stdin.buffer
+        raw = stdin if stdin is not None else _stdin()
     try:
         return _open(path, raw, owned, info, delimiter)
     except BaseException as exc:
@@ -992,6 +1011,77 @@ def open_source(
         if isinstance(exc, FileProblem) or not isinstance(exc, Exception):
             raise
         raise FileProblem(f"cannot read: {_reason(exc)}") from exc
+
+
+def _stdin() -> IO[bytes]:
+    """The binary standard input; Python leaves ``sys.stdin`` as None when fd 0 is closed."""
+    text = sys.stdin
+    if text is None:
+        raise FileProblem("cannot read: standard input is closed")
+    raw: IO[bytes] | None = getattr(text, "buffer", None)
+    if raw is None:
+        raise FileProblem("cannot read: standard input gives text, not bytes")
+    return raw
+
+
+_NO_DELIMITERS: Final = str.maketrans(dict.fromkeys(DELIMITERS, " "))
+
+
+def _blank(text: str) -> bool:
+    """Only blank lines: white space, or rows of nothing but delimiters (Excel's empty
+    ``,,,,`` rows). Such text holds no data whatever the file's delimiter turns out to be."""
+    first = text[:1]
+    if not first:
+        return True
+    if not first.isspace() and first not in DELIMITERS:
+        return False  # the usual case, told without looking further
+    return text.isspace() or text.translate(_NO_DELIMITERS).isspace()
+
+
+def _skip_blank_start(
+    raw: IO[bytes], dec: codecs.IncrementalDecoder, codec: str, text: str, consumed: int
+) -> tuple[str, int, int, bool]:
+    """Read on past a first chunk that holds only blank lines, dropping them as they go.
+
+    Returns the text from the last dropped line on (whole chunks, enough to sniff from),
+    the number of lines dropped, the bytes read in all and whether the input ended. A final
+    CR is kept, as it may be half of a CRLF split between two reads, and so is a last line
+    without its end (its delimiters place the cells of any data that follows on it) unless
+    it grows past the line cap: ``rows()`` then reports it as over-long.
+    """
+    dropped = 0
+    at_eof = False
+    while not at_eof and len(text) <= _LINE_CAP and _blank(text):  # one line may be kept
+        cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+        head = text[:cut]
+        dropped += head.count("\n") + head.count("\r") - head.count("\r\n")
+        text = text[cut:]
+        data, at_eof = _read_prefix(raw)
+        try:
+            text += dec.decode(data, at_eof)
+        except UnicodeDecodeError as exc:
+            raise _blank_then_undecodable(exc, text, data, consumed, dropped, codec) from None
+        consumed += len(data)
+    return text, dropped, consumed, at_eof
+
+
+def _blank_then_undecodable(
+    exc: UnicodeDecodeError, tail: str, data: bytes, consumed: int, dropped: int, codec: str
+) -> FileProblem:
+    """The first bytes after the blank lines cannot be decoded: say where, and what to do.
+    ``exc`` counts from the bytes the decoder still held from before ``data``."""
+    whole = bytes(exc.object)
+    rel = exc.start - (len(whole) - len(data))  # < 0: the bad sequence began before data
+    byte = whole[exc.start] if exc.start < len(whole) else 0
+    line = None
+    if _ascii_compatible(codec):
+        before = tail.encode("ascii", "replace")  # white space: only CR and LF count here
+        line = dropped + _line_of(before + data, len(before) + max(rel, 0))
+    return FileProblem(
+        f"not valid {_display(codec)} at byte offset {consumed + rel} (0x{byte:02X}), after "
+        f"blank lines; rerun with --encoding {_suggest(codec)}",
+        line,
+    )
 
 
 def _open(
@@ -1024,12 +1114,26 @@ def _open(
         warnings: list[str] = []
     else:
         codec, dec, text, warnings = _detect(prefix, at_eof)
-    sep, text, drop_lf = _split_sep_line(text, at_eof)
+    consumed = len(prefix)
+    blank_lines = 0
+    if not at_eof and _blank(text):
+        text, blank_lines, consumed, at_eof = _skip_blank_start(raw, dec, codec, text, consumed)
+    if blank_lines:
+        sep, drop_lf = None, False  # Excel's sep= line is only ever the first line
+    else:
+        sep, text, drop_lf = _split_sep_line(text, at_eof)
     chosen = delimiter or sep or _sniff(text, at_eof)
-    if at_eof and not _records(text, chosen, 1):
+    if at_eof and (_blank(text) or not _records(text, chosen, 1)):
         raise FileProblem("empty file: no header")
-    tx = _Text(raw, dec, codec, text, len(prefix), at_eof)
+    tx = _Text(raw, dec, codec, text, consumed, at_eof)
     tx._drop_lf = drop_lf
     return Source(
-        path, codec, chosen, warnings, tx, raw, owned, line_offset=0 if sep is None else 1
+        path,
+        codec,
+        chosen,
+        warnings,
+        tx,
+        raw,
+        owned,
+        line_offset=blank_lines + (0 if sep is None else 1),
     )
