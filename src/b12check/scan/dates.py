@@ -2,13 +2,22 @@
 
 import math
 import re
+import unicodedata
 from datetime import date, datetime
 
 from b12check.lazyre import LazyPattern
 
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*")
-_DOTTED = LazyPattern(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*")
-_SLASHED = LazyPattern(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*")
+# Digits are ASCII 0-9 only: ``\d`` would also take Arabic-Indic or full-width digits, which
+# int() then reads as if they were plain ones.
+_ISO = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?\s*"
+)
+_DOTTED = LazyPattern(
+    r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})(?:\s+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?\s*"
+)
+_SLASHED = LazyPattern(
+    r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?:\s+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?\s*"
+)
 
 
 def _build(year: int, month: int, day: int) -> str | None:
@@ -43,6 +52,9 @@ def normalise_date(
     """
     stripped = text.strip()
     if date_format:
+        foreign = _foreign_digits(stripped)
+        if foreign:
+            return stripped, foreign
         try:
             return datetime.strptime(stripped, date_format).date().isoformat(), None
         except ValueError:
@@ -72,7 +84,24 @@ def normalise_date(
         if iso is None:
             return stripped, f"date {stripped!r} is not a valid calendar date"
         return iso, None
+    foreign = _foreign_digits(stripped)
+    if foreign:
+        return stripped, foreign
     return stripped, f"date {stripped!r} not understood; pass --date-format to read it"
+
+
+def _foreign_digits(stripped: str) -> str | None:
+    """The warning for a date written with non-ASCII digits (which strptime's ``%Y`` and
+    int() would read as plain ones), else None."""
+    if stripped.isascii():
+        return None
+    digit = next((c for c in stripped if c.isdigit() and not c.isascii()), None)
+    if digit is None:
+        return None
+    return (
+        f"date {stripped!r} contains non-ASCII digits ({unicodedata.name(digit, '?')}); "
+        "write it with 0-9"
+    )
 
 
 def _birthday(born: date, year: int) -> date:

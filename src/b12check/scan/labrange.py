@@ -1,5 +1,6 @@
 """The lab's own reference range text, read into bounds for comparison with the built-in flag."""
 
+import math
 from typing import NamedTuple
 
 from b12check.lazyre import LazyPattern
@@ -39,13 +40,25 @@ class LabRange(NamedTuple):
 
 
 def _number(text: str) -> float:
-    return float(text.replace(",", "."))
+    """An ASCII decimal (the patterns allow nothing else); one too long for a float is not a
+    range bound, as ``inf`` would reach the records' band edges."""
+    number = float(text.replace(",", "."))
+    if not math.isfinite(number):
+        raise ValueError(f"{text!r} is too large")
+    return number
 
 
 def parse_lab_range(text: str) -> LabRange | None:
     """'180-914', '180 - 914 pg/mL', '<200', '>=30', '30-100 ng/mL', '0,70-1,00'; else None."""
     if not text or not text.strip():
         return None
+    try:
+        return _parse(text)
+    except ValueError:
+        return None
+
+
+def _parse(text: str) -> LabRange | None:
     match = _BETWEEN.fullmatch(text)
     if match:
         low, high = _number(match[1]), _number(match[2])

@@ -10,10 +10,12 @@ from itertools import chain
 from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
+from b12check.errors import ValueProblem
 from b12check.evaluate import Settings, evaluate, notes_for
 from b12check.grouped import group_notes
 from b12check.lazyre import LazyPattern
 from b12check.names import loinc_code
+from b12check.numbers import parse_value
 from b12check.records import FastBatch, FastLine, NoteRef, Record
 from b12check.scan.dates import age_on, normalise_date, slash_order
 from b12check.scan.fastlane import FastLane
@@ -399,8 +401,7 @@ class Scanner:
         date (``date``: ISO, None when missing or unreadable)."""
         age_text = context["age"]
         if age_text:
-            age = _read_age(age_text)
-            return age, None if age is not None else f"age {age_text!r} not understood"
+            return _read_age(age_text)
         born_text = context["birth_date"]
         if not born_text:
             return None, None
@@ -546,19 +547,25 @@ def _lab_reading(position: str) -> str:
     return {"below": "low", "above": "high"}.get(position, "normal")
 
 
-def _read_age(text: str | None) -> float | None:
-    if not text:
-        return None
+def _read_age(text: str) -> tuple[float | None, str | None]:
+    """(age, None) from an age cell such as ``42`` or ``42 years``, else (None, warning).
+
+    The number is read by the same strict grammar as results, so ``nan``, ``1_7`` and
+    non-ASCII digits (which ``float()`` would take) are not ages.
+    """
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
     try:
-        age = float(text.strip().split()[0])
-    except (ValueError, IndexError):
-        return None
-    return age if 0 <= age <= MAX_AGE else None
+        parsed = parse_value(first)
+    except ValueProblem as exc:
+        return None, f"age not understood: {exc}; no age used"
+    if parsed.comparator or parsed.rest:
+        return None, f"age {text!r} not understood; no age used"
+    if not 0 <= parsed.number <= MAX_AGE:
+        return None, f"age {text!r} is not between 0 and {MAX_AGE}; no age used"
+    return parsed.number, None
 
 
 def _number_in_given_unit(record: Record) -> float | None:
-    from b12check.numbers import parse_value
-
     try:
         return parse_value(record.value_text or "", decimal_comma=True).number
     except ValueError:
