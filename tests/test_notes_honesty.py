@@ -240,6 +240,31 @@ def test_fingerprint_is_current(section: str, shared_present: bool) -> None:
     assert stored == fresh[section], f"stored fingerprint differs from the script's; {REFRESH}"
 
 
+def test_script_fingerprints_a_shared_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The script run on a stand-in ../shared writes a file these tests can use."""
+    (tmp_path / "source").mkdir()
+    (tmp_path / "research").mkdir()
+    (tmp_path / fp.ARTICLE).write_text(
+        "A Short Title\nIron Deficiency\n"
+        "Low stores of iron were common in the group that the authors studied.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / fp.FACTS).write_text("Mayo Clinic Laboratories [V]; nothing else.\n", "utf-8")
+    out = tmp_path / "fingerprint.json"
+    assert fp.main([str(tmp_path), "--out", str(out)]) == 0
+    made = fp.load(out)
+    for section in SOURCES:
+        assert made[section]["checksum"] == fp.section_checksum(made, section)
+    assert made["article"]["headings"] == ["A Short Title", "Iron Deficiency"]
+    assert made["research_notes"]["authorities"] == ["Mayo Clinic Laboratories"]
+    copied = "Notes say low stores of iron were common in the group they studied."
+    assert copied_run(copied, set(made["article"]["runs"])) is not None
+    assert fp.main([str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
 def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
         yield where, value
