@@ -14,6 +14,7 @@ from b12check.lazyre import LazyPattern
 
 # compiled on first use: most cells and most runs need neither
 _FORMULA_START: Final = LazyPattern(r"(?:^|(?<=[\n\r]))([ \u00a0]*)([=+\-@\t\r])")
+_ASCII_CONTROLS: Final = LazyPattern("[\x00-\x1f\x7f]")
 
 
 def _span(first: int, last: int) -> set[str]:
@@ -88,4 +89,6 @@ def visible(text: str) -> str:
     if text.isprintable() and (text.isascii() or _ALWAYS_HIDDEN.isdisjoint(text)):
         return text
     text = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ")
+    if text.isascii():  # only C0 controls and DEL can be hidden: one pass in C
+        return _ASCII_CONTROLS.sub(lambda match: placeholder(match[0]), text)
     return "".join([placeholder(char) if hidden(char) else char for char in text])
