@@ -43,7 +43,6 @@ HEADER_ROLES: Final = (
 STATUS_RESULT: Final = "result"
 STATUS_ERROR: Final = "error"
 STATUS_SKIPPED: Final = "skipped"
-STATUSES: Final = (STATUS_RESULT, STATUS_ERROR, STATUS_SKIPPED)
 
 FAIL_ON_CHOICES: Final = ("any", "critical", "never")
 
