@@ -4,6 +4,7 @@ Shared by ``check`` (typed values) and ``scan`` (rows of exports): whatever goes
 value becomes an error record with a reason, never an exception.
 """
 
+import math
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -236,8 +237,10 @@ def _companion_record(settings: Settings, record: Record, companion: Companion) 
     unit_text, _ = split_lab_flag(parsed.rest)
     unit = settings.reference.unit_code(unit_text or (record.unit or "").strip())
     if unit in companion.factors and not parsed.comparator:
-        record.value = float(f"{parsed.number * companion.factors[unit]:.6g}")
-        record.canonical_unit = companion.canonical_unit
+        value = parsed.number * companion.factors[unit]
+        if math.isfinite(value):  # an overflowing one is simply not carried
+            record.value = float(f"{value:.6g}")
+            record.canonical_unit = companion.canonical_unit
     return record
 
 
@@ -264,6 +267,11 @@ def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
         record.unit = rest_unit
     unit, number = _unit_for(analyte, unit_text, parsed.number, settings, record)
     canonical = number * analyte.factors[unit]
+    if not math.isfinite(canonical):  # a huge number times the factor: never a band
+        raise ValueProblem(
+            f"{parsed.number_text} {unit} is too large to convert to {analyte.canonical_unit} "
+            "(it overflows)"
+        )
     record.comparator = parsed.comparator or None
     record.value = float(f"{canonical:.6g}")
     if not analyte.plausible.contains(canonical):

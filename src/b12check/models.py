@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from b12check.names import loinc_code, name_key
 from b12check.numbers import Interval, format_number, parse_interval, parse_plain_number
-from b12check.units import NoFactor, UnitDef, derive_factor
+from b12check.units import NoFactor, UnitDef, UnusableFactor, derive_factor
 from b12check.vocab import ALL_FLAGS, BAND_FLAGS, HEADER_ROLES, INTERPRETATIONS, SEXES
 
 Loc = tuple[int | str, ...]
@@ -242,10 +242,15 @@ def ranges_problems(model: RangesModel) -> list[Problem]:
             problems.append(((*base, "canonical_unit"), "not one of this test's units"))
         for index, unit in enumerate(companion.units):
             problem = _factor_problem(
-                model, unit, companion.canonical_unit, companion.molar_mass, companion.valence
+                model,
+                (*base, "units", index),
+                unit,
+                companion.canonical_unit,
+                companion.molar_mass,
+                companion.valence,
             )
             if problem:
-                problems.append(((*base, "units", index), problem))
+                problems.append(problem)
         for name in (companion_id, companion.name, *companion.aliases):
             owner = seen_names.setdefault(name_key(name), companion_id)
             if owner != companion_id:
@@ -258,15 +263,17 @@ def ranges_problems(model: RangesModel) -> list[Problem]:
 
 def _factor_problem(
     model: RangesModel,
+    where: Loc,
     unit: str,
     canonical_unit: str,
     molar_mass: float | None,
     valence: int | None,
-) -> str | None:
-    """Why ``unit`` cannot be converted to ``canonical_unit``, or None when it can."""
+) -> Problem | None:
+    """Why ``unit`` (listed at ``where``) cannot be converted to ``canonical_unit``, or None
+    when it can. A factor that overflows or vanishes is reported at the unit's scale."""
     definition = model.units.get(unit)
     if definition is None:
-        return f"unknown unit {unit!r}; add it to the units table"
+        return where, f"unknown unit {unit!r}; add it to the units table"
     canonical = model.units.get(canonical_unit)
     if canonical is None:
         return None  # reported once, as the canonical unit's own problem
@@ -277,8 +284,10 @@ def _factor_problem(
             molar_mass,
             valence,
         )
+    except UnusableFactor as exc:
+        return ("units", unit, "scale"), f"unit {unit!r} (for {canonical_unit!r}): {exc}"
     except NoFactor as exc:
-        return f"unit {unit!r} has no factor: {exc}"
+        return where, f"unit {unit!r} has no factor: {exc}"
     return None
 
 
@@ -289,10 +298,15 @@ def _unit_problems(model: RangesModel, analyte: AnalyteModel, base: Loc) -> Iter
             yield (*base, field), f"{unit!r} is not one of this analyte's units"
     for index, unit in enumerate(analyte.units):
         problem = _factor_problem(
-            model, unit, analyte.canonical_unit, analyte.molar_mass, analyte.valence
+            model,
+            (*base, "units", index),
+            unit,
+            analyte.canonical_unit,
+            analyte.molar_mass,
+            analyte.valence,
         )
         if problem:
-            yield (*base, "units", index), problem
+            yield problem
     for index, check in enumerate(analyte.unit_checks):
         for field in ("unit", "suggest"):
             if getattr(check, field) not in analyte.units:

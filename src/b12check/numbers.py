@@ -5,6 +5,7 @@ Only plain ASCII decimals are numbers here. Python's ``float()`` would also take
 every value goes through this grammar before it can reach a band.
 """
 
+import math
 import re
 import unicodedata
 from typing import Final, NamedTuple
@@ -81,16 +82,21 @@ def parse_value(text: str, *, decimal_comma: bool = False) -> ParsedValue:
             )
         num = num.replace(",", ".")
     number = float(num)
+    if not math.isfinite(number):
+        raise ValueProblem(f"{text.strip()!r} overflows: it is not a finite number")
     comparator = COMPARATORS[match["cmp"]] if match["cmp"] else ""
     return ParsedValue(comparator, number, match["num"], rest.strip())
 
 
 def parse_plain_number(text: str) -> float:
-    """A number written in a data file: ASCII decimal with optional exponent."""
+    """A number written in a data file: ASCII decimal with optional exponent, and finite."""
     stripped = text.strip()
     if not _PLAIN_NUMBER.fullmatch(stripped):
         raise ValueError(f"{text!r} is not a plain decimal number")
-    return float(stripped)
+    number = float(stripped)
+    if not math.isfinite(number):
+        raise ValueError(f"{stripped!r} overflows: it is not a finite number")
+    return number
 
 
 class Interval(NamedTuple):

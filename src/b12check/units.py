@@ -1,5 +1,6 @@
 """Unit spellings and conversion factors derived from unit kinds, molar mass and valence."""
 
+import math
 import unicodedata
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -31,6 +32,11 @@ class NoFactor(ValueError):
     """The unit cannot be converted to the canonical unit with the facts given."""
 
 
+class UnusableFactor(NoFactor):
+    """The unit's scale (against the canonical unit's) gives a factor that is infinite, zero
+    or not a number."""
+
+
 def derive_factor(
     unit: UnitDef,
     canonical: UnitDef,
@@ -60,5 +66,12 @@ def derive_factor(
 
 
 def _tidy(factor: float) -> float:
-    """Drop binary noise from derived factors (5.584499999999999 -> 5.5845)."""
+    """Drop binary noise from derived factors (5.584499999999999 -> 5.5845); refuse a factor
+    that overflowed, vanished or is not a number, which would turn every value into NaN or
+    infinity."""
+    if not (math.isfinite(factor) and factor > 0 and math.isfinite(1 / factor)):
+        raise UnusableFactor(
+            f"its scale gives a factor of {factor!r} to the canonical unit, "
+            "which is not a usable (finite, non-zero) number"
+        )
     return float(f"{factor:.12g}")
