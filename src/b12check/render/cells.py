@@ -1,11 +1,32 @@
 """Turning record fields into text cells (shared by CSV, TSV and Markdown)."""
 
-from typing import Any
+import re
+from typing import Any, Final
 
+from b12check.lazyre import LazyPattern
 from b12check.numbers import format_number
 from b12check.records import NoteRef
 
 LIST_SEPARATOR = " | "
+# Lone surrogates: how Python hands over bytes that are not UTF-8 (file names, arguments,
+# environment variables decode with surrogateescape, byte 0xFF becoming U+DCFF).
+_SURROGATE: Final = LazyPattern(r"[\ud800-\udfff]")
+
+
+def _byte_escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02X}"  # the byte it stood for
+    return f"<U+{code:04X}>"  # a lone surrogate from anywhere else (as visible() shows it)
+
+
+def escape_undecodable(text: str) -> str:
+    """``text`` with each byte that was not UTF-8 written as the four characters ``\\xFF``
+    (the terminal's convention; any other lone surrogate as ``<U+D800>``), so the output is
+    always valid UTF-8."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(_byte_escape, text)
 
 
 def note_text(note: NoteRef) -> str:

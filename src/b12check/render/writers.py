@@ -7,13 +7,15 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from operator import attrgetter
-from typing import IO, Protocol
+from typing import IO, Any, Final, Protocol
 
+from b12check.lazyre import LazyPattern
 from b12check.numbers import format_number
 from b12check.records import FIELDS, FastLine, Record, Summary
 from b12check.refdata import Reference
-from b12check.render.cells import cell, note_text, result_text
+from b12check.render.cells import cell, escape_undecodable, note_text, result_text
 from b12check.render.safe import neutralise_formula, visible
 from b12check.trends import Trends
 from b12check.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
@@ -60,6 +62,29 @@ class LineFormat(Protocol):
 
 CACHE_LIMIT = 4096
 _FORMULA_LEADERS = frozenset("=+-@\t\r \u00a0")
+# Inside JSON text: characters that line-splitting readers take for line ends (NEL, U+2028,
+# U+2029) and lone surrogates (bytes that were not UTF-8), which json.dumps leaves raw.
+_JSON_UNSAFE: Final = LazyPattern(r"[\u0085\u2028\u2029\ud800-\udfff]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    char = match[0]
+    if char in "\u0085\u2028\u2029":
+        return f"\\u{ord(char):04x}"
+    return json.dumps(escape_undecodable(char))[1:-1]  # "\\xFF" inside the JSON string
+
+
+def json_safe(text: str) -> str:
+    """JSON text with line separators escaped and undecodable bytes written as ``\\xFF``,
+    so that it is valid UTF-8 and one line stays one line for every reader."""
+    if text.isascii() or _JSON_UNSAFE.search(text) is None:
+        return text
+    return _JSON_UNSAFE.sub(_json_escape, text)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as one line of JSON: no NaN or Infinity (they raise), nothing unsafe raw."""
+    return json_safe(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
 
 class JsonLinesBase:
@@ -70,7 +95,7 @@ class JsonLinesBase:
         self._texts: dict[str, str] = {}
 
     def render(self, record: Record) -> str:
-        return json.dumps(record.as_dict(), ensure_ascii=False)
+        return json_text(record.as_dict())
 
     def placeholder(self, token: str) -> str:
         return json.dumps(token)
@@ -82,7 +107,7 @@ class JsonLinesBase:
             return f'"{value}"'  # nothing to escape
         rendered = self._texts.get(value)
         if rendered is None:
-            rendered = json.dumps(value, ensure_ascii=False)
+            rendered = json_text(value)
             if len(self._texts) < CACHE_LIMIT:
                 self._texts[value] = rendered
         return rendered
@@ -91,7 +116,10 @@ class JsonLinesBase:
         return f'"{value}"'
 
     def number(self, value: float) -> str:
-        return repr(value)
+        text = repr(value)
+        if text[-1] in "fn":  # 'inf', 'nan': never written as a JSON number
+            raise ValueError(f"{text} is not a number JSON can hold")
+        return text
 
 
 class JsonWriter(JsonLinesBase, Writer):
@@ -132,14 +160,14 @@ class JsonWriter(JsonLinesBase, Writer):
 
     def close(self, summary: Summary) -> None:
         self.out.write("\n],\n")
-        self.out.write(f'"summary": {json.dumps(summary.as_dict(), ensure_ascii=False)},\n')
+        self.out.write(f'"summary": {json_text(summary.as_dict())},\n')
         # the series one at a time: up to 50,000 of them would be a large list to build
         self.out.write('"trends": {"series": [')
         for number, series in enumerate(self.trends.items()):
             self.out.write(", " if number else "")
-            self.out.write(json.dumps(series, ensure_ascii=False))
+            self.out.write(json_text(series))
         self.out.write(f'], "truncated": {json.dumps(self.trends.truncated)}}},\n')
-        self.out.write(f'"disclaimer": {json.dumps(DISCLAIMER, ensure_ascii=False)}}}\n')
+        self.out.write(f'"disclaimer": {json_text(DISCLAIMER)}}}\n')
 
 
 class NdjsonWriter(JsonLinesBase, Writer):
@@ -157,38 +185,45 @@ class NdjsonWriter(JsonLinesBase, Writer):
 
 
 class DelimitedWriter(Writer):
-    """CSV or TSV: a header row, then one row per record; text cells are formula-safe."""
+    """CSV or TSV: a header row, then one row per record; text cells are formula-safe.
 
-    def __init__(self, out: IO[str], delimiter: str) -> None:
+    Subclasses say how a text cell is made safe (``text_cell``), how a row is joined
+    (``join``) and which texts need neither (``plain_text``)."""
+
+    plain_text: re.Pattern[str]
+
+    def __init__(self, out: IO[str], header: Sequence[str] = FIELDS) -> None:
         self.out = out
-        self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-        self.writer.writerow(FIELDS)
-        self._buffer = io.StringIO()
-        self._buffer_writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator="\n")
         self._texts: dict[str, str] = {}
-        self._plain = re.compile(f'[^{re.escape(delimiter)}"\\r\\n]*')
+        out.write(self.join(header) + "\n")
+
+    def text_cell(self, text: str) -> str:
+        raise NotImplementedError
+
+    def join(self, cells: Sequence[str]) -> str:
+        """One row as one line, without its line end."""
+        raise NotImplementedError
 
     def _row(self, record: Record) -> list[str]:
         row = []
+        text_cell = self.text_cell
         for value, numeric in zip(_FIELD_VALUES(record), _NUMERIC, strict=True):
             if value is None:
                 row.append("")
             else:
                 text = value if type(value) is str else cell(value)
-                row.append(text if numeric else safe_text_cell(text))
+                row.append(text if numeric else text_cell(text))
         return row
 
     def write(self, record: Record) -> None:
-        self.writer.writerow(self._row(record))
+        self.out.write(self.join(self._row(record)) + "\n")
 
-    def _render_row(self, row: list[str]) -> str:
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._buffer_writer.writerow(row)
-        return self._buffer.getvalue()
+    def write_cells(self, values: Sequence[Any]) -> None:
+        """One row of other values than a record's (``check --compare``), all as text cells."""
+        self.out.write(self.join([self.text_cell(cell(value)) for value in values]) + "\n")
 
     def render(self, record: Record) -> str:
-        return self._render_row(self._row(record))[:-1]
+        return self.join(self._row(record))
 
     def write_rendered(self, text: str) -> None:
         self.out.write(text)  # (not text + "\n": a batch is too long to copy)
@@ -200,11 +235,13 @@ class DelimitedWriter(Writer):
     def text(self, value: str | None) -> str:
         if not value:
             return ""
-        if value.isalnum() or (value[0] not in _FORMULA_LEADERS and self._plain.fullmatch(value)):
-            return value  # nothing to quote or neutralise
+        if value.isalnum() or (
+            value[0] not in _FORMULA_LEADERS and self.plain_text.fullmatch(value)
+        ):
+            return value  # nothing to quote, escape or neutralise
         rendered = self._texts.get(value)
         if rendered is None:
-            rendered = self._render_row([safe_text_cell(value), ""])[:-2]
+            rendered = self.join((self.text_cell(value),))
             if len(self._texts) < CACHE_LIMIT:
                 self._texts[value] = rendered
         return rendered
@@ -219,11 +256,49 @@ class DelimitedWriter(Writer):
         return None
 
 
+class CsvWriter(DelimitedWriter):
+    """RFC 4180 CSV: cells with a comma, quote or line break are quoted."""
+
+    plain_text = re.compile(r'[^,"\r\n\ud800-\udfff]*')
+
+    def __init__(self, out: IO[str], header: Sequence[str] = FIELDS) -> None:
+        self._buffer = io.StringIO()
+        self._buffer_writer = csv.writer(self._buffer, lineterminator="\n")
+        self._writer = csv.writer(out, lineterminator="\n")
+        super().__init__(out, header)
+
+    def text_cell(self, text: str) -> str:
+        return safe_text_cell(escape_undecodable(text))
+
+    def join(self, cells: Sequence[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._buffer_writer.writerow(cells)
+        return self._buffer.getvalue()[:-1]
+
+    def write(self, record: Record) -> None:
+        self._writer.writerow(self._row(record))
+
+
+class TsvWriter(DelimitedWriter):
+    """TSV as plain readers split it: one line per record, cells split at tabs, no quoting;
+    a tab, line feed, carriage return or backslash inside a cell is written ``\\t``, ``\\n``,
+    ``\\r``, ``\\\\``."""
+
+    plain_text = re.compile(r"[^\t\r\n\\\ud800-\udfff]*")
+
+    def text_cell(self, text: str) -> str:
+        return tsv_text_cell(text)
+
+    def join(self, cells: Sequence[str]) -> str:
+        return "\t".join(cells)
+
+
 LINE_FORMATS = (JsonWriter, NdjsonWriter, DelimitedWriter)
 
 
 def safe_text_cell(text: str) -> str:
-    """A text cell for CSV/TSV: line breaks inside it written as \\n (a lone CR would end
+    """A text cell for CSV: line breaks inside it written as \\n (a lone CR would end
     the row for most readers, and csv does not quote it), formula leaders neutralised."""
     if not text or (text[0] not in _FORMULA_LEADERS and "\n" not in text and "\r" not in text):
         return text  # one line that starts with no formula leader: nothing to do
@@ -232,8 +307,34 @@ def safe_text_cell(text: str) -> str:
     return neutralise_formula(text)
 
 
-def _md(text: str) -> str:
-    return visible(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+_TSV_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def tsv_text_cell(text: str) -> str:
+    """A text cell for TSV: formula leaders neutralised (on each line of the cell), then
+    backslash, tab and line breaks written as two-character escapes."""
+    if not text:
+        return text
+    text = escape_undecodable(text)
+    if text[0] in _FORMULA_LEADERS or "\n" in text or "\r" in text:
+        text = neutralise_formula(text)
+    return text.translate(_TSV_ESCAPES)
+
+
+# What Markdown (CommonMark and GitHub's extensions) could read as markup in text from input:
+# emphasis, code, links and images (every one needs a '['), raw HTML and <autolinks> (need a
+# '<'), entities ('&'), table cells ('|'), and the bare URLs GitHub links by itself ('http://',
+# 'www.'). Each gets a backslash, which renders as nothing; '(' and ')' only make a link
+# right after a ']', so they stay as they are and the text stays readable.
+_MD_SPECIAL: Final = LazyPattern(r"[\\`*_\[\]<>|~#&!]|(?<=[A-Za-z]):(?=//)|(?<=[Ww]{3})\.")
+
+
+def markdown_text(text: str) -> str:
+    """A cell or line of Markdown output that shows ``text`` literally."""
+    shown = visible(escape_undecodable(text))
+    if shown.isalnum():
+        return shown
+    return _MD_SPECIAL.sub(r"\\\g<0>", shown)
 
 
 class MarkdownWriter(Writer):
@@ -277,7 +378,7 @@ class MarkdownWriter(Writer):
             band_text(record),
             record.band_source or record.reason or "",
         )
-        self.out.write("| " + " | ".join(_md(c) for c in cells) + " |\n")
+        self.out.write("| " + " | ".join(markdown_text(c) for c in cells) + " |\n")
         key = f"{record.label} ({record.flag})"
         for note in record.notes:
             self.notes.setdefault(key, [])
@@ -293,13 +394,15 @@ class MarkdownWriter(Writer):
             out.write("\n**Notes**\n\n")
             for key, lines in self.notes.items():
                 for line in lines:
-                    out.write(f"- {_md(key)}: {_md(line)}\n")
+                    out.write(f"- {markdown_text(key)}: {markdown_text(line)}\n")
         if self.problems:
             out.write("\n**Values that could not be read**\n\n")
             for line in self.problems:
-                out.write(f"- {_md(line)}\n")
+                out.write(f"- {markdown_text(line)}\n")
         if self.skipped:
-            out.write(f"\nSkipped (not covered): {_md(', '.join(sorted(set(self.skipped))))}\n")
+            out.write(
+                f"\nSkipped (not covered): {markdown_text(', '.join(sorted(set(self.skipped))))}\n"
+            )
         if self.hidden_normal:
             out.write(f"\n{self.hidden_normal} normal results not shown (--only-flagged).\n")
         out.write(f"\n{summary.one_line()}\n\n*{DISCLAIMER}*\n")
@@ -317,6 +420,11 @@ def band_text(record: Record) -> str:
     return f"{format_number(record.band_low)}–{format_number(record.band_high)} {unit}".strip()
 
 
+def make_delimited(fmt: str, out: IO[str], header: Sequence[str] = FIELDS) -> DelimitedWriter:
+    """The CSV or TSV writer, with its header row written."""
+    return TsvWriter(out, header) if fmt == "tsv" else CsvWriter(out, header)
+
+
 def make_writer(
     fmt: str, out: IO[str], reference: Reference | None = None, *, only_flagged: bool = False
 ) -> Writer:
@@ -325,10 +433,8 @@ def make_writer(
         return JsonWriter(out, reference)
     if fmt == "ndjson":
         return NdjsonWriter(out)
-    if fmt == "csv":
-        return DelimitedWriter(out, ",")
-    if fmt == "tsv":
-        return DelimitedWriter(out, "\t")
+    if fmt in ("csv", "tsv"):
+        return make_delimited(fmt, out)
     if fmt == "markdown":
         return MarkdownWriter(out, only_flagged=only_flagged)
     from b12check.render.table import TableWriter  # rich only for people at a terminal
