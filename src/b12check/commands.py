@@ -52,7 +52,9 @@ def open_output(path: str, fmt: str, inputs: tuple[str, ...]) -> Iterator[IO[str
     if fmt in MACHINE_FORMATS:
         yield utf8_stdout()
     else:
-        yield sys.stdout
+        from b12check.render.encoding import for_people
+
+        yield for_people(sys.stdout)  # a table or markdown in the characters stdout has
 
 
 def utf8_stdout() -> IO[str]:
@@ -130,12 +132,17 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
             raise click.exceptions.Exit(ExitCode.OK)  # (an -o file keeps what it had)
     records = typed_records(settings, values)
     if compare:
-        from b12check.compare import comparisons, write_comparisons
+        from b12check.compare import run_compare
 
-        rows = comparisons(settings, records, values)
-        write_comparisons(rows, common.fmt, out)
-        unread = any(record.status == STATUS_ERROR for record in records)
-        return ExitCode.UNREADABLE if unread else ExitCode.OK
+        return run_compare(
+            settings,
+            records,
+            values,
+            out,
+            fmt=common.fmt,
+            fail_on=common.fail_on,
+            quiet=common.quiet,
+        )
     writer = common.make_writer(out, settings)
     return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
 
