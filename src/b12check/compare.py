@@ -189,7 +189,7 @@ def _write_table(rows: list[dict[str, Any]], out: IO[str]) -> None:
             Text(visible(f"{row['analyte']}={row['value_text']}")),
             Text(visible(row["guideline"])),
             Text(visible(_flag_text(row)), style=FLAG_STYLES.get(row["flag"] or "", "")),
-            Text(row["band"]),
+            Text(visible(row["band"])),
             Text(visible(row["band_source"] or "")),
         )
     console.print(table)
