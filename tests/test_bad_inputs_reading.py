@@ -284,7 +284,8 @@ def test_63_age_cells_that_float_would_take() -> None:
 
 def age_csv(cell: str) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # every cell quoted: csv leaves a lone CR unquoted, which any reader takes as a line end
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["patient_id", "collected", "age", "analyte", "value", "unit"])
     writer.writerow(["P001", "2024-01-02", cell, "Vitamin B12", "500", "pg/mL"])
     return buffer.getvalue()

@@ -14,7 +14,7 @@ from b12check.records import FastBatch, FastLine, Record, Summary
 from b12check.refdata import Reference, load_reference
 from b12check.render.writers import Writer, make_writer
 from b12check.typed import guided_arguments, typed_records
-from b12check.vocab import HEADER_ROLES, STATUS_ERROR
+from b12check.vocab import HEADER_ROLES
 
 if TYPE_CHECKING:
     from b12check.scan.scanner import ScanOptions

@@ -54,7 +54,7 @@ def _why_not_a_number(text: str) -> str:
     if "\u2212" in stripped:
         return f"{stripped!r} uses a Unicode minus sign; type a plain '-'"
     if "_" in stripped and any(c.isdigit() for c in stripped):
-        return f"{stripped!r} uses '_' as a digit separator, which lab results never do"
+        return f"{stripped!r} uses '_' as a digit separator; write plain digits"
     for char in stripped:
         if char.isdigit() and not char.isascii():
             return f"{stripped!r} contains non-ASCII digits ({unicodedata.name(char, '?')})"

@@ -21,9 +21,8 @@ def exit_status(summary: Summary) -> ExitCode:
 
 def diagnostic(record: Record) -> str:
     """``FILE:LINE: [COLUMN] reason`` (``FILE: reason`` when the whole file failed)."""
-    where = f"{record.file}:{record.line}:" if record.line else f"{record.file}:"
     column = f" [{record.column}]" if record.column else ""
-    return visible(f"{where}{column} {record.reason}")
+    return visible(f"{record.place()}:{column} {record.reason}")
 
 
 def run(

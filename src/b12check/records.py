@@ -145,6 +145,10 @@ class Record:
         self.notes: list[NoteRef] = [] if notes is None else notes
         self.reason = reason
 
+    def place(self) -> str:
+        """``FILE:LINE`` where the value came from; ``FILE`` for a whole-file problem."""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: getattr(self, name) for name in FIELDS}
         out["notes"] = [note.as_dict() for note in self.notes]

@@ -1,23 +1,16 @@
 """Turning record fields into text cells (shared by CSV, TSV and Markdown)."""
 
-import re
 from typing import Any, Final
 
 from b12check.lazyre import LazyPattern
 from b12check.numbers import format_number
 from b12check.records import NoteRef
+from b12check.render.safe import placeholder
 
 LIST_SEPARATOR = " | "
 # Lone surrogates: how Python hands over bytes that are not UTF-8 (file names, arguments,
 # environment variables decode with surrogateescape, byte 0xFF becoming U+DCFF).
 _SURROGATE: Final = LazyPattern(r"[\ud800-\udfff]")
-
-
-def _byte_escape(match: re.Match[str]) -> str:
-    code = ord(match[0])
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02X}"  # the byte it stood for
-    return f"<U+{code:04X}>"  # a lone surrogate from anywhere else (as visible() shows it)
 
 
 def escape_undecodable(text: str) -> str:
@@ -26,7 +19,7 @@ def escape_undecodable(text: str) -> str:
     always valid UTF-8."""
     if text.isascii() or _SURROGATE.search(text) is None:
         return text
-    return _SURROGATE.sub(_byte_escape, text)
+    return _SURROGATE.sub(lambda match: placeholder(match[0]), text)
 
 
 def note_text(note: NoteRef) -> str:

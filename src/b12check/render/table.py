@@ -254,7 +254,7 @@ class TableWriter(Writer):
         if self.problem_count:
             self._line(f"\nCould not read {self.problem_count} value(s):", style="bold")
             for record in self.problems:
-                where = f"{record.file}:{record.line}"
+                where = record.place()
                 self._line(self.show(f"  {where}: {record.reason}"))
             if self.problem_count > len(self.problems):
                 self._line(f"  … and {self.problem_count - len(self.problems)} more")

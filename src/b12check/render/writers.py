@@ -353,7 +353,7 @@ class MarkdownWriter(Writer):
 
     def write(self, record: Record) -> None:
         if record.status == STATUS_ERROR:
-            self.problems.append(f"{record.file}:{record.line}: {record.reason}")
+            self.problems.append(f"{record.place()}: {record.reason}")
             return
         if record.status == STATUS_SKIPPED:
             self.skipped.append(record.label or "?")
