@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from b12check.cli import cli
-from b12check.evaluate import Settings, evaluate
-from b12check.records import Record
-from b12check.refdata import Reference, load_reference
+from b12check.cli.main import cli
+from b12check.core.evaluate import Settings, evaluate
+from b12check.core.records import Record
+from b12check.core.refdata import Reference, load_reference
 
 REPO = Path(__file__).resolve().parents[1]
 # The tests the spec ships, in the order of reference_ranges.yaml.

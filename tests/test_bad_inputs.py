@@ -24,8 +24,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from b12check.render.delimited import safe_text_cell
 from b12check.render.safe import neutralise_formula
-from b12check.render.writers import safe_text_cell
 from tests.conftest import REPO, first_line_then_close, invoke, run_cli
 
 BAD = REPO / "tests" / "fixtures" / "bad"

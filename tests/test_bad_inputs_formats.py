@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from b12check.records import FIELDS
-from b12check.render.writers import JsonLinesBase, json_text
+from b12check.core.records import FIELDS
+from b12check.render.json_lines import JsonLinesBase, json_text
 from tests.conftest import REPO, invoke
 
 BAD = REPO / "tests" / "fixtures" / "bad"

@@ -25,16 +25,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from b12check import source
-from b12check.errors import ConfigError
-from b12check.evaluate import Settings
-from b12check.records import Record
-from b12check.refdata import Reference
-from b12check.scan.dates import normalise_date
-from b12check.scan.layout import HeaderIndex
-from b12check.scan.scanner import Scanner, ScanOptions
-from b12check.source import FileProblem, open_source
-from b12check.yamlload import MAX_BYTES, load_yaml_file
+from b12check.core.errors import ConfigError
+from b12check.core.evaluate import Settings
+from b12check.core.records import Record
+from b12check.core.refdata import Reference
+from b12check.core.yamlload import MAX_BYTES, load_yaml_file
+from b12check.readers import source
+from b12check.readers.dates import normalise_date
+from b12check.readers.layout import HeaderIndex
+from b12check.readers.scanner import Scanner, ScanOptions
+from b12check.readers.source import FileProblem, open_source
 from tests.conftest import REPO, invoke
 
 BAD = REPO / "tests" / "fixtures" / "bad"

@@ -27,11 +27,11 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from b12check.cli import cli
-from b12check.evaluate import Settings
-from b12check.refdata import load_reference
+from b12check.cli.guided import guided_arguments
+from b12check.cli.main import cli
+from b12check.core.evaluate import Settings
+from b12check.core.refdata import load_reference
 from b12check.render.safe import visible
-from b12check.typed import guided_arguments
 from tests.conftest import REPO, run_cli
 
 BAD = REPO / "tests" / "fixtures" / "bad"

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
-from b12check.refdata import Reference
+from b12check.core.refdata import Reference
 from tests.conftest import REPO, check_value
 
 RANGES: dict[str, Any] = yaml.safe_load((REPO / "reference_ranges.yaml").read_text("utf-8"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from b12check.records import FIELDS
+from b12check.core.records import FIELDS
 from tests.conftest import invoke
 
 COLOUR_CODE = re.compile(r"\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")

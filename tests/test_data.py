@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from b12check.compile import COMPILED, compile_data, render
-from b12check.errors import ConfigError
-from b12check.models import validate_ranges
-from b12check.refdata import load_reference
-from b12check.yamlload import load_yaml_file, load_yaml_text
+from b12check.core.build import COMPILED, compile_data, render
+from b12check.core.errors import ConfigError
+from b12check.core.models import validate_ranges
+from b12check.core.refdata import load_reference
+from b12check.core.yamlload import load_yaml_file, load_yaml_text
 from tests.conftest import REPO, SPEC_ANALYTES
 
 ROOT_YAML = REPO / "reference_ranges.yaml"

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from b12check.scan.dates import age_on
+from b12check.readers.dates import age_on
 
 BORN = st.dates(min_value=date(1900, 1, 1), max_value=date(2020, 12, 31))
 

@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from b12check.evaluate import Settings
-from b12check.pipeline import run
-from b12check.records import FastBatch, FastLine, Summary
-from b12check.refdata import load_reference
-from b12check.render.writers import LINE_FORMATS, make_writer
-from b12check.scan import fastlane
-from b12check.scan.fastlane import FastLane
-from b12check.scan.layout import HeaderIndex
-from b12check.scan.scanner import Scanner, ScanOptions
+from b12check.core.evaluate import Settings
+from b12check.core.records import FastBatch, FastLine, Summary
+from b12check.core.refdata import load_reference
+from b12check.readers.layout import HeaderIndex
+from b12check.readers.scanner import Scanner, ScanOptions
+from b12check.render.formats import LINE_FORMATS, make_writer
+from b12check.run import fastlane
+from b12check.run.fastlane import FastLane
+from b12check.run.pipeline import run
 
 REFERENCE = load_reference()
 SUMMARIES: list[dict[str, object]] = []  # the summary of each scan_text run, in order

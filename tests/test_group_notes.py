@@ -3,10 +3,10 @@ hold and stays quiet when they do not; transferrin saturation is derived from ir
 
 import pytest
 
-from b12check.evaluate import Settings
-from b12check.records import Record
-from b12check.refdata import Pattern, Reference, load_reference
-from b12check.typed import typed_records
+from b12check.core.evaluate import Settings
+from b12check.core.records import Record
+from b12check.core.refdata import Pattern, Reference, load_reference
+from b12check.readers.typed import typed_records
 
 REFERENCE = load_reference()
 

@@ -98,8 +98,8 @@ def test_guideline_bands_must_tile_too(tmp_path: Path) -> None:
 
 
 def test_fast_lane_follows_the_chosen_guideline() -> None:
-    from b12check.evaluate import Settings
-    from b12check.refdata import load_reference
+    from b12check.core.evaluate import Settings
+    from b12check.core.refdata import load_reference
 
     text = make_csv(seed=11, rows=1500, with_sex=True)
     chosen = (("*", "endocrine-society-2011"), ("magnesium", "elin-2010"))
@@ -117,8 +117,8 @@ def test_fast_lane_follows_the_chosen_guideline() -> None:
 
 def test_fast_lane_reads_a_sex_specific_guideline_per_sex(tmp_path: Path) -> None:
     """A guideline whose bands differ by sex, where the default bands do not (B12)."""
-    from b12check.evaluate import Settings
-    from b12check.refdata import load_reference
+    from b12check.core.evaluate import Settings
+    from b12check.core.refdata import load_reference
 
     overlay = tmp_path / "sexed.yaml"
     band = '          - {{range: "{}", flag: {}, interpretation: {}, sex: {}, source: x}}\n'

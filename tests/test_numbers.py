@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from b12check.errors import ValueProblem
-from b12check.numbers import parse_interval, parse_value
+from b12check.core.errors import ValueProblem
+from b12check.core.numbers import parse_interval, parse_value
 
 
 @pytest.mark.parametrize(

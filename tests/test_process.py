@@ -84,7 +84,8 @@ def test_fast_help_is_what_click_renders_at_80_columns() -> None:
         [
             sys.executable,
             "-c",
-            "import sys; sys.argv=['b12check','--help'];from b12check.entry import main; main()",
+            "import sys; sys.argv=['b12check','--help']\n"
+            "from b12check.cli.entry import main; main()",
         ],
         capture_output=True,
         check=True,

@@ -55,8 +55,8 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from b12check.cli import cli
-from b12check.refdata import load_reference
+from b12check.cli.main import cli
+from b12check.core.refdata import load_reference
 from tests.conftest import REPO, invoke
 
 # --- Hypothesis profiles -----------------------------------------------------------------------
@@ -529,15 +529,15 @@ def test_ctrl_c_stops_with_130(tmp_path: Path) -> None:
 BOOM = """\
 import sys
 
-import b12check.scan.scanner
+import b12check.readers.scanner
 
 
 def boom(*args, **kwargs):
     raise RuntimeError("boom")
 
 
-b12check.scan.scanner.Scanner.scan = boom
-from b12check.cli import main
+b12check.readers.scanner.Scanner.scan = boom
+from b12check.cli.main import main
 
 main(sys.argv[1:])
 """

@@ -1,7 +1,7 @@
 """``b12check ranges`` (show, validate, template) and ``b12check explain``.
 
 The functions are called directly; the CLI tests at the end run once the commands are wired
-into ``b12check.cli`` and are skipped until then.
+into ``b12check.cli.main`` and are skipped until then.
 """
 
 import io
@@ -16,18 +16,18 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from b12check.cli import cli
-from b12check.errors import B12CheckError
-from b12check.explain import explain_data, write_explain
-from b12check.ranges_view import (
+from b12check.cli.main import cli
+from b12check.core.errors import B12CheckError
+from b12check.core.refdata import Reference, load_reference
+from b12check.core.vocab import DISCLAIMER
+from b12check.render.explain import explain_data, write_explain
+from b12check.render.ranges_view import (
     TEMPLATE,
     ranges_data,
     run_validate,
     validate_file,
     write_ranges,
 )
-from b12check.refdata import Reference, load_reference
-from b12check.vocab import DISCLAIMER
 from tests.conftest import SPEC_ANALYTES
 
 NOTES_YAML = Path(__file__).resolve().parents[1] / "src/b12check/data/notes.yaml"
@@ -444,7 +444,7 @@ def test_explain_unit_added_by_an_overlay(tmp_path: Path) -> None:
 
 def test_importing_does_not_load_rich_yaml_or_pydantic() -> None:
     code = (
-        "import sys, b12check.ranges_view, b12check.explain; "
+        "import sys, b12check.render.ranges_view, b12check.render.explain; "
         "print(sorted(m for m in ('rich', 'yaml', 'pydantic') if m in sys.modules))"
     )
     done = subprocess.run(

@@ -1,4 +1,4 @@
-"""Tests for the low-level CSV reading layer (b12check.source)."""
+"""Tests for the low-level CSV reading layer (b12check.readers.source)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from b12check import source
-from b12check.source import DELIMITERS, FIELD_LIMIT, FileProblem, Row, Source, open_source
+from b12check.readers import source
+from b12check.readers.source import DELIMITERS, FIELD_LIMIT, FileProblem, Row, Source, open_source
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from b12check.trends import Trends
+from b12check.core.trends import Trends
 
 DATES = st.dates().map(lambda d: d.isoformat())
 POINTS = st.lists(st.tuples(DATES, st.floats(0.1, 5000), st.sampled_from(["low", "normal"])))

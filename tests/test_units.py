@@ -2,7 +2,7 @@
 
 import pytest
 
-from b12check.refdata import Reference
+from b12check.core.refdata import Reference
 from tests.conftest import check_value
 
 

@@ -57,8 +57,8 @@ def test_wheel_runs_from_another_directory(installed: Path, tmp_path: Path) -> N
 
 def test_wheel_carries_the_yaml_and_compiled_data(installed: Path, tmp_path: Path) -> None:
     probe = (
-        "from b12check.compile import shipped_ranges_path, compile_data, render;"
-        "from b12check.compile import COMPILED;"
+        "from b12check.core.build import shipped_ranges_path, compile_data, render;"
+        "from b12check.core.build import COMPILED;"
         "p = shipped_ranges_path(); print(p);"
         "assert render(compile_data(p)) == COMPILED.read_text(encoding='utf-8')"
     )

@@ -1,3 +1,3 @@
-from b12check.entry import main
+from b12check.cli.entry import main
 
 main()

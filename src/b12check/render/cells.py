@@ -2,9 +2,9 @@
 
 from typing import Any, Final
 
-from b12check.lazyre import LazyPattern
-from b12check.numbers import format_number
-from b12check.records import NoteRef
+from b12check.core.lazyre import LazyPattern
+from b12check.core.numbers import format_number
+from b12check.core.records import NoteRef
 from b12check.render.safe import placeholder
 
 LIST_SEPARATOR = " | "

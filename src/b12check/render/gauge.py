@@ -6,7 +6,7 @@ sits at the value's place inside its band (``◀``/``▶`` for a censored value 
 
 from typing import Final
 
-from b12check.refdata import Analyte
+from b12check.core.refdata import Analyte
 
 FLAG_CHARS: Final = {
     "critical_low": "!",

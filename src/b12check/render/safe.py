@@ -10,7 +10,7 @@
 
 from typing import Final
 
-from b12check.lazyre import LazyPattern
+from b12check.core.lazyre import LazyPattern
 
 # compiled on first use: most cells and most runs need neither
 _FORMULA_START: Final = LazyPattern(r"(?:^|(?<=[\n\r]))([ \u00a0]*)([=+\-@\t\r])")

@@ -14,15 +14,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from b12check.numbers import format_number
-from b12check.records import Record, Summary
-from b12check.refdata import Reference
+from b12check.core.numbers import format_number
+from b12check.core.records import Record, Summary
+from b12check.core.refdata import Reference
+from b12check.core.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
+from b12check.render.base import Writer, band_text
 from b12check.render.cells import note_text, result_text
 from b12check.render.encoding import fitter, for_people
 from b12check.render.gauge import FLAG_STYLES, gauge_segments
 from b12check.render.safe import visible
-from b12check.render.writers import Writer, band_text
-from b12check.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 
 MAX_ROWS = 1000
 NARROW = 60  # below this many columns the gauge and band columns are left out

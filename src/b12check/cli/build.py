@@ -1,0 +1,45 @@
+"""Rebuild (or with ``--check`` verify) every generated file: the compiled reference data and
+the top-level help that ``b12check --help`` prints without importing click.
+
+    python -m b12check.cli.build
+    python -m b12check.cli.build --check
+"""
+
+import sys
+from pathlib import Path
+
+from b12check.cli.entry import HELP_FILE, HELP_WIDTH
+from b12check.core.build import COMPILED, compile_data, render, shipped_ranges_path, write_or_check
+from b12check.core.errors import ConfigError
+
+
+def render_help() -> str:
+    """The top-level help as click renders it at the fixed width ``b12check --help`` uses."""
+    import click
+
+    from b12check.cli.main import cli
+
+    context = click.Context(
+        # click leaves two columns free on a real terminal of that width
+        cli,
+        info_name="b12check",
+        terminal_width=HELP_WIDTH - 2,
+        **cli.context_settings,
+    )
+    return cli.get_help(context) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    try:
+        outputs = {
+            COMPILED: render(compile_data(shipped_ranges_path())),
+            Path(HELP_FILE): render_help(),
+        }
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return write_or_check(outputs, argv, "b12check.cli.build")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,302 @@
+"""What each command does, behind the thin click layer in ``cli.py``."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
+
+import click
+
+from b12check.cli.guided import guided_arguments
+from b12check.core.evaluate import Settings, read_sex
+from b12check.core.records import FastBatch, FastLine, Record, Summary
+from b12check.core.refdata import Reference, load_reference
+from b12check.core.vocab import HEADER_ROLES
+from b12check.readers.typed import typed_records
+from b12check.render.base import Writer
+from b12check.render.formats import make_writer
+from b12check.run.exitcodes import ExitCode
+from b12check.run.pipeline import run
+
+if TYPE_CHECKING:
+    from b12check.readers.scanner import ScanOptions
+
+
+def default_notes(fmt: str, notes: str | None) -> str:
+    """Brief notes for people, full ones in JSON; none by default in the streaming machine
+    formats, where the same text would repeat on every one of a million rows."""
+    if notes is not None:
+        return notes
+    if fmt == "json":
+        return "full"
+    if fmt in ("csv", "tsv", "ndjson"):
+        return "none"
+    return "brief"
+
+
+MACHINE_FORMATS = frozenset({"json", "ndjson", "csv", "tsv"})
+
+
+@contextmanager
+def open_output(path: str, fmt: str, inputs: tuple[str, ...]) -> Iterator[IO[str]]:
+    """Where the results go: stdout, or ``-o FILE`` replaced only when the run ends normally.
+
+    Entered before any input is read, so a target that is an input, or cannot be written,
+    is refused before anything happens (outfile.py).
+    """
+    from b12check.cli.outfile import check_stdout, replace_atomically
+
+    if path != "-":
+        with replace_atomically(path, inputs) as handle:
+            yield handle
+        return
+    check_stdout(inputs)
+    if fmt in MACHINE_FORMATS:
+        yield utf8_stdout()
+    else:
+        from b12check.render.encoding import for_people
+
+        yield for_people(sys.stdout)  # a table or markdown in the characters stdout has
+
+
+def utf8_stdout() -> IO[str]:
+    """Machine formats are UTF-8 whatever the locale says (JSON must be, and a CSV that the
+    locale's code page cannot hold would stop half-way)."""
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+    if encoding != "utf8" and hasattr(stream, "reconfigure"):
+        stream.flush()
+        stream.reconfigure(encoding="utf-8")
+    return stream
+
+
+class Common(NamedTuple):
+    """The options ``check`` and ``scan`` share (options.py: person and output options)."""
+
+    sex: str | None
+    age: float | None
+    units_system: str | None
+    decimal_comma: bool
+    ranges_files: tuple[str, ...]
+    fmt: str
+    notes: str | None
+    fail_on: str
+    output: str
+    only_flagged: bool
+    quiet: bool
+    guideline: tuple[str, ...]
+
+    def settings(self) -> Settings:
+        reference = load_reference(tuple(self.ranges_files))
+        return Settings(
+            reference=reference,
+            sex=self.sex.lower() if self.sex else None,
+            age=self.age,
+            units_system=self.units_system,
+            decimal_comma=self.decimal_comma,
+            notes=default_notes(self.fmt, self.notes),
+            guidelines=parse_guidelines(self.guideline, reference),
+        )
+
+    def make_writer(self, out: IO[str], settings: Settings) -> Writer:
+        return make_writer(self.fmt, out, settings.reference, only_flagged=self.only_flagged)
+
+
+def run_check(values: tuple[str, ...], compare: bool = False, **options: Any) -> int:
+    common = Common(**options)
+    with open_output(common.output, common.fmt, common.ranges_files) as out:
+        return _check(common, values, compare, out)
+
+
+def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str]) -> int:
+    settings = common.settings()
+    if not values:
+        if not sys.stdin.isatty():
+            raise click.UsageError(
+                "no values given. Pass NAME=VALUE arguments, e.g. "
+                "'b12check check b12=250pg/mL ferritin=30'; run it on a terminal with no "
+                "values to be asked for each test, or use 'b12check scan -' for CSV on stdin."
+            )
+
+        def ask(prompt: str) -> str:
+            return str(click.prompt(prompt, default="", show_default=False, err=True))
+
+        if settings.sex is None:
+            answer = ask(
+                "Sex, for the sex-specific ferritin and iron ranges (female/male, Enter to skip)"
+            )
+            settings = settings._replace(sex=read_sex(answer))
+        values = tuple(
+            guided_arguments(settings, ask=ask, say=lambda text: click.echo(text, err=True))
+        )
+        if not values:
+            click.echo("Nothing entered.", err=True)
+            raise click.exceptions.Exit(ExitCode.OK)  # (an -o file keeps what it had)
+    records = typed_records(settings, values)
+    if compare:
+        from b12check.cli.compare import run_compare
+
+        return run_compare(
+            settings,
+            records,
+            values,
+            out,
+            fmt=common.fmt,
+            fail_on=common.fail_on,
+            quiet=common.quiet,
+        )
+    writer = common.make_writer(out, settings)
+    return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
+
+
+def parse_guidelines(choices: tuple[str, ...], reference: Reference) -> tuple[tuple[str, str], ...]:
+    """``--guideline NAME`` (every test that has it) or ``ANALYTE=NAME`` (one test)."""
+    known = reference.guideline_names()
+    parsed = []
+    for choice in choices:
+        target, sep, name = choice.rpartition("=")
+        name = name.strip()
+        if name not in known:
+            raise click.BadParameter(
+                f"unknown guideline {name!r}; known: {', '.join(sorted(known))}",
+                param_hint="--guideline",
+            )
+        analyte_id = "*"
+        if sep:
+            try:
+                analyte_id = reference.find(target.strip()).id
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--guideline") from None
+            if name not in (
+                *reference.analytes[analyte_id].guidelines,
+                reference.analytes[analyte_id].default_guideline,
+            ):
+                raise click.BadParameter(
+                    f"{analyte_id} has no guideline {name!r}", param_hint="--guideline"
+                )
+        parsed.append((analyte_id, name))
+    return tuple(parsed)
+
+
+def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in columns:
+        role, sep, header = item.partition("=")
+        role = role.strip().lower()
+        if not sep or role not in HEADER_ROLES or not header.strip():
+            raise click.BadParameter(
+                f"{item!r}: expected ROLE=HEADER with ROLE one of {', '.join(HEADER_ROLES)}",
+                param_hint="--column",
+            )
+        mapping[role] = header.strip()
+    return mapping
+
+
+def check_date_format(date_format: str | None) -> None:
+    """A format strptime cannot use (``%Y%Y``) is a usage error, not a crash mid-output."""
+    if date_format is None:
+        return
+    import re
+    from datetime import datetime
+
+    sample = datetime(2001, 2, 3, 4, 5, 6)
+    try:
+        datetime.strptime(sample.strftime(date_format), date_format)
+    except (ValueError, re.error) as exc:
+        raise click.BadParameter(
+            f"{date_format!r} cannot read dates ({exc})", param_hint="--date-format"
+        ) from None
+
+
+def check_encoding(encoding: str | None) -> None:
+    if encoding:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise click.BadParameter(
+                f"unknown encoding {encoding!r}", param_hint="--encoding"
+            ) from None
+
+
+def run_scan(
+    files: tuple[str, ...],
+    *,
+    columns: tuple[str, ...],
+    layout: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    date_format: str | None,
+    lab_ranges: str = "show",
+    **options: Any,
+) -> int:
+    from b12check.readers.scanner import ScanOptions
+
+    common = Common(**options)
+    scan_options = ScanOptions(
+        encoding=encoding,
+        delimiter="\t" if delimiter == "tab" else delimiter,
+        layout=layout,
+        columns=parse_columns(columns),
+        date_format=date_format,
+        lab_ranges=lab_ranges,
+    )
+    check_encoding(encoding)
+    check_date_format(date_format)
+    paths = files or ("-",)
+    if not files and sys.stdin.isatty():
+        raise click.UsageError(
+            "no file given and stdin is a terminal: name a CSV file, or pipe one in "
+            "(use '-' to type CSV at the terminal, ending with Ctrl-D)"
+        )
+    with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
+        return _scan(common, paths, scan_options, out)
+
+
+def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", out: IO[str]) -> int:
+    from b12check.readers.layout import HeaderIndex
+    from b12check.readers.scanner import Scanner
+    from b12check.render.formats import LINE_FORMATS
+    from b12check.render.json_lines import JsonWriter
+    from b12check.render.safe import visible
+    from b12check.run.fastlane import FastLane
+
+    typing_at_terminal = "-" in paths and sys.stdin.isatty()
+    if typing_at_terminal and not common.quiet:
+        click.echo("b12check: reading CSV from the terminal; end with Ctrl-D", err=True)
+    settings = common.settings()
+    summary = Summary(common.fail_on)
+
+    def notice(text: str) -> None:
+        if not common.quiet:
+            click.echo(visible(f"b12check: {text}"), err=True)
+
+    scanner = Scanner(
+        settings,
+        HeaderIndex(settings.reference.headers),
+        scan_options,
+        notice,
+        summary.data_rows,
+    )
+
+    def records() -> Iterator[Record | FastLine | FastBatch]:
+        for path in paths:
+            summary.note_file(path)
+            yield from scanner.scan(path)
+
+    with ExitStack() as stack:
+        # no bar over what is being typed, nor one left on the table's first line
+        if not common.quiet and sys.stderr.isatty() and not typing_at_terminal:
+            from b12check.render.progress import progress_on_stderr
+
+            scanner.progress = stack.enter_context(progress_on_stderr(paths))
+        writer = common.make_writer(out, settings)
+        if isinstance(writer, LINE_FORMATS):
+            scanner.fast = FastLane(
+                settings.reference, writer, settings.sex, settings.guideline_for
+            )
+            # Without notes nothing needs the results one by one (no patterns, no derived
+            # values); json keeps them single for its trends.
+            scanner.batching = settings.notes == "none" and not isinstance(writer, JsonWriter)
+        return run(records(), writer, summary, quiet=common.quiet)

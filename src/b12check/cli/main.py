@@ -1,0 +1,348 @@
+"""Command-line interface. Kept thin: parsing here, work in the modules each command imports.
+
+Only click is imported at start-up; rich, pydantic and yaml load inside the code that needs
+them, so ``--version`` and a JSON check start fast.
+"""
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from b12check import __version__
+from b12check.cli.options import (
+    DEBUG_KEY,
+    format_option,
+    output_options,
+    person_options,
+    ranges_option,
+)
+from b12check.run.exitcodes import ExitCode
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+MAIN_EPILOG = """\b
+Examples:
+  b12check check b12=250pg/mL "vitamin d=45 nmol/L" mg=0.72mmol/L ferritin=12 --sex female
+  b12check check 2132-9=310pg/mL tsat=0.14 iron=9umol/L --format json
+  b12check scan portal-export.csv
+  curl -s https://lab.example/export.csv | b12check scan - --format csv
+
+Exit status: 0 nothing flagged, 1 something flagged (see --fail-on), 2 usage or ranges-file
+error, 3 some input could not be read, 4 output could not be written, 129 hung up (SIGHUP),
+130 interrupted (Ctrl-C), 141 the reader closed the pipe early, 143 terminated (SIGTERM).
+Not medical advice — discuss results with a qualified clinician.
+"""
+
+
+class GuardedGroup(click.Group):
+    """Turns every way a command can fail into one line on stderr and a documented status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from b12check.core.errors import B12CheckError, ConfigError, OutputUnwritable
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BrokenPipeError:
+            ctx.exit(quiet_broken_pipe())
+        except ConfigError as exc:
+            for problem in exc.problems:
+                say(f"b12check: {problem}")
+            ctx.exit(ExitCode.USAGE)
+        except OutputUnwritable as exc:
+            say(f"b12check: {exc}")
+            ctx.exit(ExitCode.WRITE_FAILED)
+        except B12CheckError as exc:
+            say(f"b12check: {exc}")
+            ctx.exit(ExitCode.USAGE)
+        except KeyboardInterrupt:
+            raise
+        except OSError as exc:
+            if ctx.meta.get(DEBUG_KEY):
+                raise
+            ctx.exit(cannot_write(exc))
+        except Exception as exc:  # a bug: one line here, the traceback with --debug
+            if ctx.meta.get(DEBUG_KEY):
+                raise
+            say(
+                f"b12check: internal error ({type(exc).__name__}: {exc}); "
+                "rerun with --debug and report it"
+            )
+            ctx.exit(ExitCode.INTERNAL)
+
+
+@click.group(cls=GuardedGroup, context_settings=CONTEXT_SETTINGS, epilog=MAIN_EPILOG)
+@click.version_option(__version__, "-V", "--version", prog_name="b12check")
+def cli() -> None:
+    """Check vitamin B12, vitamin D, magnesium and iron results against reference ranges."""
+
+
+CHECK_EPILOG = """\b
+Examples:
+  b12check check b12=250pg/mL "vitamin d=45 nmol/L" mg=0.72mmol/L ferritin=12 --sex female
+  b12check check 2132-9=310 tsat=0.14 iron=9umol/L --units conventional --format json
+  b12check check "vitamin d=<5 ng/mL"
+  b12check check d=25ng/mL --compare          # IOM 2011 against Endocrine Society 2011
+  b12check check                # on a terminal: asks for each test in turn
+
+NAME is a test id (b12, vitamin_d, magnesium, ferritin, iron, tibc, tsat, mma, homocysteine),
+a common name (Vit B12, 25-OH Vitamin D, Mg, Fe ...) or a LOINC code. VALUE may carry a
+comparator (<, <=, >, >=, ≤, ≥) and a unit, glued or spaced: 250pg/mL, "45 nmol/L", <5.
+"""
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS, epilog=CHECK_EPILOG)
+@click.argument("values", nargs=-1, metavar="NAME=VALUE...")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Show each value's flag under every guideline shipped for its test, side by side.",
+)
+@person_options
+@output_options
+@click.pass_context
+def check(ctx: click.Context, /, values: tuple[str, ...], **options: Any) -> None:
+    """Check values typed on the command line."""
+    from b12check.cli.commands import run_check
+
+    ctx.exit(run_check(values, **options))
+
+
+SCAN_EPILOG = """\b
+Examples:
+  b12check scan examples/us-portal-export.csv
+  b12check scan exports/*.csv --format csv > flagged.csv
+  curl -s https://lab.example/export.csv | b12check scan - --format ndjson
+  b12check scan odd.csv --column test="Assay" --column result="Reading" --delimiter ";"
+
+Long exports (one value per row) and wide ones (a column per test, unit in the header or in a
+units row) are recognised from their headers; title lines above the header are passed over.
+"""
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS, epilog=SCAN_EPILOG)
+@click.argument("files", nargs=-1, metavar="[FILE|-]...")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="ROLE=HEADER",
+    help="Say which column holds a role (test, loinc, result, unit, patient, date, sex, age, "
+    "birth_date, lab_range, lab_flag); repeatable.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["long", "wide"]),
+    default=None,
+    help="Force the layout instead of detecting it.",
+)
+@click.option(
+    "--delimiter",
+    type=click.Choice([",", ";", "tab", "|"]),
+    default=None,
+    help="Force the field delimiter instead of detecting it.",
+)
+@click.option("--encoding", default=None, help="Force the text encoding (e.g. cp1252, utf-16).")
+@click.option(
+    "--lab-ranges",
+    type=click.Choice(["ignore", "show", "prefer"]),
+    default="show",
+    show_default=True,
+    help="The lab's own reference range and flag: ignore them, show where they disagree with "
+    "the built-in band (a note), or prefer them to decide low / normal / high.",
+)
+@click.option(
+    "--date-format",
+    default=None,
+    metavar="FORMAT",
+    help="How to read collection dates, as for strptime (e.g. %d/%m/%Y).",
+)
+@person_options
+@output_options
+@click.pass_context
+def scan(ctx: click.Context, /, files: tuple[str, ...], **options: Any) -> None:
+    """Check CSV/TSV lab exports from files or stdin (- or no file)."""
+    from b12check.cli.commands import run_scan
+
+    ctx.exit(run_scan(files, **options))
+
+
+class RangesGroup(click.Group):
+    """``ranges [ANALYTE] [OPTIONS]`` or ``ranges validate FILE`` / ``ranges template``.
+
+    An ANALYTE argument on the group itself would swallow the subcommand's name (``ranges
+    validate X`` would read ANALYTE='validate' and then look for a command 'X'), so a first
+    word that is not a subcommand or a help option goes, with everything after it, to the
+    hidden ``show`` command.
+    """
+
+    SHOW = "show"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            if args:
+                import difflib
+
+                near = difflib.get_close_matches(args[0], ["validate", "template"], 1, 0.75)
+                if near:
+                    raise click.UsageError(
+                        f"No such command {args[0]!r}; did you mean {near[0]!r}?", ctx
+                    )
+            args = [self.SHOW, *args]
+        return super().parse_args(ctx, args)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``ranges --help`` lists show's options too, then the subcommands."""
+        params = [*self.commands[self.SHOW].params, *self.get_params(ctx)]
+        records = [
+            record
+            for param in params
+            if isinstance(param, click.Option) and (record := param.get_help_record(ctx))
+        ]
+        with formatter.section("Options"):
+            formatter.write_dl(records)
+        self.format_commands(ctx, formatter)
+
+
+RANGES_EPILOG = """\b
+Examples:
+  b12check ranges                        every test's bands, with their sources
+  b12check ranges b12 --format json      one test (id, name or LOINC code)
+  b12check ranges --ranges my-lab.yaml   the bands after your overlay
+  b12check ranges template > my-lab.yaml
+  b12check ranges validate my-lab.yaml
+"""
+
+
+@cli.group(
+    "ranges",
+    cls=RangesGroup,
+    context_settings=CONTEXT_SETTINGS,
+    epilog=RANGES_EPILOG,
+    options_metavar="",
+    subcommand_metavar="[ANALYTE] [OPTIONS] | COMMAND [ARGS]...",
+)
+def ranges() -> None:
+    """Show the reference bands in force, with sources; check or start an overlay file."""
+
+
+@ranges.command("show", hidden=True, context_settings=CONTEXT_SETTINGS, epilog=RANGES_EPILOG)
+@click.argument("analyte", required=False)
+@format_option(("table", "yaml", "json"))
+@ranges_option
+def ranges_show(analyte: str | None, fmt: str, ranges_files: tuple[str, ...]) -> None:
+    """Show the bands of every test, or of ANALYTE, after every overlay."""
+    from b12check.core.refdata import load_reference
+    from b12check.render.ranges_view import write_ranges
+
+    write_ranges(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
+
+
+@ranges.command("validate", context_settings=CONTEXT_SETTINGS)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def ranges_validate(ctx: click.Context, /, file: str) -> None:
+    """Check a ranges overlay FILE; print each problem as FILE:LINE:COLUMN: reason."""
+    from b12check.render.ranges_view import run_validate
+
+    ctx.exit(run_validate(file, sys.stdout, sys.stderr))
+
+
+@ranges.command("template", context_settings=CONTEXT_SETTINGS)
+def ranges_template() -> None:
+    """Print a commented starter overlay: b12check ranges template > my-lab.yaml"""
+    from b12check.render.ranges_view import TEMPLATE
+
+    click.echo(TEMPLATE, nl=False)
+
+
+EXPLAIN_EPILOG = """\b
+Examples:
+  b12check explain b12
+  b12check explain "vitamin d" --format markdown > vitamin-d.md
+  b12check explain 2601-3 --format json
+"""
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS, epilog=EXPLAIN_EPILOG)
+@click.argument("analyte")
+@format_option(("table", "json", "markdown"))
+@ranges_option
+def explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> None:
+    """What a test measures: names, units and factors, bands with sources, notes."""
+    from b12check.core.refdata import load_reference
+    from b12check.render.explain import write_explain
+
+    write_explain(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: maps every way a run can end to a documented exit status."""
+    from b12check.cli.stopping import Stopped, stop_on_signals
+
+    stop_on_signals()
+    args = sys.argv[1:] if argv is None else argv
+    code: int = ExitCode.OK
+    try:
+        result = cli.main(args=args, prog_name="b12check", standalone_mode=False)
+        code = result if isinstance(result, int) else ExitCode.OK
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        show_click_error(exc)
+        code = ExitCode.USAGE
+    except (click.Abort, KeyboardInterrupt) as exc:
+        stopped = exc if isinstance(exc, Stopped) else exc.__cause__
+        if isinstance(stopped, Stopped):
+            say(stopped.message)
+            code = stopped.code
+        else:
+            say("Interrupted.")
+            code = ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        code = quiet_broken_pipe()
+    sys.exit(flush_stdout(code))
+
+
+def say(text: str) -> None:
+    """One diagnostic on stderr, every line of it safe for a terminal."""
+    from b12check.render.safe import visible
+
+    click.echo("\n".join(visible(line) for line in text.split("\n")), err=True)
+
+
+def show_click_error(exc: click.ClickException) -> None:
+    """click's usage message, with any file name or argument quoted in it made harmless."""
+    import io
+
+    buffer = io.StringIO()
+    exc.show(file=buffer)
+    say(buffer.getvalue().rstrip("\n"))
+
+
+def quiet_broken_pipe() -> int:
+    """The reader went away (``| head``): stop quietly, as a SIGPIPE'd Unix tool would."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return ExitCode.BROKEN_PIPE
+
+
+def cannot_write(exc: OSError) -> int:
+    say(f"b12check: cannot write output: {exc.strerror or exc}")
+    return ExitCode.WRITE_FAILED
+
+
+def flush_stdout(code: int) -> int:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+    except OSError as exc:
+        return cannot_write(exc)
+    return code

@@ -1,0 +1,94 @@
+"""Validate the shipped ranges and notes, and write the fast-loading copy every run reads.
+
+    python -m b12check.core.build          # rewrite src/b12check/data/compiled.json
+    python -m b12check.core.build --check  # exit 1 if the copy is out of date
+
+(``python -m b12check.cli.build`` does this and also saves the rendered ``--help``.)
+
+The test suite runs the same check, so the two can never drift apart.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from b12check.core.errors import ConfigError
+from b12check.core.models import validate_headers, validate_notes, validate_ranges
+from b12check.core.overlays import dump
+from b12check.core.refdata import COMPILED as COMPILED_PATH
+from b12check.core.refdata import DATA_DIR as DATA_PATH
+from b12check.core.yamlload import load_yaml_file
+
+DATA_DIR = Path(DATA_PATH)
+COMPILED = Path(COMPILED_PATH)
+NOTES = DATA_DIR / "notes.yaml"
+HEADERS = DATA_DIR / "headers.yaml"
+
+
+def shipped_ranges_path() -> Path:
+    """The packaged copy in an installed wheel, else the file at the repository root."""
+    packaged = DATA_DIR / "reference_ranges.yaml"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "reference_ranges.yaml"
+
+
+def compile_data(
+    ranges_path: Path, notes_path: Path = NOTES, headers_path: Path = HEADERS
+) -> dict[str, Any]:
+    ranges_yaml = load_yaml_file(ranges_path)
+    ranges, problems = validate_ranges(ranges_yaml.data)
+    if ranges is None:
+        raise ConfigError([f"{ranges_yaml.locate(loc)}: {msg}" for loc, msg in problems])
+    notes_yaml = load_yaml_file(notes_path)
+    notes, problems = validate_notes(notes_yaml.data, ranges)
+    if notes is None:
+        raise ConfigError([f"{notes_yaml.locate(loc)}: {msg}" for loc, msg in problems])
+    headers_yaml = load_yaml_file(headers_path)
+    headers, problems = validate_headers(headers_yaml.data)
+    if headers is None:
+        raise ConfigError([f"{headers_yaml.locate(loc)}: {msg}" for loc, msg in problems])
+    return {
+        "ranges": dump(ranges),
+        "notes": notes.model_dump(mode="json", exclude_none=True),
+        "headers": headers.model_dump(mode="json"),
+    }
+
+
+def render(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"  # keeps the YAML order
+
+
+def stale_outputs(outputs: dict[Path, str]) -> list[Path]:
+    return [
+        path
+        for path, text in outputs.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+
+
+def write_or_check(outputs: dict[Path, str], argv: list[str], command: str) -> int:
+    """Rewrite the stale generated files, or with ``--check`` only say which are stale."""
+    stale = stale_outputs(outputs)
+    if "--check" in argv:
+        for path in stale:
+            print(f"{path} is out of date: run python -m {command}", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(outputs[path], encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    try:
+        outputs = {COMPILED: render(compile_data(shipped_ranges_path()))}
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return write_or_check(outputs, argv, "b12check.core.build")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

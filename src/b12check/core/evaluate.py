@@ -1,0 +1,319 @@
+"""From one input value (name, result text, unit, context) to one output record.
+
+Shared by ``check`` (typed values) and ``scan`` (rows of exports): whatever goes wrong with a
+value becomes an error record with a reason, never an exception.
+"""
+
+import math
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from b12check.core.classify import classify
+from b12check.core.errors import ValueProblem
+from b12check.core.lazyre import LazyPattern
+from b12check.core.numbers import format_interval, format_number, parse_value
+from b12check.core.records import NoteRef, Record
+from b12check.core.refdata import Analyte, Companion, Reference
+from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
+
+_LAB_FLAG = LazyPattern(
+    r"(?:\(?(?:HH|LL|H|L|A|AA|N|CH|CL|High|Low|Critical|Abnormal|Normal)\)?|[*!↑↓]+)",
+    re.IGNORECASE,
+)
+_SEX_WORDS = {
+    "f": "female",
+    "female": "female",
+    "w": "female",
+    "woman": "female",
+    "m": "male",
+    "male": "male",
+    "man": "male",
+}
+
+
+class Settings(NamedTuple):
+    """What the command line says about every value of a run."""
+
+    reference: Reference
+    sex: str | None = None
+    age: float | None = None
+    units_system: str | None = None
+    decimal_comma: bool = False
+    notes: str = "brief"  # none | brief | full
+    guidelines: tuple[tuple[str, str], ...] = ()  # (analyte id or "*", guideline name)
+
+    def guideline_for(self, analyte: Analyte) -> str | None:
+        """The guideline asked for this analyte (per-analyte choice first), if it has one."""
+        for wanted in (analyte.id, "*"):
+            for target, name in self.guidelines:
+                if target == wanted and name in analyte.guidelines:
+                    return name
+        return None
+
+
+def read_sex(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return _SEX_WORDS.get(text.strip().casefold())
+
+
+def split_lab_flag(rest: str) -> tuple[str, str | None]:
+    """'pg/mL H' -> ('pg/mL', 'H'); '*' -> ('', '*'); 'ng/mL' -> ('ng/mL', None)."""
+    text = rest.strip()
+    if not text:
+        return "", None
+    if _LAB_FLAG.fullmatch(text):
+        return "", text
+    head, _, tail = text.rpartition(" ")
+    if head and _LAB_FLAG.fullmatch(tail):
+        return head.strip(), tail
+    for mark in ("*", "!"):
+        if text.endswith(mark):
+            return text.rstrip(mark).strip(), mark
+    return text, None
+
+
+def _unit_for(
+    analyte: Analyte, unit_text: str, number: float, settings: Settings, record: Record
+) -> tuple[str, float]:
+    """The unit code the number is in, and the number itself (a TSAT fraction becomes %)."""
+    reference = settings.reference
+    if unit_text:
+        code = reference.unit_code(unit_text)
+        if code is None or code not in analyte.factors:
+            accepted = ", ".join(analyte.factors)
+            what = "an unknown unit" if code is None else "not a unit of this test"
+            raise ValueProblem(f"{unit_text!r} is {what}; {analyte.name} takes {accepted}")
+        return code, number
+    if analyte.fraction_as_percent and number <= 1:
+        percent = float(f"{number * 100:.12g}")
+        record.warnings.append(
+            f"no unit: {format_number(number)} read as a fraction, "
+            f"{format_number(percent)} {analyte.canonical_unit}"
+        )
+        return analyte.canonical_unit, percent
+    if not analyte.unit_needed:
+        return analyte.canonical_unit, number
+    if settings.units_system == "conventional":
+        return analyte.conventional_unit, number
+    if settings.units_system == "si":
+        return analyte.si_unit, number
+    accepted = ", ".join(analyte.factors)
+    raise ValueProblem(
+        f"no unit given for {analyte.name}; add one ({accepted}) or pass --units conventional|si"
+    )
+
+
+def _unit_mistake_hint(analyte: Analyte, unit: str, number: float) -> str:
+    """Name another unit in which the same number would be a believable result."""
+    candidates = [
+        other
+        for other, factor in analyte.factors.items()
+        if factor != analyte.factors[unit] and analyte.plausible.contains(number * factor)
+    ]
+    candidates.sort(
+        key=lambda other: not analyte.expected.contains(number * analyte.factors[other])
+    )
+    return f"; was it {format_number(number)} {candidates[0]}?" if candidates else ""
+
+
+def _warnings(
+    analyte: Analyte, unit: str, number: float, canonical: float, exact: bool
+) -> list[str]:
+    found: list[str] = []
+    for check in analyte.unit_checks:
+        if check.unit != unit:
+            continue
+        if (check.above is not None and number > check.above) or (
+            check.below is not None and number < check.below
+        ):
+            other = number * analyte.factors[check.suggest]
+            found.append(
+                f"{format_number(number)} {unit} is unusual for {analyte.name}; "
+                f"if the lab meant {check.suggest}, it would be "
+                f"{format_number(round(other, 3))} {analyte.canonical_unit}"
+            )
+    if exact and not analyte.expected.contains(canonical) and not found:
+        found.append(
+            f"{format_number(round(canonical, 4))} {analyte.canonical_unit} is outside the usual "
+            f"span {format_interval(analyte.expected)}; check the value and its unit"
+        )
+    return found
+
+
+_NOTES_CACHE: dict[tuple[int, str, str, str], tuple[NoteRef, ...]] = {}
+
+
+def notes_for(reference: Reference, analyte: str, flag: str, mode: str) -> list[NoteRef]:
+    """The notes a result carries (the same few on every row: computed once per run)."""
+    key = (id(reference), analyte, flag, mode)
+    cached = _NOTES_CACHE.get(key)
+    if cached is None:
+        cached = _NOTES_CACHE[key] = tuple(_select_notes(reference, analyte, flag, mode))
+    return list(cached)
+
+
+def _select_notes(reference: Reference, analyte: str, flag: str, mode: str) -> list[NoteRef]:
+    if mode == "none":
+        return []
+    chosen = []
+    for note in reference.notes:
+        if not note.applies(analyte, flag):
+            continue
+        if mode == "brief":
+            if note.kind == "finding":
+                return [NoteRef(note.text, note.source, note.kind, note.source_type)]
+            continue
+        chosen.append(NoteRef(note.text, note.source, note.kind, note.source_type))
+    order = {"finding": 0, "about": 1, "follow_up": 2, "pitfall": 3}
+    chosen.sort(key=lambda n: order.get(n.kind, 9))
+    return chosen
+
+
+def evaluate(
+    settings: Settings,
+    *,
+    file: str,
+    line: int,
+    name: str,
+    value_text: str,
+    unit_text: str | None = None,
+    column: str | None = None,
+    patient: str | None = None,
+    date: str | None = None,
+    sex: str | None = None,
+    age: float | None = None,
+    lab_range: str | None = None,
+    lab_flag: str | None = None,
+    unknown_is_skipped: bool = False,
+) -> Record:
+    record = Record(
+        status=STATUS_RESULT,
+        file=file,
+        line=line,
+        column=column,
+        patient=patient,
+        date=date,
+        sex=sex or settings.sex,
+        age=age if age is not None else settings.age,
+        label=name,
+        value_text=value_text,
+        unit=unit_text,
+        lab_range=lab_range,
+        lab_flag=lab_flag,
+    )
+    try:
+        analyte = settings.reference.lookup(name)
+    except ValueProblem as exc:
+        return _error(record, str(exc))
+    if analyte is None:
+        companion = settings.reference.companion(name)
+        if companion is not None:
+            return _companion_record(settings, record, companion)
+        if unknown_is_skipped:
+            record.status = STATUS_SKIPPED
+            record.reason = "not a test b12check covers"
+            return record
+        return _error(record, f"unknown test {name!r}{settings.reference.suggestions(name)}")
+    record.analyte = analyte.id
+    record.canonical_unit = analyte.canonical_unit
+    try:
+        _read_value(settings, analyte, record)
+    except ValueProblem as exc:
+        return _error(record, str(exc))
+    return record
+
+
+def _companion_record(settings: Settings, record: Record, companion: Companion) -> Record:
+    """A test read only for derived values: skipped, but carrying its value when readable."""
+    record.status = STATUS_SKIPPED
+    record.analyte = companion.id
+    record.reason = f"{companion.name} is read only to work out other values; it is not flagged"
+    try:
+        parsed = parse_value(record.value_text or "", decimal_comma=settings.decimal_comma)
+    except ValueProblem:
+        return record
+    unit_text, _ = split_lab_flag(parsed.rest)
+    unit = settings.reference.unit_code(unit_text or (record.unit or "").strip())
+    if unit in companion.factors and not parsed.comparator:
+        value = parsed.number * companion.factors[unit]
+        if math.isfinite(value):  # an overflowing one is simply not carried
+            record.value = float(f"{value:.6g}")
+            record.canonical_unit = companion.canonical_unit
+    return record
+
+
+def _error(record: Record, reason: str) -> Record:
+    record.status = STATUS_ERROR
+    record.reason = reason
+    record.flag = None
+    return record
+
+
+def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
+    parsed = parse_value(record.value_text or "", decimal_comma=settings.decimal_comma)
+    rest_unit, glued_flag = split_lab_flag(parsed.rest)
+    if glued_flag and not record.lab_flag:
+        record.lab_flag = glued_flag
+    if (
+        rest_unit
+        and record.unit
+        and settings.reference.unit_code(rest_unit) != (settings.reference.unit_code(record.unit))
+    ):
+        raise ValueProblem(f"the value says {rest_unit!r} but the unit says {record.unit!r}")
+    unit_text = rest_unit or (record.unit or "").strip()
+    if rest_unit and not record.unit:
+        record.unit = rest_unit
+    unit, number = _unit_for(analyte, unit_text, parsed.number, settings, record)
+    canonical = number * analyte.factors[unit]
+    if not math.isfinite(canonical):  # a huge number times the factor: never a band
+        raise ValueProblem(
+            f"{parsed.number_text} {unit} is too large to convert to {analyte.canonical_unit} "
+            "(it overflows)"
+        )
+    record.comparator = parsed.comparator or None
+    record.value = float(f"{canonical:.6g}")
+    if not analyte.plausible.contains(canonical):
+        raise ValueProblem(
+            f"{parsed.comparator}{format_number(number)} {unit} is not a plausible {analyte.name} "
+            f"result (plausible: {format_interval(analyte.plausible)} {analyte.canonical_unit})"
+            + _unit_mistake_hint(analyte, unit, number)
+        )
+    record.warnings.extend(_warnings(analyte, unit, number, canonical, not parsed.comparator))
+    sex_text = record.sex
+    sex = read_sex(sex_text)
+    if sex_text and sex is None:
+        record.warnings.append(f"sex {sex_text!r} not understood (use female or male)")
+    record.sex = sex
+    guideline = settings.guideline_for(analyte)
+    if record.age is not None and record.age < 18 and not analyte.age_specific_in(guideline):
+        record.warnings.append("the built-in bands are for adults; children's ranges differ")
+    outcome = classify(analyte, sex, unit, parsed.comparator, number, guideline, record.age)
+    record.guideline = guideline or analyte.default_guideline
+    record.flag = outcome.flag
+    record.reason = outcome.reason
+    record.flag_by_sex = outcome.flag_by_sex
+    if outcome.band is not None:
+        record.band_label = outcome.band.label
+        record.interpretation = outcome.band.interpretation
+        record.band_source = outcome.band.source
+    if outcome.span is not None:
+        record.band_low = outcome.span.low
+        record.band_high = outcome.span.high
+    record.notes = notes_for(settings.reference, analyte.id, outcome.flag, settings.notes)
+
+
+def apply_patterns(records: Iterable[Record], reference: Reference, mode: str) -> None:
+    """Add pattern and derived-value notes to records of one patient on one date."""
+    from b12check.core.patterns import group_notes
+
+    if mode == "none":
+        return
+    results = [
+        r for r in records if r.analyte and (r.status == STATUS_RESULT or r.value is not None)
+    ]
+    summary = [(r.analyte or "", r.flag or "", r.value, r.comparator) for r in results]
+    for analyte, note in group_notes(summary, reference):
+        target = next(r for r in results if r.analyte == analyte)
+        target.notes.append(note)

@@ -1,0 +1,88 @@
+"""Notes that need several results of one patient on one date: patterns and derived values.
+
+Both are added as notes to an existing record, so every input value still becomes exactly
+one record. Input: (analyte, flag, value in the canonical unit, comparator) per result.
+"""
+
+from collections.abc import Iterable
+
+from b12check.core.classify import classify
+from b12check.core.numbers import format_number
+from b12check.core.records import NoteRef
+from b12check.core.refdata import Reference
+
+TSAT_TOLERANCE = 3.0  # percentage points between reported and computed saturation
+TSAT_SOURCE = "Davis's Lab & Diagnostic Tests (TSAT = serum iron / TIBC x 100)"
+UIBC_SOURCE = "LOINC 2501-5 (UIBC); TIBC = serum iron + UIBC"
+
+Result = tuple[str, str, float | None, str | None]
+
+
+def firing_patterns(
+    results: Iterable[tuple[str, str]], reference: Reference
+) -> list[tuple[str, NoteRef]]:
+    """Patterns that hold, given (analyte, flag) pairs: each as (the analyte whose first result
+    carries the note, the note)."""
+    flags: dict[str, set[str]] = {}
+    for analyte, flag in results:
+        flags.setdefault(analyte, set()).add(flag)
+    fired = []
+    for pattern in reference.patterns:
+        if not flags.keys() >= pattern.when.keys() or any(a in flags for a in pattern.absent):
+            continue
+        if all(flags[a] & wanted for a, wanted in pattern.when.items()):
+            note = NoteRef(pattern.text, pattern.source, "pattern", pattern.source_type)
+            fired.append((next(iter(pattern.when)), note))
+    return fired
+
+
+def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str, NoteRef]]:
+    """Values worked out from others of the same patient and date (all exact):
+    TIBC = serum iron + UIBC when no TIBC was reported (shown beside iron), and transferrin
+    saturation = iron / TIBC, shown beside TIBC (or iron) when no TSAT was reported, or beside
+    a reported TSAT that differs from it by more than 3 points."""
+    exact = {a: v for a, _, v, cmp in results if v is not None and not cmp}
+    iron, tibc = exact.get("iron"), exact.get("tibc")
+    notes: list[tuple[str, NoteRef]] = []
+    target = "tibc"
+    tibc_analyte = reference.analytes.get("tibc")
+    if iron is not None and tibc is None and exact.get("uibc") and tibc_analyte is not None:
+        tibc = round(iron + exact["uibc"], 1)
+        flag = classify(tibc_analyte, None, tibc_analyte.canonical_unit, "", tibc).flag
+        text = (
+            f"TIBC worked out as serum iron + UIBC: {format_number(tibc)} "
+            f"{tibc_analyte.canonical_unit} ({flag.replace('_', ' ')}). Derived here, not measured."
+        )
+        notes.append(("iron", NoteRef(text, UIBC_SOURCE, "derived", "reference")))
+        target = "iron"
+    tsat_analyte = reference.analytes.get("tsat")
+    if iron is None or not tibc or tsat_analyte is None:
+        return notes
+    computed = round(iron / tibc * 100, 1)
+    if computed > 100:
+        text = (
+            f"Serum iron is above TIBC ({format_number(computed)} % saturation), which is not "
+            "physically possible: an assay problem or recent iron infusion is likely; ask the lab."
+        )
+        return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
+    flag = classify(tsat_analyte, None, "%", "", computed).flag
+    reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
+    if not any(a == "tsat" for a, *_ in results):
+        text = (
+            f"Transferrin saturation worked out from iron and TIBC: {format_number(computed)} % "
+            f"({flag.replace('_', ' ')}). Derived here, not measured by the lab."
+        )
+        return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
+    if reported and abs(reported[0] - computed) > TSAT_TOLERANCE:
+        text = (
+            f"The reported saturation ({format_number(reported[0])} %) differs from iron / TIBC "
+            f"({format_number(computed)} %) by more than {format_number(TSAT_TOLERANCE)} points; "
+            "ask the lab which figure to go by."
+        )
+        return [*notes, ("tsat", NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
+    return notes
+
+
+def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, NoteRef]]:
+    pairs = [(analyte, flag) for analyte, flag, _, _ in results]
+    return firing_patterns(pairs, reference) + derived_notes(results, reference)

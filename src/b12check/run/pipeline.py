@@ -1,0 +1,53 @@
+"""Running records through a writer: summary counts, stderr diagnostics, exit status."""
+
+import sys
+from collections.abc import Iterable
+from typing import IO
+
+from b12check.core.records import FastBatch, FastLine, Record, Summary
+from b12check.core.vocab import STATUS_ERROR
+from b12check.render.base import Writer
+from b12check.render.safe import visible
+from b12check.run.exitcodes import ExitCode
+
+
+def exit_status(summary: Summary) -> ExitCode:
+    if summary.errors:
+        return ExitCode.UNREADABLE
+    if summary.failing:
+        return ExitCode.FLAGGED
+    return ExitCode.OK
+
+
+def diagnostic(record: Record) -> str:
+    """``FILE:LINE: [COLUMN] reason`` (``FILE: reason`` when the whole file failed)."""
+    column = f" [{record.column}]" if record.column else ""
+    return visible(f"{record.place()}:{column} {record.reason}")
+
+
+def run(
+    records: Iterable[Record | FastLine | FastBatch],
+    writer: Writer,
+    summary: Summary,
+    *,
+    quiet: bool = False,
+    err: IO[str] | None = None,
+) -> ExitCode:
+    """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status."""
+    stream = err if err is not None else sys.stderr
+    for record in records:
+        if isinstance(record, FastBatch):  # many fast-lane results at once
+            summary.add_results(record.file, record.flags, record.size)
+            writer.write_rendered(record.text)
+            continue
+        if isinstance(record, FastLine):  # a result the scan fast lane rendered already
+            summary.add_result(record.file, record.flag)
+            writer.observe(record)
+            writer.write_rendered(record.text)
+            continue
+        summary.add(record)
+        writer.write(record)
+        if record.status == STATUS_ERROR and not quiet:
+            print(diagnostic(record), file=stream)
+    writer.close(summary)
+    return exit_status(summary)

@@ -1,1 +1,0 @@
-"""Reading lab exports: layout detection, dates, lab ranges, and rows to records."""
