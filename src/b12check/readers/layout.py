@@ -9,7 +9,7 @@ Title or note lines above the header are passed over. Header names come from the
 """
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from b12check.core.lazyre import LazyPattern
@@ -192,12 +192,3 @@ def units_row(cells: list[str], layout: Layout, reference: Reference) -> list[Te
         unit = column.unit or text or None
         updated.append(TestColumn(column.position, column.header, column.analyte, unit))
     return updated if found else None
-
-
-def peek_rows(rows: Iterator[tuple[int, list[str]]], count: int) -> list[tuple[int, list[str]]]:
-    taken = []
-    for item in rows:
-        taken.append(item)
-        if len(taken) >= count:
-            break
-    return taken

@@ -67,7 +67,3 @@ def gauge_segments(
         else:
             pieces.append((char * SEGMENT, each.flag))
     return [piece for piece in pieces if piece[0]]
-
-
-def gauge_text(analyte: Analyte, sex: str | None, value: float, comparator: str | None) -> str:
-    return "".join(text for text, _ in gauge_segments(analyte, sex, value, comparator))
