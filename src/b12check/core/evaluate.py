@@ -1,21 +1,33 @@
 """From one input value (name, result text, unit, context) to one output record.
 
-Shared by ``check`` (typed values) and ``scan`` (rows of exports): whatever goes wrong with a
-value becomes an error record with a reason, never an exception.
+Shared by ``check`` (typed values), ``scan`` (rows of exports) and the Python API: whatever
+goes wrong with a value becomes an error record with a reason, never an exception. The lab's own
+range and flag are weighed here too, by the settings' ``lab_ranges`` policy (labpolicy.py).
 """
 
 import math
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from b12check.core.classify import classify
 from b12check.core.errors import ValueProblem
+from b12check.core.labpolicy import apply_lab_policy
 from b12check.core.lazyre import LazyPattern
+from b12check.core.note_choice import notes_for
 from b12check.core.numbers import format_interval, format_number, parse_value
-from b12check.core.records import NoteRef, Record
+from b12check.core.records import Record
 from b12check.core.refdata import Analyte, Companion, Reference
-from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
+from b12check.core.settings import Settings
+from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED, LabRangePolicy
+
+__all__ = [  # Settings and notes_for live beside this module; their old home still works
+    "Settings",
+    "apply_patterns",
+    "evaluate",
+    "notes_for",
+    "read_sex",
+    "split_lab_flag",
+]
 
 _LAB_FLAG = LazyPattern(
     r"(?:\(?(?:HH|LL|H|L|A|AA|N|CH|CL|High|Low|Critical|Abnormal|Normal)\)?|[*!↑↓]+)",
@@ -30,26 +42,6 @@ _SEX_WORDS = {
     "male": "male",
     "man": "male",
 }
-
-
-class Settings(NamedTuple):
-    """What the command line says about every value of a run."""
-
-    reference: Reference
-    sex: str | None = None
-    age: float | None = None
-    units_system: str | None = None
-    decimal_comma: bool = False
-    notes: str = "brief"  # none | brief | full
-    guidelines: tuple[tuple[str, str], ...] = ()  # (analyte id or "*", guideline name)
-
-    def guideline_for(self, analyte: Analyte) -> str | None:
-        """The guideline asked for this analyte (per-analyte choice first), if it has one."""
-        for wanted in (analyte.id, "*"):
-            for target, name in self.guidelines:
-                if target == wanted and name in analyte.guidelines:
-                    return name
-        return None
 
 
 def read_sex(text: str | None) -> str | None:
@@ -142,35 +134,6 @@ def _warnings(
     return found
 
 
-_NOTES_CACHE: dict[tuple[int, str, str, str], tuple[NoteRef, ...]] = {}
-
-
-def notes_for(reference: Reference, analyte: str, flag: str, mode: str) -> list[NoteRef]:
-    """The notes a result carries (the same few on every row: computed once per run)."""
-    key = (id(reference), analyte, flag, mode)
-    cached = _NOTES_CACHE.get(key)
-    if cached is None:
-        cached = _NOTES_CACHE[key] = tuple(_select_notes(reference, analyte, flag, mode))
-    return list(cached)
-
-
-def _select_notes(reference: Reference, analyte: str, flag: str, mode: str) -> list[NoteRef]:
-    if mode == "none":
-        return []
-    chosen = []
-    for note in reference.notes:
-        if not note.applies(analyte, flag):
-            continue
-        if mode == "brief":
-            if note.kind == "finding":
-                return [NoteRef(note.text, note.source, note.kind, note.source_type)]
-            continue
-        chosen.append(NoteRef(note.text, note.source, note.kind, note.source_type))
-    order = {"finding": 0, "about": 1, "follow_up": 2, "pitfall": 3}
-    chosen.sort(key=lambda n: order.get(n.kind, 9))
-    return chosen
-
-
 def evaluate(
     settings: Settings,
     *,
@@ -222,6 +185,8 @@ def evaluate(
         _read_value(settings, analyte, record)
     except ValueProblem as exc:
         return _error(record, str(exc))
+    if settings.lab_ranges is not LabRangePolicy.IGNORE:
+        apply_lab_policy(record, settings.lab_ranges, settings.reference, settings.notes)
     return record
 
 
@@ -308,7 +273,7 @@ def apply_patterns(records: Iterable[Record], reference: Reference, mode: str) -
     """Add pattern and derived-value notes to records of one patient on one date."""
     from b12check.core.patterns import group_notes
 
-    if mode == "none":
+    if mode == "none":  # (NotesMode.NONE is equal to its text)
         return
     results = [
         r for r in records if r.analyte and (r.status == STATUS_RESULT or r.value is not None)

@@ -1,0 +1,125 @@
+"""The lab's own reference range and flag against the built-in band (``--lab-ranges``).
+
+``show``: a note where the lab's range (else its flag) reads the value differently from the
+built-in band. ``prefer``: the lab's range decides low / normal / high; where the two agree the
+built-in band keeps its finer flag. ``ignore``: nothing. Applied by ``evaluate`` to every result,
+whatever reader it came from.
+"""
+
+from b12check.core.labrange import LabRange, parse_lab_range
+from b12check.core.note_choice import notes_for
+from b12check.core.numbers import parse_value
+from b12check.core.records import NoteRef, Record
+from b12check.core.refdata import Reference
+from b12check.core.vocab import (
+    LAB_FLAG_READINGS,
+    STATUS_RESULT,
+    Flag,
+    LabRangePolicy,
+    NoteKind,
+    NotesMode,
+)
+
+LAB_SOURCE = "the lab's report"
+_POSITION_READING = {"below": Flag.LOW, "within": Flag.NORMAL, "above": Flag.HIGH}
+
+
+def apply_lab_policy(
+    record: Record, policy: LabRangePolicy, reference: Reference, notes: NotesMode
+) -> None:
+    """Apply ``policy`` to a result record (records of other statuses are left alone)."""
+    if record.status != STATUS_RESULT or policy is LabRangePolicy.IGNORE:
+        return
+    if policy is LabRangePolicy.PREFER:
+        prefer_lab_range(record, reference, notes)
+    elif notes is not NotesMode.NONE:
+        compare_with_lab(record)
+
+
+def reading(flag: str) -> Flag:
+    """A flag as the coarse reading a lab gives: low, normal or high."""
+    try:
+        return Flag(flag).reading or Flag.NORMAL
+    except ValueError:
+        return Flag.NORMAL
+
+
+def prefer_lab_range(record: Record, reference: Reference, notes: NotesMode) -> None:
+    """The record's own lab range decides low / normal / high where it reads the value
+    differently from the built-in band (or that band could not flag it)."""
+    lab_range = parse_lab_range(record.lab_range or "")
+    number = number_as_given(record)
+    if lab_range is None or record.comparator or number is None or record.value is None:
+        # (a flag note even under --notes none: as scan has always written it)
+        compare_with_lab(record)
+        return
+    theirs = _POSITION_READING[lab_range.position(number)]
+    flag = record.flag or ""
+    if flag != Flag.UNCLASSIFIED and theirs == reading(flag):
+        return
+    _take_lab_band(record, lab_range, theirs, record.value / number if number else 1.0)
+    record.notes = notes_for(reference, record.analyte or "", theirs.value, notes)
+    if notes is not NotesMode.NONE:
+        built_in = flag.replace("_", " ")
+        record.notes.append(
+            _lab_note(
+                f"Read against the lab's own range ({lab_range}) as asked; the built-in "
+                f"band would say {built_in}."
+            )
+        )
+
+
+def _take_lab_band(record: Record, lab_range: LabRange, flag: Flag, factor: float) -> None:
+    """The lab's range as the record's band, its edges in the canonical unit."""
+    record.flag = flag.value
+    record.interpretation = flag.interpretation
+    record.band_label = f"{flag} by the lab's range"
+    record.band_low = None if lab_range.low is None else round(lab_range.low * factor, 6)
+    record.band_high = None if lab_range.high is None else round(lab_range.high * factor, 6)
+    record.band_source = f"the lab's reference range ({lab_range})"
+    record.reason = None
+    record.flag_by_sex = None
+
+
+def compare_with_lab(record: Record) -> None:
+    """A note when the lab's own range, or failing that its flag, reads the value
+    differently from the built-in band."""
+    flag = record.flag or ""
+    if flag == Flag.UNCLASSIFIED:
+        return
+    ours = reading(flag)
+    lab_range = parse_lab_range(record.lab_range or "")
+    if lab_range is not None and not record.comparator:
+        number = number_as_given(record)
+        if number is not None:
+            theirs = _POSITION_READING[lab_range.position(number)]
+            if theirs != ours:
+                record.notes.append(
+                    _lab_note(
+                        f"The lab's own range ({lab_range}) reads this value as {theirs}; "
+                        f"the built-in band says {flag.replace('_', ' ')}. Ranges differ "
+                        "between labs and guidelines: ask which applies to you."
+                    )
+                )
+                return
+    lab_flag = (record.lab_flag or "").strip().casefold()
+    lab_reads = LAB_FLAG_READINGS.get(lab_flag)
+    if lab_reads is not None and lab_reads != ours:
+        record.notes.append(
+            _lab_note(
+                f"The lab flagged this value {record.lab_flag!r} ({lab_reads}); the "
+                f"built-in band says {flag.replace('_', ' ')}."
+            )
+        )
+
+
+def _lab_note(text: str) -> NoteRef:
+    return NoteRef(text, LAB_SOURCE, NoteKind.LAB_DISAGREEMENT.value, "lab")
+
+
+def number_as_given(record: Record) -> float | None:
+    """The record's number in the unit it was given in (the lab's range is in that unit)."""
+    try:
+        return parse_value(record.value_text or "", decimal_comma=True).number
+    except ValueError:
+        return None
