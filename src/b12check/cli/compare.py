@@ -57,10 +57,8 @@ def comparisons(
         parts = split_argument(argument)
         if record.status != STATUS_RESULT or parts is None or not record.analyte:
             continue
-        analyte = settings.reference.analytes[record.analyte]
-        titles = {analyte.default_guideline: "default bands"}
-        titles.update({name: g.title for name, g in analyte.guidelines.items()})
-        for name, title in titles.items():
+        guidelines = settings.reference.analytes[record.analyte].guidelines
+        for name, guideline in guidelines.items():  # the default first
             again = evaluate(
                 settings._replace(guidelines=(("*", name),), notes="none"),
                 file=TYPED_FILE,
@@ -75,7 +73,7 @@ def comparisons(
                     "analyte": again.analyte,
                     "value_text": again.value_text,
                     "guideline": name,
-                    "title": title,
+                    "title": guideline.title,
                     "flag": again.flag,
                     "band_label": again.band_label,
                     "band": band_text(again),

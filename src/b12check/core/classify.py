@@ -2,8 +2,9 @@
 
 from typing import NamedTuple
 
+from b12check.core.analyte import Analyte
+from b12check.core.bands import Band
 from b12check.core.numbers import Interval, format_number
-from b12check.core.refdata import Analyte, Band
 from b12check.core.vocab import SEXES, UNCLASSIFIED
 
 
@@ -89,7 +90,9 @@ def classify(
     age: float | None = None,
 ) -> Outcome:
     """Flag a value given in ``unit`` (one of the analyte's units), exact or censored, under
-    the analyte's default bands or the named ``guideline``'s, for the person's age group."""
+    the named ``guideline``'s bands (the default guideline's for ``None`` or a name the test
+    does not have), for the person's age group."""
+    guideline = analyte.guideline(guideline).name
     if not analyte.bands_for(guideline, age):
         reason = (
             "the bands depend on age; give --age or an age column"

@@ -44,12 +44,13 @@ def band_data(band: Band) -> dict[str, Any]:
         "interpretation": band.interpretation,
         "sex": band.sex,
         "age": None if band.age is None else str(band.age),
-        "source": band.source,
+        "source": band.band_source,
         "from": band.origin or "built-in",
     }
 
 
 def _analyte_data(analyte: Analyte) -> dict[str, Any]:
+    default = analyte.guideline()  # ``ranges`` shows the bands a run reads without --guideline
     return {
         "name": analyte.name,
         "short_name": analyte.short_name,
@@ -59,9 +60,9 @@ def _analyte_data(analyte: Analyte) -> dict[str, Any]:
         "expected": str(analyte.expected),
         "paired_edges": {
             unit: {format_number(edge): value for edge, value in sorted(pairs.items())}
-            for unit, pairs in analyte.paired_edges.items()
+            for unit, pairs in default.paired_edges.items()
         },
-        "bands": [band_data(band) for band in analyte.bands],
+        "bands": [band_data(band) for band in default.bands],
     }
 
 
