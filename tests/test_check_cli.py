@@ -219,7 +219,7 @@ def test_notes_option() -> None:
 
 
 def test_help_and_version() -> None:
-    assert invoke("--version").stdout.strip() == "b12check, version 0.1.0"
+    assert invoke("--version").stdout.strip() == "b12check, version 0.2.0"
     help_text = invoke("check", "--help").stdout
     for option in ("--format", "--sex", "--age", "--units", "--ranges", "--fail-on", "--quiet"):
         assert option in help_text

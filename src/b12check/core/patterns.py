@@ -11,6 +11,7 @@ from b12check.core.numbers import format_number
 from b12check.core.records import NoteRef
 from b12check.core.refdata import Reference
 
+MAX_GROUP = 200  # results of one patient and date held back at most to look for patterns
 TSAT_TOLERANCE = 3.0  # percentage points between reported and computed saturation
 TSAT_SOURCE = "Davis's Lab & Diagnostic Tests (TSAT = serum iron / TIBC x 100)"
 UIBC_SOURCE = "LOINC 2501-5 (UIBC); TIBC = serum iron + UIBC"
