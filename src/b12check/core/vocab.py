@@ -181,7 +181,7 @@ BAND_FLAGS: Final = tuple(flag.value for flag in Flag if flag is not Flag.UNCLAS
 UNCLASSIFIED: Final = Flag.UNCLASSIFIED
 ALL_FLAGS: Final = tuple(flag.value for flag in Flag)
 CRITICAL_FLAGS: Final = frozenset({Flag.CRITICAL_LOW, Flag.CRITICAL_HIGH})
-FLAG_SEVERITY: Final = _FLAG_SEVERITY
+FLAG_SEVERITY: Final[dict[str, int]] = {flag.value: flag.severity for flag in Flag}
 
 # FHIR v3-ObservationInterpretation codes that fit a numeric band.
 INTERPRETATIONS: Final = ("LL", "LU", "L", "N", "H", "HU", "HH", "A", "AA")

@@ -17,7 +17,13 @@ from rich.text import Text
 from b12check.core.numbers import format_number
 from b12check.core.records import Record, Summary
 from b12check.core.refdata import Reference
-from b12check.core.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
+from b12check.core.vocab import (
+    DISCLAIMER,
+    FLAG_SEVERITY,
+    STATUS_ERROR,
+    STATUS_RESULT,
+    STATUS_SKIPPED,
+)
 from b12check.render.base import Writer, band_text
 from b12check.render.cells import note_text, result_text
 from b12check.render.encoding import fitter, for_people
@@ -27,16 +33,7 @@ from b12check.render.safe import visible
 MAX_ROWS = 1000
 NARROW = 60  # below this many columns the gauge and band columns are left out
 SPARKS = "▁▂▃▄▅▆▇█"
-SEVERITY = {
-    "critical_low": 6,
-    "critical_high": 6,
-    "deficient": 5,
-    "unclassified": 4,
-    "low": 3,
-    "high": 3,
-    "borderline": 2,
-    "normal": 0,
-}
+SEVERITY = FLAG_SEVERITY  # flagged results first: the order defined with the flags
 
 
 def sparkline(values: list[float]) -> str:
