@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from b12check.core.classify import classify
 from b12check.core.errors import ValueProblem
-from b12check.core.labpolicy import apply_lab_policy
 from b12check.core.lazyre import LazyPattern
 from b12check.core.note_choice import notes_for
 from b12check.core.numbers import format_interval, format_number, parse_value
@@ -186,6 +185,8 @@ def evaluate(
     except ValueProblem as exc:
         return _error(record, str(exc))
     if settings.lab_ranges is not LabRangePolicy.IGNORE:
+        from b12check.core.labpolicy import apply_lab_policy  # (check never needs it)
+
         apply_lab_policy(record, settings.lab_ranges, settings.reference, settings.notes)
     return record
 
