@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from b12check.core import refdata
+from b12check.core.classify import classify
 from b12check.core.numbers import parse_interval
 from b12check.core.refdata import Reference, clear_loaded, load_reference
 from b12check.render.explain import explain_data
@@ -213,3 +216,39 @@ def test_forgetting_reads_the_compiled_data_again(opened: list[str]) -> None:
     second = load_reference()
     assert second is not first and opened.count(refdata.COMPILED) == 1
     assert list(second.analytes) == list(first.analytes)
+
+
+# ------------------------------------------------------------------ any value, any guideline name
+
+BUILT_IN = load_reference()
+ANALYTES = sorted(BUILT_IN.analytes)
+
+
+@st.composite
+def placed_values(draw: st.DrawFn) -> tuple[str, str, str, float, str | None, float | None]:
+    """A test, one of its units, a comparator, a number near its bands, a sex and an age."""
+    analyte = BUILT_IN.analytes[draw(st.sampled_from(ANALYTES))]
+    unit = draw(st.sampled_from(sorted(analyte.factors)))
+    edges = [b.interval.low for b in analyte.bands if b.interval.low is not None]
+    near = st.sampled_from(edges).map(lambda edge: analyte.edge_in(unit, edge))
+    number = draw(near | st.floats(min_value=0, max_value=5000, allow_nan=False))
+    comparator = draw(st.sampled_from(["", "<", "<=", ">", ">="]))
+    sex = draw(st.sampled_from([None, "female", "male"]))
+    age = draw(st.none() | st.floats(min_value=0, max_value=120))
+    return analyte.id, unit, comparator, number, sex, age
+
+
+@settings(max_examples=200, deadline=None)
+@given(placed_values(), st.text(max_size=12))
+def test_no_guideline_the_default_name_and_an_unknown_name_read_alike(
+    placed: tuple[str, str, str, float, str | None, float | None], unknown: str
+) -> None:
+    analyte_id, unit, comparator, number, sex, age = placed
+    analyte = BUILT_IN.analytes[analyte_id]
+    if unknown in analyte.guidelines:
+        unknown = unknown + "\x00"
+    outcomes = {
+        name: classify(analyte, sex, unit, comparator, number, name, age)
+        for name in (None, analyte.default_guideline, unknown)
+    }
+    assert len(set(map(repr, outcomes.values()))) == 1, outcomes
