@@ -30,7 +30,7 @@ from b12check.core.evaluate import Settings
 from b12check.core.records import Record
 from b12check.core.refdata import Reference
 from b12check.core.yamlload import MAX_BYTES, load_yaml_file
-from b12check.readers import source
+from b12check.readers import text_stream
 from b12check.readers.dates import normalise_date
 from b12check.readers.layout import HeaderIndex
 from b12check.readers.scanner import Scanner, ScanOptions
@@ -254,7 +254,7 @@ blank_lines = st.lists(
 def test_62_property_blank_start_of_any_length(blank: str, chunk: int) -> None:
     """Blank lines alone are an empty file; before a header they only move its line number,
     whatever the read size (small reads put the chunk ends everywhere, CRLF splits too)."""
-    with mock.patch.multiple(source, _PREFIX=chunk, _CHUNK=chunk):
+    with mock.patch.multiple(text_stream, PREFIX=chunk, CHUNK=chunk):
         with pytest.raises(FileProblem, match="^empty file"):
             open_source("-", stdin=io.BytesIO(blank.encode()))
         opened = open_source("-", stdin=io.BytesIO((blank + HEADER + ROW).encode()))

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from b12check.readers import source
+from b12check.readers import text_stream
 from b12check.readers.source import DELIMITERS, FIELD_LIMIT, FileProblem, Row, Source, open_source
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ def test_invalid_utf8_after_the_first_chunk_stops_with_a_row_problem(tmp_path: P
 
 def test_invalid_utf8_inside_a_multiline_record(tmp_path: Path) -> None:
     data = b'a,b\n1,2\n3,"note\nwith \xb5 here"\n5,6\n'
-    with mock.patch.object(source, "_PREFIX", 8), mock.patch.object(source, "_CHUNK", 5):
+    with mock.patch.object(text_stream, "PREFIX", 8), mock.patch.object(text_stream, "CHUNK", 5):
         src, rows = read(write(tmp_path, data))
     assert lines_and_cells(rows[:2]) == [(1, ["a", "b"]), (2, ["1", "2"])]
     assert rows[2].line == 3
@@ -249,8 +249,8 @@ def test_crlf_split_across_chunks_counts_one_line(tmp_path: Path) -> None:
     data = b"a,b\r\n1,2\r\n3,4\r\n5,6\r\n"
     for chunk in range(1, 8):
         with (
-            mock.patch.object(source, "_PREFIX", chunk),
-            mock.patch.object(source, "_CHUNK", chunk),
+            mock.patch.object(text_stream, "PREFIX", chunk),
+            mock.patch.object(text_stream, "CHUNK", chunk),
         ):
             src, rows = read(write(tmp_path, data), delimiter=",")
         assert [r.line for r in rows] == [1, 2, 3, 4], chunk
@@ -384,7 +384,7 @@ def test_bad_quoting_is_a_row_problem_and_reading_goes_on(tmp_path: Path) -> Non
 def test_overlong_line_is_skipped(tmp_path: Path) -> None:
     long_line = ",".join(["v"] * 600)  # 1199 characters, no field over the limit
     data = f"a,b\n1,2\n{long_line}\n3,4\n".encode()
-    with mock.patch.multiple(source, _LINE_CAP=200, _PREFIX=64, _CHUNK=64):
+    with mock.patch.multiple(text_stream, LINE_BUFFER=200, PREFIX=64, CHUNK=64):
         src, rows = read(write(tmp_path, data))
     assert rows == [
         Row(1, ["a", "b"]),
@@ -397,7 +397,7 @@ def test_overlong_line_is_skipped(tmp_path: Path) -> None:
 def test_overlong_line_ending_in_crlf_split_across_chunks(tmp_path: Path) -> None:
     data = ("a,b\r\n" + "v," * 300 + "\r\n3,4\r\nsep=;,x\r\n").encode()
     for chunk in range(5, 80):
-        with mock.patch.multiple(source, _LINE_CAP=200, _PREFIX=chunk, _CHUNK=chunk):
+        with mock.patch.multiple(text_stream, LINE_BUFFER=200, PREFIX=chunk, CHUNK=chunk):
             src, rows = read(write(tmp_path, data))
         assert [(r.line, r.problem) for r in rows] == [
             (1, None),
@@ -410,7 +410,7 @@ def test_overlong_line_ending_in_crlf_split_across_chunks(tmp_path: Path) -> Non
 def test_sep_line_with_crlf_split_across_chunks(tmp_path: Path) -> None:
     data = b"sep=;\r\na;b\r\n1;2\r\n"
     for chunk in range(6, 12):  # the sep= line has to be inside the first chunk
-        with mock.patch.multiple(source, _PREFIX=chunk, _CHUNK=chunk):
+        with mock.patch.multiple(text_stream, PREFIX=chunk, CHUNK=chunk):
             src, rows = read(write(tmp_path, data))
         assert src.delimiter == ";"
         assert lines_and_cells(rows) == [(2, ["a", "b"]), (3, ["1", "2"])], chunk
@@ -418,7 +418,7 @@ def test_sep_line_with_crlf_split_across_chunks(tmp_path: Path) -> None:
 
 def test_overlong_line_inside_a_quoted_record(tmp_path: Path) -> None:
     data = ('a,b\n1,"start\n' + "w" * 1000 + '\nend",2\n3,4\r\n').encode()
-    with mock.patch.multiple(source, _LINE_CAP=200, _PREFIX=64, _CHUNK=64):
+    with mock.patch.multiple(text_stream, LINE_BUFFER=200, PREFIX=64, CHUNK=64):
         src, rows = read(write(tmp_path, data))
     assert rows == [
         Row(1, ["a", "b"]),
@@ -429,7 +429,7 @@ def test_overlong_line_inside_a_quoted_record(tmp_path: Path) -> None:
 
 def test_overlong_line_that_opens_a_quote(tmp_path: Path) -> None:
     data = ('a,b\n1,"' + "w" * 1000 + '\nstill quoted\nend",2\n3,4\n').encode()
-    with mock.patch.multiple(source, _LINE_CAP=200, _PREFIX=64, _CHUNK=64):
+    with mock.patch.multiple(text_stream, LINE_BUFFER=200, PREFIX=64, CHUNK=64):
         src, rows = read(write(tmp_path, data))
     assert rows == [
         Row(1, ["a", "b"]),
@@ -687,7 +687,10 @@ def test_property_written_rows_read_back(
         if "".join(row).strip():
             expected.append(Row(line, row))
         line += _physical_lines(text)
-    with mock.patch.object(source, "_PREFIX", chunk), mock.patch.object(source, "_CHUNK", chunk):
+    with (
+        mock.patch.object(text_stream, "PREFIX", chunk),
+        mock.patch.object(text_stream, "CHUNK", chunk),
+    ):
         try:
             src = open_source("-", stdin=io.BytesIO(data.encode()), delimiter=delimiter)
         except FileProblem as exc:
@@ -738,7 +741,7 @@ _csvish = st.lists(
 def test_property_garbage_never_raises(
     data: bytes, chunk: int, cap: int, encoding: str | None, delimiter: str | None
 ) -> None:
-    with mock.patch.multiple(source, _PREFIX=chunk, _CHUNK=chunk, _LINE_CAP=cap):
+    with mock.patch.multiple(text_stream, PREFIX=chunk, CHUNK=chunk, LINE_BUFFER=cap):
         try:
             src = open_source("-", stdin=io.BytesIO(data), encoding=encoding, delimiter=delimiter)
         except FileProblem as exc:
