@@ -87,8 +87,9 @@ def _cli_records(*args: str) -> list[dict[str, Any]]:
     return records
 
 
-def _placed_elsewhere(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in WHERE}
+def _placed_elsewhere(record: dict[str, Any]) -> str:
+    """The record as JSON text (12 and 12.0 differ there), without where it came from."""
+    return json.dumps({k: v for k, v in record.items() if k not in WHERE}, ensure_ascii=False)
 
 
 NAMES = st.sampled_from(
@@ -131,18 +132,46 @@ MODES = st.sampled_from(["none", "brief", "full"])
 SEXES = st.sampled_from([None, "female", "male"])
 
 
+GUIDELINES = st.sampled_from(
+    [None, "endocrine-society-2011", "mayo-cascade", "labcorp-cascade", "rcpa", "elin-2010"]
+)
+_CHOSEN: dict[str | None, b12check.Ranges] = {None: RANGES}
+
+
+def _ranges_with(guideline: str | None) -> b12check.Ranges:
+    if guideline not in _CHOSEN:
+        _CHOSEN[guideline] = b12check.load_ranges(guidelines=[guideline] if guideline else [])
+    return _CHOSEN[guideline]
+
+
 @settings(max_examples=150, deadline=None)
-@given(name=NAMES, value=VALUES, sex=SEXES, notes=MODES, units=st.sampled_from([None, "si"]))
+@given(
+    name=NAMES,
+    value=VALUES,
+    sex=SEXES,
+    notes=MODES,
+    units=st.sampled_from([None, "si"]),
+    guideline=GUIDELINES,
+    age=st.sampled_from([None, 0.5, 12, 17.99, 18, 45, 130]),
+)
 def test_check_gives_the_record_check_writes(
-    name: str, value: str, sex: str | None, notes: str, units: str | None
+    name: str,
+    value: str,
+    sex: str | None,
+    notes: str,
+    units: str | None,
+    guideline: str | None,
+    age: float | None,
 ) -> None:
     args = [f"{name}={value}", "--notes", notes]
     args += ["--sex", sex] if sex else []
     args += ["--units", units] if units else []
+    args += ["--guideline", guideline] if guideline else []
+    args += ["--age", str(age)] if age is not None else []
     (written,) = _cli_records(*args)
     # `check` weighs no lab flag glued to a typed value (the API's default would: see README)
-    result = RANGES.check(
-        name, value, sex=sex, notes=notes, units_system=units, lab_ranges="ignore"
+    result = _ranges_with(guideline).check(
+        name, value, sex=sex, age=age, notes=notes, units_system=units, lab_ranges="ignore"
     )
     assert _placed_elsewhere(result.as_dict()) == _placed_elsewhere(written)
     assert tuple(result.as_dict()) == FIELDS
@@ -187,7 +216,7 @@ def test_observations_give_the_records_scan_writes(
         column=written["column"],
     )
     (result,) = RANGES.check_many([observation], notes=notes, lab_ranges=policy)
-    assert result.as_dict() == written
+    assert json.dumps(result.as_dict()) == json.dumps(written)
 
 
 def test_check_many_adds_pattern_and_derived_notes_as_check_does() -> None:
@@ -322,3 +351,15 @@ def test_a_broken_overlay_raises_config_error(tmp_path: Path) -> None:
     with pytest.raises(b12check.ConfigError) as caught:
         b12check.load_ranges(overlays=[str(overlay)])
     assert caught.value.problems and str(overlay) in caught.value.problems[0]
+
+
+@pytest.mark.parametrize("age", [float("nan"), float("inf"), -1.0])
+def test_an_observation_refuses_an_age_that_is_no_age(age: float) -> None:
+    with pytest.raises(ValueError, match="years"):
+        b12check.Observation("b12", "250 pg/mL", age=age)
+
+
+def test_an_integer_age_is_written_as_the_cli_writes_it() -> None:
+    (written,) = _cli_records("b12=250pg/mL", "--age", "12")
+    assert json.dumps(RANGES.check("b12", "250pg/mL", age=12).as_dict()["age"]) == "12.0"
+    assert written["age"] == 12.0

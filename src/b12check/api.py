@@ -11,6 +11,7 @@ The same core as the command line: ``ranges.check(...).as_dict()`` is the record
 ``reason``, as on the command line.
 """
 
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import KW_ONLY, dataclass
@@ -60,6 +61,10 @@ class Observation:
     source: str | None = None
     line: int | None = None
     column: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.age is not None and not (math.isfinite(self.age) and self.age >= 0):
+            raise ValueError(f"age {self.age!r} is not a number of years")
 
 
 def load_ranges(
@@ -183,7 +188,7 @@ class Ranges:
             patient=observation.patient,
             date=when.isoformat() if isinstance(when, Date) else when,
             sex=observation.sex,
-            age=observation.age,
+            age=None if observation.age is None else float(observation.age),
             lab_range=observation.lab_range,
             lab_flag=observation.lab_flag,
             unknown_is_skipped=True,

@@ -51,7 +51,7 @@ class Settings(_Fields):
             cls,
             reference,
             None if sex is None else Sex(sex),
-            age,
+            None if age is None else float(age),  # (12 and 12.0 print differently in JSON)
             None if units_system is None else UnitSystem(units_system),
             bool(decimal_comma),
             NotesMode(notes),
