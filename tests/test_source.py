@@ -761,3 +761,13 @@ def test_property_garbage_never_raises(
     )
     stops = [r for r in rows if r.problem and ("not read" in r.problem)]
     assert not stops or stops[-1] is rows[-1]  # a problem that stops the file comes last
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_forced_delimiter_makes_other_marks_data(delimiter: str) -> None:
+    """Lines of bare delimiters are blank, but with --delimiter given only that one is a
+    delimiter: a lone '|' is then a cell, not an empty row (found by the property above)."""
+    src = open_source("-", stdin=io.BytesIO(b"|\n"), delimiter=delimiter)
+    assert list(src.rows()) == [Row(1, ["|"])]
+    with pytest.raises(FileProblem, match="^empty file"):
+        open_source("-", stdin=io.BytesIO(b"|\n|\n"))  # no delimiter given: only marks

@@ -274,12 +274,17 @@ def sniff(text: str, at_eof: bool) -> str:
 _NO_DELIMITERS: Final = str.maketrans(dict.fromkeys(DELIMITERS, " "))
 
 
-def blank(text: str) -> bool:
+def blank(text: str, delimiter: str | None = None) -> bool:
     """Only blank lines: white space, or rows of nothing but delimiters (Excel's empty
-    ``,,,,`` rows). Such text holds no data whatever the file's delimiter turns out to be."""
+    ``,,,,`` rows). Without a known ``delimiter`` every one b12check reads counts (such text
+    holds no data whatever the delimiter turns out to be); with one, only it does."""
     first = text[:1]
     if not first:
         return True
-    if not first.isspace() and first not in DELIMITERS:
+    marks = DELIMITERS if delimiter is None else delimiter
+    if not first.isspace() and first not in marks:
         return False  # the usual case, told without looking further
-    return text.isspace() or text.translate(_NO_DELIMITERS).isspace()
+    if text.isspace():
+        return True
+    table = _NO_DELIMITERS if delimiter is None else str.maketrans(delimiter, " ")
+    return text.translate(table).isspace()

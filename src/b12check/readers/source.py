@@ -136,7 +136,12 @@ def _stdin() -> IO[bytes]:
 
 
 def _skip_blank_start(
-    raw: IO[bytes], dec: codecs.IncrementalDecoder, codec: str, text: str, consumed: int
+    raw: IO[bytes],
+    dec: codecs.IncrementalDecoder,
+    codec: str,
+    text: str,
+    consumed: int,
+    delimiter: str | None,
 ) -> tuple[str, int, int, bool]:
     """Read on past a first chunk that holds only blank lines, dropping them as they go.
 
@@ -149,7 +154,7 @@ def _skip_blank_start(
     dropped = 0
     at_eof = False
     while (
-        not at_eof and len(text) <= text_stream.LINE_BUFFER and blank(text)
+        not at_eof and len(text) <= text_stream.LINE_BUFFER and blank(text, delimiter)
     ):  # one line may be kept
         cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
         head = text[:cut]
@@ -215,14 +220,16 @@ def _open(
         codec, dec, text, warnings = detect(prefix, at_eof)
     consumed = len(prefix)
     blank_lines = 0
-    if not at_eof and blank(text):
-        text, blank_lines, consumed, at_eof = _skip_blank_start(raw, dec, codec, text, consumed)
+    if not at_eof and blank(text, delimiter):
+        text, blank_lines, consumed, at_eof = _skip_blank_start(
+            raw, dec, codec, text, consumed, delimiter
+        )
     if blank_lines:
         sep, drop_lf = None, False  # Excel's sep= line is only ever the first line
     else:
         sep, text, drop_lf = split_sep_line(text, at_eof)
     chosen = delimiter or sep or sniff(text, at_eof)
-    if at_eof and (blank(text) or not records(text, chosen, 1)):
+    if at_eof and (blank(text, delimiter) or not records(text, chosen, 1)):
         raise FileProblem("empty file: no header")
     tx = TextStream(raw, dec, codec, text, consumed, at_eof, drop_lf)
     return Source(
