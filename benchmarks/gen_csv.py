@@ -1,15 +1,19 @@
 """Generate a realistic long-format lab CSV for the b12check benchmarks.
 
-Usage: ``python benchmarks/gen_csv.py N OUT.csv [--seed S]``
+Usage: ``python benchmarks/gen_csv.py N OUT.csv [--seed S] [--shape SHAPE]``
 
-Writes exactly N data rows (plus a header) with the columns
-``patient_id,collected,analyte,value,unit``. Rows are grouped by patient and by draw
-date (ISO 8601); each draw is one lab panel. Nine analytes appear in 17 analyte/unit
-pairs; every patient has a "home lab" that fixes the units (US conventional, SI, ...)
-and occasionally visits another lab. Values are log-normal around each analyte's
-normal range, with a patient effect and a heavier tail so that every band occurs,
-converted into the row's unit and printed with the decimals a lab would use. About
-0.5 % of the values are censored (``<50``, ``<150``, ``>2000``, ``<5`` ...), written
+Writes exactly N values (plus a header). The default shape, ``long``, has the columns
+``patient_id,collected,analyte,value,unit``, one value per row. The other shapes hold the same
+values: ``lab`` adds the lab's reference range and flag (``ref_range,flag``), ``loinc`` a
+LOINC code column, ``birth`` a birth date per patient (``birth_date``), and ``wide`` has one
+row per draw and a column per analyte and unit (``Vitamin B12 (pg/mL)``, ...).
+
+Rows are grouped by patient and by draw date (ISO 8601); each draw is one lab panel. Nine
+analytes appear in 17 analyte/unit pairs; every patient has a "home lab" that fixes the
+units (US conventional, SI, ...) and occasionally visits another lab. Values are log-normal
+around each analyte's normal range, with a patient effect and a heavier tail so that every
+band occurs, converted into the row's unit and printed with the decimals a lab would use.
+About 0.5 % of the values are censored (``<50``, ``<150``, ``>2000``, ``<5`` ...), written
 on the scale of the row's unit. Output is deterministic for a given seed and is
 streamed (constant memory), so any N works.
 """
@@ -24,6 +28,31 @@ from dataclasses import dataclass
 from datetime import date
 
 HEADER = ("patient_id", "collected", "analyte", "value", "unit")
+SHAPES = ("long", "lab", "loinc", "birth", "wide")
+EXTRA = {"lab": ("ref_range", "flag"), "loinc": ("loinc",), "birth": ("birth_date",)}
+LOINC = {
+    "b12": "2132-9",
+    "vitamin_d": "62292-8",
+    "magnesium": "19123-9",
+    "ferritin": "2276-4",
+    "iron": "2498-4",
+    "tibc": "2500-7",
+    "tsat": "2502-3",
+    "mma": "13964-2",
+    "homocysteine": "13965-9",
+}
+# A lab's reference range per analyte, in the canonical unit (written in the row's unit).
+LAB_RANGES = {
+    "b12": (232.0, 1245.0),
+    "vitamin_d": (30.0, 100.0),
+    "magnesium": (0.66, 1.07),
+    "ferritin": (15.0, 150.0),
+    "iron": (50.0, 170.0),
+    "tibc": (250.0, 450.0),
+    "tsat": (20.0, 50.0),
+    "mma": (0.0, 0.4),
+    "homocysteine": (5.0, 15.0),
+}
 
 #: Probability that a value is replaced by a random censored token; values outside the
 #: assay range are censored too (about 0.4 %), so about 0.5 % of all values are censored.
@@ -259,51 +288,107 @@ def panel_values(
     return values
 
 
+Draw = list[tuple[str, str, str, str, str, str]]  # patient, date, label, value, unit, key
+
+
 def draw_rows(
     rng: random.Random,
     patient_id: str,
     collected: str,
     lab: dict[str, Unit],
     patient: dict[str, float],
-) -> list[tuple[str, str, str, str, str]]:
-    """All rows of one draw (one panel, one date, one lab)."""
+) -> Draw:
+    """All values of one draw (one panel, one date, one lab)."""
     panel = rng.choices(PANELS, PANEL_WEIGHTS)[0]
     rows = []
     for key, canonical in panel_values(rng, panel, patient).items():
         analyte, unit = ANALYTES[key], lab[key]
         text = value_text(rng, analyte, unit, canonical)
-        rows.append((patient_id, collected, analyte.label, text, unit.name))
+        rows.append((patient_id, collected, analyte.label, text, unit.name, key))
     return rows
 
 
-def patient_rows(rng: random.Random, number: int) -> list[tuple[str, str, str, str, str]]:
-    """All rows of one patient: several draws at increasing dates."""
+def patient_draws(rng: random.Random, number: int) -> tuple[list[Draw], str]:
+    """All draws of one patient at increasing dates, and the patient's birth date."""
     patient_id = f"P{number:07d}"
     patient = {key: rng.gauss(0, 1) for key in ANALYTES}
     home = rng.choices(LABS, LAB_WEIGHTS)[0]
     day = FIRST_DAY + rng.randrange(2500)
-    rows = []
+    # (not from rng, so that every shape draws the same values as the long file)
+    born = date.fromordinal(day - 18 * 365 - number * 7919 % (72 * 365)).isoformat()
+    draws = []
     for _ in range(rng.choices(DRAWS_PER_PATIENT, DRAW_WEIGHTS)[0]):
         lab = home if rng.random() >= OTHER_LAB_RATE else rng.choice(LABS)
         collected = date.fromordinal(day).isoformat()
-        rows.extend(draw_rows(rng, patient_id, collected, lab, patient))
+        draws.append(draw_rows(rng, patient_id, collected, lab, patient))
         day += rng.randint(14, 400)
-    return rows
+    return draws, born
 
 
-def write_csv(n_rows: int, out: str, seed: int) -> None:
-    """Stream exactly ``n_rows`` data rows to ``out`` (``-`` for stdout)."""
+def unit_of(key: str, name: str) -> Unit:
+    return next(lab[key] for lab in LABS if lab[key].name == name)
+
+
+def lab_cells(key: str, text: str, unit_name: str) -> tuple[str, str]:
+    """The lab's range for the analyte in the row's unit, and its flag for the value."""
+    unit = unit_of(key, unit_name)
+    low, high = (bound * unit.factor for bound in LAB_RANGES[key])
+    shown = f"{low:.{unit.decimals}f}-{high:.{unit.decimals}f}"
+    number = float(text.lstrip("<>="))
+    flag = "H" if number > high else "L" if number < low else ""
+    return shown, flag
+
+
+def long_row(shape: str, value: tuple[str, ...], born: str) -> tuple[str, ...]:
+    patient_id, collected, label, text, unit, key = value
+    row: tuple[str, ...] = (patient_id, collected, label, text, unit)
+    if shape == "lab":
+        row += lab_cells(key, text, unit)
+    elif shape == "loinc":
+        row += (LOINC[key],)
+    elif shape == "birth":
+        row += (born,)
+    return row
+
+
+WIDE_COLUMNS = tuple(
+    dict.fromkeys(
+        (key, lab[key].name)
+        for key in ANALYTES
+        for lab in sorted(LABS, key=lambda lab: lab is not LABS[0])
+    )
+)
+
+
+def wide_row(draw: Draw) -> list[str]:
+    cells = {(key, unit): text for _, _, _, text, unit, key in draw}
+    return [draw[0][0], draw[0][1], *(cells.get(column, "") for column in WIDE_COLUMNS)]
+
+
+def write_csv(n_rows: int, out: str, seed: int, shape: str = "long") -> None:
+    """Stream exactly ``n_rows`` values to ``out`` (``-`` for stdout) in ``shape``."""
     rng = random.Random(seed)
     handle = sys.stdout if out == "-" else open(out, "w", newline="", encoding="utf-8")
     try:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(HEADER)
+        if shape == "wide":
+            names = [f"{ANALYTES[key].label} ({unit})" for key, unit in WIDE_COLUMNS]
+            writer.writerow(["patient_id", "collected", *names])
+        else:
+            writer.writerow(HEADER + EXTRA.get(shape, ()))
         written, number = 0, 0
         while written < n_rows:
             number += 1
-            rows = patient_rows(rng, number)[: n_rows - written]
-            writer.writerows(rows)
-            written += len(rows)
+            draws, born = patient_draws(rng, number)
+            for draw in draws:
+                draw = draw[: n_rows - written]
+                if not draw:
+                    break
+                written += len(draw)
+                if shape == "wide":
+                    writer.writerow(wide_row(draw))
+                else:
+                    writer.writerows(long_row(shape, value, born) for value in draw)
     finally:
         if handle is not sys.stdout:
             handle.close()
@@ -314,6 +399,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("rows", type=int, help="number of data rows (header not counted)")
     parser.add_argument("out", help="output path, or - for stdout")
     parser.add_argument("--seed", type=int, default=12, help="random seed (default 12)")
+    parser.add_argument("--shape", choices=SHAPES, default="long", help="layout (default long)")
     args = parser.parse_args(argv)
     if args.rows < 0:
         parser.error("rows must be >= 0")
@@ -322,7 +408,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    write_csv(args.rows, args.out, args.seed)
+    write_csv(args.rows, args.out, args.seed, args.shape)
     return 0
 
 

@@ -50,10 +50,32 @@ def check_value(
     return evaluate(settings, file="argv", line=1, name=name, value_text=value)
 
 
+NO_CACHE = "B12CHECK_NO_CACHE"  # turns off the scan's cache in front of the core
+
+
+def _is_scan(args: Sequence[str]) -> bool:
+    return next((arg for arg in args if not arg.startswith("-")), None) == "scan"
+
+
 def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
-    """Run the CLI in-process through click's CliRunner (stdout and stderr kept apart)."""
+    """Run the CLI in-process through click's CliRunner (stdout and stderr kept apart).
+
+    Every ``scan`` runs twice, with the cache in front of the core and without it, and the
+    two must write the same bytes, diagnostics and exit status."""
     runner = CliRunner()
-    return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+    cached = runner.invoke(
+        cli, list(args), input=input, env={**(env or {}), NO_CACHE: ""}, catch_exceptions=False
+    )
+    if _is_scan(args):
+        uncached = runner.invoke(
+            cli, list(args), input=input, env={**(env or {}), NO_CACHE: "1"}, catch_exceptions=False
+        )
+        assert (cached.stdout_bytes, cached.stderr_bytes, cached.exit_code) == (
+            uncached.stdout_bytes,
+            uncached.stderr_bytes,
+            uncached.exit_code,
+        ), "the scan cache changed the output"
+    return cached
 
 
 def run_cli(
@@ -66,15 +88,27 @@ def run_cli(
     """Run ``python -m b12check`` as a real process."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", **(env or {})}
     full_env.pop("FORCE_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "b12check", *args],
-        input=input,
-        capture_output=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
+
+    def once(cache: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "b12check", *args],
+            input=input,
+            capture_output=True,
+            env={**full_env, NO_CACHE: cache},
+            cwd=cwd,
+            timeout=120,
+            check=False,
+        )
+
+    cached = once("")
+    if _is_scan(args):  # with and without the cache, as in invoke()
+        uncached = once("1")
+        assert (cached.stdout, cached.stderr, cached.returncode) == (
+            uncached.stdout,
+            uncached.stderr,
+            uncached.returncode,
+        ), "the scan cache changed the output"
+    return cached
 
 
 def first_line_then_close(

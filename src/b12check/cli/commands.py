@@ -255,12 +255,15 @@ def run_scan(
 
 
 def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", out: IO[str]) -> int:
+    import os
+
+    from b12check.readers.items import SkippedLine
     from b12check.readers.layout import HeaderIndex
     from b12check.readers.scanner import Scanner
     from b12check.render.formats import LINE_FORMATS
     from b12check.render.json_lines import JsonWriter
     from b12check.render.safe import visible
-    from b12check.run.fastlane import FastLane
+    from b12check.run.rowcache import RowCache
 
     typing_at_terminal = "-" in paths and sys.stdin.isatty()
     if typing_at_terminal and not common.quiet:
@@ -280,7 +283,7 @@ def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", o
         summary.data_rows,
     )
 
-    def records() -> Iterator[Record | FastLine | FastBatch]:
+    def records() -> Iterator[Record | FastLine | FastBatch | SkippedLine]:
         for path in paths:
             summary.note_file(path)
             yield from scanner.scan(path)
@@ -292,11 +295,10 @@ def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", o
 
             scanner.progress = stack.enter_context(progress_on_stderr(paths))
         writer = common.make_writer(out, settings)
-        if isinstance(writer, LINE_FORMATS):
-            scanner.fast = FastLane(
-                settings.reference, writer, settings.sex, settings.guideline_for
-            )
+        # the cache in front of the core, unless B12CHECK_NO_CACHE=1 turns it off
+        if isinstance(writer, LINE_FORMATS) and os.environ.get("B12CHECK_NO_CACHE") != "1":
             # Without notes nothing needs the results one by one (no patterns, no derived
             # values); json keeps them single for its trends.
             scanner.batching = settings.notes == "none" and not isinstance(writer, JsonWriter)
+            scanner.fast = RowCache(writer, settings, scanner.batching)
         return run(records(), writer, summary, quiet=common.quiet)

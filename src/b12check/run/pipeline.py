@@ -5,7 +5,8 @@ from collections.abc import Iterable
 from typing import IO
 
 from b12check.core.records import FastBatch, FastLine, Record, Summary
-from b12check.core.vocab import STATUS_ERROR
+from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
+from b12check.readers.items import Item, SkippedLine
 from b12check.render.base import Writer
 from b12check.render.safe import visible
 from b12check.run.exitcodes import ExitCode
@@ -26,7 +27,7 @@ def diagnostic(record: Record) -> str:
 
 
 def run(
-    records: Iterable[Record | FastLine | FastBatch],
+    records: Iterable[Item],
     writer: Writer,
     summary: Summary,
     *,
@@ -36,13 +37,17 @@ def run(
     """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status."""
     stream = err if err is not None else sys.stderr
     for record in records:
-        if isinstance(record, FastBatch):  # many fast-lane results at once
+        if isinstance(record, FastBatch):  # many results the cache rendered, at once
             summary.add_results(record.file, record.flags, record.size)
             writer.write_rendered(record.text)
             continue
-        if isinstance(record, FastLine):  # a result the scan fast lane rendered already
+        if isinstance(record, FastLine):  # a result the scan's cache rendered already
             summary.add_result(record.file, record.flag)
             writer.observe(record)
+            writer.write_rendered(record.text)
+            continue
+        if isinstance(record, SkippedLine):  # a skipped record the cache rendered
+            summary.add(Record(STATUS_SKIPPED, record.file, 0))
             writer.write_rendered(record.text)
             continue
         summary.add(record)

@@ -1,0 +1,353 @@
+"""A cache in front of the core for scans written as lines (csv, tsv, ndjson, json).
+
+Every value of an export goes through ``evaluate`` unless a value with exactly the same texts
+came before it in the same file. The key is what the core reads for a value: the cells of the
+test, LOINC, unit, value, sex, lab range and lab flag columns (for a wide file: the test column
+and its cell), and the age key the core defines (``core.depends.AgeKeys``). The first value of
+a key goes the full path; its record is rendered once more by the real writer, with
+placeholders in the fields the core only copies (line, patient, date, age), and cut at them.
+Later rows of the key are those pieces joined with the row's own cells, rendered by the
+writer's own cell renderers. There is no rule here: no band, no number, no note.
+
+Before a key is kept, the pieces joined for its first row are compared with that row's record
+as the writer renders it; a key whose pieces do not give the same text goes the full path.
+Error records (they print a diagnostic), rows whose date or age carries a warning, skipped
+records of a known test and a wide file's columns of tests not covered go the full path too.
+Memory is bounded per file (``ENTRY_LIMIT`` keys, ``CHAR_LIMIT`` characters of text kept);
+past a budget, values of new keys go the full path. ``B12CHECK_NO_CACHE=1`` turns the cache
+off (cli/commands.py).
+"""
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from operator import itemgetter
+from typing import Any, cast
+
+from b12check.core.depends import AgeKeys
+from b12check.core.evaluate import Settings
+from b12check.core.records import FastBatch, FastLine, Record
+from b12check.core.vocab import STATUS_RESULT, STATUS_SKIPPED
+from b12check.readers.items import Item, Redo, SkippedLine
+from b12check.readers.layout import Layout, TestColumn
+from b12check.readers.routing import RowReader
+from b12check.readers.source import Row
+from b12check.render.base import LineFormat
+
+ENTRY_LIMIT = 8192  # keys kept per file (those that go the full path included)
+CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
+SHARED_LIMIT = 4096  # distinct shared pieces kept per file
+DATE_LIMIT = 4096  # date cells remembered per file
+BATCH_SIZE = 100  # rendered lines per batch
+KIND_ROLES = ("test", "loinc", "unit", "sex", "lab_range", "lab_flag")
+WIDE_KIND_ROLES = ("sex", "lab_range", "lab_flag")
+# Placeholder texts: plain letters, so no format quotes or escapes them.
+TOKENS = ("QZQLINEQZQ", "QZQPATIENTQZQ", "QZQDATEQZQ", "QZQAGEQZQ", "QZQVALUEQZQ")
+
+# A kept key: (the four pieces before line, patient, date and age; the text from the age to
+# the value's end; the text after it; flag or None for a skipped record; analyte; value in
+# the canonical unit; comparator).
+Entry = tuple[tuple[str, str, str, str], str, str, str | None, str, float, str | None]
+FULL = cast("Entry", ())  # a key whose values go the full path
+# What the row's own fields look like: (patient, ISO date, patient text, date text, age
+# text, age key).
+Head = tuple[str | None, str | None, str, str, str, Hashable]
+FullPath = Callable[[Row], Iterable[Record]]
+
+
+def _cells_of(positions: list[int]) -> Callable[[list[str]], Hashable]:
+    if not positions:
+        return lambda cells: ()
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda cells: cells[position]
+    return itemgetter(*positions)
+
+
+class RowCache:
+    """One per run; ``start`` before each file."""
+
+    def __init__(self, fmt: LineFormat, settings: Settings, batching: bool) -> None:
+        self.fmt = fmt
+        self.settings = settings
+        self.batching = batching  # results in FastBatch lines (nothing groups them)
+        self.age_keys = AgeKeys(settings.reference)
+        self.placeholders = [fmt.placeholder(token) for token in TOKENS]
+        self.none_text = fmt.text(None)
+
+    # ------------------------------------------------------------------ per file
+
+    def start(self, name: str, layout: Layout, reader: RowReader) -> bool:
+        """Get ready for the rows of ``name``; False when this file takes the full path."""
+        self.name = name
+        self.layout = layout
+        self.reader = reader
+        self.kinds: dict[Hashable, dict[str, Entry]] = {}
+        self.entries = 0
+        self.chars = 0
+        self.shared: dict[object, Any] = {}
+        self.dates: dict[str, tuple[str | None, str] | None] = {}
+        roles = layout.roles
+        wanted = KIND_ROLES if layout.kind == "long" else WIDE_KIND_ROLES
+        self.kind_of = _cells_of([roles[role] for role in wanted if role in roles])
+        self.width = layout.width
+        self.result_at = roles.get("result", -1)
+        self.head_of = _cells_of(
+            [roles[role] for role in ("patient", "date", "age", "birth_date") if role in roles]
+        )
+        self.at = {role: roles.get(role, -1) for role in ("patient", "date", "age", "birth_date")}
+        self.last_head: tuple[Hashable, Head | None] = (object(), None)
+        return True
+
+    # ------------------------------------------------------------------ rows
+
+    def items(
+        self, rows: Iterable[Row], count_rows: Callable[[int], None], full: FullPath
+    ) -> Iterator[Item]:
+        """Every item of the file's data rows, in order; ``full`` reads a row the full path.
+        ``count_rows(n)`` is told how many rows were read before anything is yielded."""
+        if self.layout.kind == "wide":
+            for row in rows:
+                count_rows(1)
+                yield from self._wide(row, full)
+            return
+        texts: list[str] = []
+        flags: list[str] = []
+        pending = 0
+        batching = self.batching
+        line_of = self._long
+        for row in rows:
+            pending += 1
+            found = line_of(row)
+            if found is not None and batching and type(found) is tuple:
+                texts.append(found[0])
+                flags.append(found[1])
+                if len(texts) < BATCH_SIZE:
+                    continue
+            count_rows(pending)
+            pending = 0
+            if texts:
+                yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
+                texts, flags = [], []
+            if found is None:
+                yield from full(row)
+            elif type(found) is not tuple:  # (a bare tuple was a line put in the batch)
+                yield cast(Item, found)
+        count_rows(pending)
+        if texts:
+            yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
+
+    def _long(self, row: Row) -> FastLine | SkippedLine | Record | tuple[str, str] | None:
+        """A long row as a rendered line (text and flag when batching), a record the full
+        path made while the cache learned its key, or None: the full path must read it."""
+        cells = row.cells
+        if row.problem is not None or len(cells) != self.width:
+            return None
+        head = self._head(cells)
+        if head is None:
+            return None
+        table = self._table((self.kind_of(cells), head[5]))
+        if table is None:
+            return None
+        text = cells[self.result_at]
+        entry = table.get(text)
+        if entry is None:
+            return self._learn(row, table, text, head, None)
+        if entry is FULL:
+            return None
+        return self._line(entry, row, head, None)
+
+    def _wide(self, row: Row, full: FullPath) -> Iterator[Item]:
+        cells = row.cells
+        if row.problem is not None or len(cells) != self.width:
+            yield from full(row)
+            return
+        reader, layout = self.reader, self.layout
+        context = None
+        produced = False
+        kind = self.kind_of(cells)
+        for column in layout.tests:
+            text = cells[column.position]
+            if not text.strip():
+                continue
+            produced = True
+            found = None
+            if column.analyte is not None:  # (the full path reads the date only here)
+                head = self._head(cells)
+                if head is not None:
+                    found = self._wide_cell(row, column, text, kind, head)
+            if found is not None:
+                yield found
+                continue
+            context = context or reader.context(row, layout)
+            yield reader.wide_cell(row, self.name, column, context)
+        if not produced:
+            yield reader.empty_wide_row(row, self.name, reader.context(row, layout))
+
+    def _wide_cell(
+        self, row: Row, column: TestColumn, text: str, kind: Hashable, head: Head
+    ) -> Item | None:
+        table = self._table((column.position, kind, head[5]))
+        if table is None:
+            return None
+        entry = table.get(text)
+        if entry is None:
+            return self._learn(row, table, text, head, column)
+        if entry is FULL:
+            return None
+        line = self._line(entry, row, head, column)
+        assert type(line) is not tuple  # (a bare tuple only for a long row, when batching)
+        return line  # type: ignore[return-value]
+
+    def _line(
+        self, entry: Entry, row: Row, head: Head, column: TestColumn | None
+    ) -> FastLine | SkippedLine | tuple[str, str]:
+        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator = entry
+        text = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
+        if flag is None:
+            return SkippedLine(text, self.name, head[0], head[1])
+        if self.batching and column is None:
+            return (text, flag)
+        return FastLine(
+            text, self.name, flag, analyte, head[0], head[1], value, Redo(row, column), comparator
+        )
+
+    # ------------------------------------------------------------------ the row's own fields
+
+    def _head(self, cells: list[str]) -> Head | None:
+        """The row's patient, date and age as the full path reads them, and rendered; None
+        when its date or age carries a warning (that row goes the full path)."""
+        own = self.head_of(cells)
+        last, head = self.last_head
+        if own == last:
+            return head
+        head = self._read_head(cells)
+        self.last_head = (own, head)
+        return head
+
+    def _read_head(self, cells: list[str]) -> Head | None:
+        at, fmt = self.at, self.fmt
+        patient = cells[at["patient"]].strip() or None if at["patient"] >= 0 else None
+        date_text = cells[at["date"]].strip() if at["date"] >= 0 else ""
+        date = self._date(date_text) if date_text else (None, self.none_text)
+        if date is None:
+            return None
+        age_cell = cells[at["age"]].strip() or None if at["age"] >= 0 else None
+        born_cell = cells[at["birth_date"]].strip() or None if at["birth_date"] >= 0 else None
+        age, warning = self.reader.dates.age(age_cell, born_cell, date[0])
+        if warning:
+            return None
+        if age is None:
+            age = self.settings.age
+        age_text = self.none_text if age is None else fmt.number(age)
+        return (patient, date[0], fmt.text(patient), date[1], age_text, self.age_keys.key(age))
+
+    def _date(self, text: str) -> tuple[str | None, str] | None:
+        """(ISO date, rendered) for a stripped date cell, None when it carries a warning."""
+        if text in self.dates:
+            return self.dates[text]
+        iso, warning = self.reader.dates.read_date(text)
+        known = None if warning else (iso, self.fmt.text(iso))
+        if known is not None and len(self.dates) < DATE_LIMIT:
+            self.dates[text] = known
+        return known
+
+    # ------------------------------------------------------------------ learning
+
+    def _table(self, kind: Hashable) -> dict[str, Entry] | None:
+        """The keys kept for one kind of value; None past the budget for a new kind."""
+        table = self.kinds.get(kind)
+        if table is None:
+            if self.entries >= ENTRY_LIMIT:
+                return None
+            table = self.kinds[kind] = {}
+            self.entries += 1
+        return table
+
+    def _learn(
+        self,
+        row: Row,
+        table: dict[str, Entry],
+        text: str,
+        head: Head,
+        column: TestColumn | None,
+    ) -> Record:
+        """The full path's record for a key not seen before; keep the key's pieces while the
+        budgets last."""
+        reader = self.reader
+        if column is None:
+            record = reader.long_value(row, self.layout, self.name)
+        else:
+            record = reader.wide_cell(row, self.name, column, reader.context(row, self.layout))
+        if self.entries >= ENTRY_LIMIT or self.chars >= CHAR_LIMIT:
+            return record  # past a budget: not kept, so this key's values take the full path
+        entry = self._entry(record)
+        if entry is not FULL:
+            line = self._line(entry, row, head, column)
+            if line[0] != self.fmt.render(record):  # (the text comes first in each)
+                entry = FULL
+        table[text] = entry
+        self.entries += 1
+        return record
+
+    def _entry(self, record: Record) -> Entry:
+        """``record`` as the pieces around its own fields, or FULL when it must go the full
+        path every time."""
+        if record.status == STATUS_RESULT and record.value is not None:
+            flag: str | None = record.flag or "unclassified"
+        elif record.status == STATUS_SKIPPED and record.analyte is None:
+            flag = None  # not a test b12check covers: no note or count can need it
+        else:
+            return FULL
+        fields = (record.line, record.patient, record.date, record.age, record.value)
+        count = 5 if record.value is not None else 4
+        try:
+            record.line, record.patient, record.date, record.age = TOKENS[:4]  # type: ignore[assignment]
+            if count == 5:
+                record.value = TOKENS[4]  # type: ignore[assignment]
+            rendered = self.fmt.render(record)
+        finally:
+            record.line, record.patient, record.date, record.age, record.value = fields
+        pieces = _split(rendered, self.placeholders[:count])
+        if pieces is None:
+            return FULL
+        heads = self._shared(tuple(pieces[:4]))
+        mid = pieces[4]
+        suffix = ""
+        if count == 5:
+            assert record.value is not None
+            mid += self.fmt.number(record.value)
+            suffix = self._shared(pieces[5])
+        self.chars += len(mid)
+        return (
+            heads,
+            mid,
+            suffix,
+            flag,
+            record.analyte or "",
+            record.value or 0.0,
+            record.comparator,
+        )
+
+    def _shared(self, piece: Any) -> Any:
+        """One object for equal pieces (the text after a value repeats for a whole band)."""
+        known = self.shared.get(piece)
+        if known is not None:
+            return known
+        if len(self.shared) < SHARED_LIMIT:
+            self.shared[piece] = piece
+            self.chars += len(piece) if isinstance(piece, str) else sum(map(len, piece))
+        return piece
+
+
+def _split(rendered: str, placeholders: list[str]) -> list[str] | None:
+    """Cut a rendered record at the placeholders, in field order (None if one is missing or
+    appears twice)."""
+    pieces = []
+    rest = rendered
+    for token in placeholders:
+        head, found, rest = rest.partition(token)
+        if not found or token in rest or token in head:
+            return None
+        pieces.append(head)
+    pieces.append(rest)
+    return pieces
