@@ -53,6 +53,7 @@ class Analyte:
         "valence",
         "default_guideline",
         "guidelines",
+        "_default",
         "_scales",
         "_ageless",
     )
@@ -99,13 +100,15 @@ class Analyte:
         self.valence = valence
         self.default_guideline = defaults[0]  # the name the default bands go by
         self.guidelines = guidelines  # name -> guideline, the default one included
+        self._default = guidelines[defaults[0]]
         self._scales: dict[tuple[str | None, str, str, Interval | None], Scale] = {}
         self._ageless: dict[str, tuple[Band, ...]] = {}
 
     def guideline(self, name: str | None = None) -> Guideline:
         """The guideline called ``name``; the default one for ``None`` or a name it lacks."""
-        found = self.guidelines.get(name) if name is not None else None
-        return found if found is not None else self.guidelines[self.default_guideline]
+        if name is None:
+            return self._default
+        return self.guidelines.get(name, self._default)
 
     @property
     def bands(self) -> tuple[Band, ...]:
