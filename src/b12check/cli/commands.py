@@ -150,32 +150,13 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
 
 
 def parse_guidelines(choices: tuple[str, ...], reference: Reference) -> tuple[tuple[str, str], ...]:
-    """``--guideline NAME`` (every test that has it) or ``ANALYTE=NAME`` (one test)."""
-    known = reference.guideline_names()
-    parsed = []
-    for choice in choices:
-        target, sep, name = choice.rpartition("=")
-        name = name.strip()
-        if name not in known:
-            raise click.BadParameter(
-                f"unknown guideline {name!r}; known: {', '.join(sorted(known))}",
-                param_hint="--guideline",
-            )
-        analyte_id = "*"
-        if sep:
-            try:
-                analyte_id = reference.find(target.strip()).id
-            except ValueError as exc:
-                raise click.BadParameter(str(exc), param_hint="--guideline") from None
-            if name not in (
-                *reference.analytes[analyte_id].guidelines,
-                reference.analytes[analyte_id].default_guideline,
-            ):
-                raise click.BadParameter(
-                    f"{analyte_id} has no guideline {name!r}", param_hint="--guideline"
-                )
-        parsed.append((analyte_id, name))
-    return tuple(parsed)
+    """``--guideline NAME`` or ``ANALYTE=NAME``, read by the core; its refusal is a usage error."""
+    from b12check.core.settings import parse_guidelines as read_guidelines
+
+    try:
+        return read_guidelines(choices, reference)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--guideline") from None
 
 
 def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from b12check.cli.options import (
     person_options,
     ranges_option,
 )
+from b12check.core.vocab import LAB_RANGE_POLICIES
 from b12check.run.exitcodes import ExitCode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -148,7 +149,7 @@ units row) are recognised from their headers; title lines above the header are p
 @click.option("--encoding", default=None, help="Force the text encoding (e.g. cp1252, utf-16).")
 @click.option(
     "--lab-ranges",
-    type=click.Choice(["ignore", "show", "prefer"]),
+    type=click.Choice(LAB_RANGE_POLICIES),
     default="show",
     show_default=True,
     help="The lab's own reference range and flag: ignore them, show where they disagree with "

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import click
 
-from b12check.core.vocab import FAIL_ON_CHOICES, SEXES, UNIT_SYSTEMS
+from b12check.core.vocab import FAIL_ON_CHOICES, NOTES_MODES, SEXES, UNIT_SYSTEMS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,7 +26,6 @@ def _finite_age(_ctx: click.Context, param: click.Parameter, value: float | None
 
 
 FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown")
-NOTES_MODES = ("none", "brief", "full")
 
 
 def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
