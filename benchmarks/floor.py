@@ -8,6 +8,10 @@ bound), look up (analyte label, unit) to get a factor to the canonical unit, cut
 flags, convert, ``bisect`` the cut points, and write the input row plus a ``flag`` column
 through ``csv.writer``. Unknown pairs get ``skipped``, unparsable values ``error``.
 
+A wide file (``patient_id,collected`` and a column per ``Analyte (unit)``, as
+``gen_csv.py --shape wide`` writes) gets the wide floor: each filled cell is classified the
+same way and written as one row ``patient_id,collected,analyte,value,unit,flag``.
+
 This is the reference that ``b12check scan`` is measured against (see PRODUCT.md,
 "Numbers it must reach"). The cut points are approximate: it is a speed floor, not a
 product. Keep it minimal: every line added here makes the target easier to meet.
@@ -16,6 +20,8 @@ product. Keep it minimal: every line added here makes the target easier to meet.
 import csv
 import sys
 from bisect import bisect_right
+from collections.abc import Iterator
+from typing import Any
 
 Bands = tuple[tuple[float, ...], tuple[str, ...]]
 Entry = tuple[float, tuple[float, ...], tuple[str, ...]]
@@ -56,32 +62,70 @@ TABLE: dict[tuple[str, str], Entry] = {
 
 
 def main(path: str) -> int:
-    table = TABLE
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         writer = csv.writer(sys.stdout, lineterminator="\n")
         header = next(reader, None)
         if header is None:
             return 0
-        writer.writerow([*header, "flag"])
-        write = writer.writerow
-        for row in reader:
-            try:
-                factor, cuts, flags = table[row[2], row[4]]
-            except (KeyError, IndexError):  # unknown analyte/unit, or a short row
-                write([*row, "skipped"])
+        if header[2:3] == ["analyte"]:
+            long_floor(reader, writer, header)
+        else:
+            wide_floor(reader, writer, header)
+    return 0
+
+
+def long_floor(reader: Iterator[list[str]], writer: Any, header: list[str]) -> None:
+    """One value per row (any columns after the first five are carried along)."""
+    table = TABLE
+    writer.writerow([*header, "flag"])
+    write = writer.writerow
+    for row in reader:
+        try:
+            factor, cuts, flags = table[row[2], row[4]]
+        except (KeyError, IndexError):  # unknown analyte/unit, or a short row
+            write([*row, "skipped"])
+            continue
+        text = row[3]
+        if text[:1] in ("<", ">"):
+            text = text[2:] if text[1:2] == "=" else text[1:]
+        try:
+            value = float(text) * factor
+        except ValueError:
+            write([*row, "error"])
+            continue
+        row.append(flags[bisect_right(cuts, value)])
+        write(row)
+
+
+def wide_floor(reader: Iterator[list[str]], writer: Any, header: list[str]) -> None:
+    """``patient_id,collected`` and a column per ``Analyte (unit)``: each filled cell becomes
+    one output row ``patient_id,collected,analyte,value,unit,flag``, as the long floor writes."""
+    columns = []
+    for position, name in enumerate(header[2:], 2):
+        label, _, unit = name.rstrip(")").rpartition(" (")
+        columns.append((position, label, unit, TABLE.get((label, unit))))
+    writer.writerow(["patient_id", "collected", "analyte", "value", "unit", "flag"])
+    write = writer.writerow
+    for row in reader:
+        for position, label, unit, entry in columns:
+            text = row[position]
+            if not text:
                 continue
-            text = row[3]
+            out = [row[0], row[1], label, text, unit]
+            if entry is None:
+                write([*out, "skipped"])
+                continue
+            factor, cuts, flags = entry
             if text[:1] in ("<", ">"):
                 text = text[2:] if text[1:2] == "=" else text[1:]
             try:
                 value = float(text) * factor
             except ValueError:
-                write([*row, "error"])
+                write([*out, "error"])
                 continue
-            row.append(flags[bisect_right(cuts, value)])
-            write(row)
-    return 0
+            out.append(flags[bisect_right(cuts, value)])
+            write(out)
 
 
 if __name__ == "__main__":

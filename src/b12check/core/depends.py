@@ -43,6 +43,7 @@ class AgeKeys:
                         edges.update(e for e in (band.age.low, band.age.high) if e is not None)
         self.edges = tuple(sorted(edges))
         self._by_cell: dict[tuple[int, bool], Hashable] = {}
+        self._numbers: dict[Hashable, int] = {}  # each distinct key as a small number
 
     def key(self, age: float | None) -> Hashable:
         """The key of ``age`` (None: no age known)."""
@@ -61,7 +62,8 @@ class AgeKeys:
                 if not bands:
                     return ("exact", age)  # "no band covers age N": the age is in the text
                 chosen.append(bands)
-        found: Hashable = (age < ADULT_AGE, tuple(chosen))
+        # (a number stands for the bands chosen: cheap to hash on every row)
+        found = self._numbers.setdefault((age < ADULT_AGE, tuple(chosen)), len(self._numbers))
         if len(self._by_cell) < _KEYS_LIMIT:
             self._by_cell[cell] = found
         return found

@@ -33,7 +33,7 @@ from b12check.readers.routing import RowReader
 from b12check.readers.source import Row
 from b12check.render.base import LineFormat
 
-ENTRY_LIMIT = 8192  # keys kept per file (those that go the full path included)
+ENTRY_LIMIT = 10240  # keys kept per file (those that go the full path included)
 CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
 SHARED_LIMIT = 4096  # distinct shared pieces kept per file
 DATE_LIMIT = 4096  # date cells remembered per file
@@ -48,6 +48,7 @@ TOKENS = ("QZQLINEQZQ", "QZQPATIENTQZQ", "QZQDATEQZQ", "QZQAGEQZQ", "QZQVALUEQZQ
 # the canonical unit; comparator).
 Entry = tuple[tuple[str, str, str, str], str, str, str | None, str, float, str | None]
 FULL = cast("Entry", ())  # a key whose values go the full path
+IN_BATCH = object()  # (a row whose line went into the batch)
 # What the row's own fields look like: (patient, ISO date, patient text, date text, age
 # text, age key).
 Head = tuple[str | None, str | None, str, str, str, Hashable]
@@ -94,7 +95,15 @@ class RowCache:
         self.head_of = _cells_of(
             [roles[role] for role in ("patient", "date", "age", "birth_date") if role in roles]
         )
-        self.at = {role: roles.get(role, -1) for role in ("patient", "date", "age", "birth_date")}
+        self.patient_at, self.date_at = roles.get("patient", -1), roles.get("date", -1)
+        self.age_at, self.born_at = roles.get("age", -1), roles.get("birth_date", -1)
+        # without age or birth date cells, every row has the run's age (--age or none)
+        self.ages_vary = self.age_at >= 0 or self.born_at >= 0
+        age = settings_age = self.settings.age
+        self.run_age = (
+            self.none_text if age is None else self.fmt.number(age),
+            self.age_keys.key(settings_age),
+        )
         self.last_head: tuple[Hashable, Head | None] = (object(), None)
         return True
 
@@ -110,15 +119,55 @@ class RowCache:
                 count_rows(1)
                 yield from self._wide(row, full)
             return
+        yield from self._long_items(rows, count_rows, full)
+
+    def _long_items(
+        self, rows: Iterable[Row], count_rows: Callable[[int], None], full: FullPath
+    ) -> Iterator[Item]:
+        # One loop with everything in locals: it runs once per row of files of any length.
+        # (It is _head, _table and _line, inline.)
         texts: list[str] = []
         flags: list[str] = []
         pending = 0
-        batching = self.batching
-        line_of = self._long
+        batching, name, width, ages_vary = self.batching, self.name, self.width, self.ages_vary
+        kinds, kind_of, head_of, result_at = self.kinds, self.kind_of, self.head_of, self.result_at
+        last: Hashable = object()
+        head: Head | None = None
         for row in rows:
             pending += 1
-            found = line_of(row)
-            if found is not None and batching and type(found) is tuple:
+            cells = row.cells
+            found: Any = None  # None: the full path reads the row
+            if row.problem is None and len(cells) == width:
+                own = head_of(cells)
+                if own != last:
+                    last, head = own, self._read_head(cells)
+                if head is not None:
+                    kind = (kind_of(cells), head[5]) if ages_vary else kind_of(cells)
+                    table = kinds.get(kind)
+                    if table is None:
+                        table = self._table(kind)
+                    text = cells[result_at]
+                    entry = None if table is None else table.get(text)
+                    if entry is None:
+                        if table is not None:
+                            found = self._learn(row, table, text, head, None)
+                    elif entry is not FULL:
+                        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator = entry
+                        line = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
+                        if flag is None:
+                            found = SkippedLine(line, name, head[0], head[1])
+                        elif batching:
+                            texts.append(line)
+                            flags.append(flag)
+                            if len(texts) < BATCH_SIZE:
+                                continue
+                            found = IN_BATCH
+                        else:
+                            redo = Redo(row, None)
+                            found = FastLine(
+                                line, name, flag, analyte, head[0], head[1], value, redo, comparator
+                            )
+            if type(found) is tuple:  # a line for the batch
                 texts.append(found[0])
                 flags.append(found[1])
                 if len(texts) < BATCH_SIZE:
@@ -126,35 +175,15 @@ class RowCache:
             count_rows(pending)
             pending = 0
             if texts:
-                yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
+                yield FastBatch("\n".join(texts), name, Counter(flags), len(texts))
                 texts, flags = [], []
             if found is None:
                 yield from full(row)
-            elif type(found) is not tuple:  # (a bare tuple was a line put in the batch)
-                yield cast(Item, found)
+            elif found is not IN_BATCH and type(found) is not tuple:
+                yield found
         count_rows(pending)
         if texts:
-            yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
-
-    def _long(self, row: Row) -> FastLine | SkippedLine | Record | tuple[str, str] | None:
-        """A long row as a rendered line (text and flag when batching), a record the full
-        path made while the cache learned its key, or None: the full path must read it."""
-        cells = row.cells
-        if row.problem is not None or len(cells) != self.width:
-            return None
-        head = self._head(cells)
-        if head is None:
-            return None
-        table = self._table((self.kind_of(cells), head[5]))
-        if table is None:
-            return None
-        text = cells[self.result_at]
-        entry = table.get(text)
-        if entry is None:
-            return self._learn(row, table, text, head, None)
-        if entry is FULL:
-            return None
-        return self._line(entry, row, head, None)
+            yield FastBatch("\n".join(texts), name, Counter(flags), len(texts))
 
     def _wide(self, row: Row, full: FullPath) -> Iterator[Item]:
         cells = row.cells
@@ -190,8 +219,8 @@ class RowCache:
         if table is None:
             return None
         entry = table.get(text)
-        if entry is None:
-            return self._learn(row, table, text, head, column)
+        if entry is None:  # (a bare tuple only for a long row, when batching)
+            return cast(Item, self._learn(row, table, text, head, column))
         if entry is FULL:
             return None
         line = self._line(entry, row, head, column)
@@ -225,14 +254,17 @@ class RowCache:
         return head
 
     def _read_head(self, cells: list[str]) -> Head | None:
-        at, fmt = self.at, self.fmt
-        patient = cells[at["patient"]].strip() or None if at["patient"] >= 0 else None
-        date_text = cells[at["date"]].strip() if at["date"] >= 0 else ""
+        fmt = self.fmt
+        patient = cells[self.patient_at].strip() or None if self.patient_at >= 0 else None
+        date_text = cells[self.date_at].strip() if self.date_at >= 0 else ""
         date = self._date(date_text) if date_text else (None, self.none_text)
         if date is None:
             return None
-        age_cell = cells[at["age"]].strip() or None if at["age"] >= 0 else None
-        born_cell = cells[at["birth_date"]].strip() or None if at["birth_date"] >= 0 else None
+        if not self.ages_vary:
+            age_text, age_key = self.run_age
+            return (patient, date[0], fmt.text(patient), date[1], age_text, age_key)
+        age_cell = cells[self.age_at].strip() or None if self.age_at >= 0 else None
+        born_cell = cells[self.born_at].strip() or None if self.born_at >= 0 else None
         age, warning = self.reader.dates.age(age_cell, born_cell, date[0])
         if warning:
             return None
@@ -270,9 +302,9 @@ class RowCache:
         text: str,
         head: Head,
         column: TestColumn | None,
-    ) -> Record:
-        """The full path's record for a key not seen before; keep the key's pieces while the
-        budgets last."""
+    ) -> Record | FastLine | SkippedLine | tuple[str, str]:
+        """The full path's record for a key not seen before, or the same as a rendered line
+        when the key's pieces are kept (while the budgets last)."""
         reader = self.reader
         if column is None:
             record = reader.long_value(row, self.layout, self.name)
@@ -281,13 +313,15 @@ class RowCache:
         if self.entries >= ENTRY_LIMIT or self.chars >= CHAR_LIMIT:
             return record  # past a budget: not kept, so this key's values take the full path
         entry = self._entry(record)
-        if entry is not FULL:
-            line = self._line(entry, row, head, column)
-            if line[0] != self.fmt.render(record):  # (the text comes first in each)
-                entry = FULL
         table[text] = entry
         self.entries += 1
-        return record
+        if entry is FULL:
+            return record
+        line = self._line(entry, row, head, column)
+        if line[0] != self.fmt.render(record):  # (the text comes first in each)
+            table[text] = FULL
+            return record
+        return line  # the same text: the writer need not render the record once more
 
     def _entry(self, record: Record) -> Entry:
         """``record`` as the pieces around its own fields, or FULL when it must go the full
