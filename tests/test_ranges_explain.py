@@ -98,7 +98,7 @@ def test_ranges_table_shows_every_source(ref: Reference, monkeypatch: pytest.Mon
     for analyte in ref.analytes.values():
         assert f"{analyte.name} ({analyte.canonical_unit})" in text
         for band in analyte.bands:
-            assert band.source in text
+            assert band.band_source in text
             assert str(band.interval) in text
 
 

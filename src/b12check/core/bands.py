@@ -46,11 +46,6 @@ class Band(NamedTuple):
         """Source, year and evidence joined (the ``band_source`` field of a record)."""
         return joined_source(self.source_name, self.year, self.evidence)
 
-    @property
-    def source(self) -> str:
-        """The joined citation, as ``band_source``: the name older callers read."""
-        return self.band_source
-
 
 class Guideline(NamedTuple):
     """One authority's complete bands for a test; exactly one per test is the default."""

@@ -256,14 +256,14 @@ def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
     if record.age is not None and record.age < 18 and not analyte.age_specific_in(guideline):
         record.warnings.append("the built-in bands are for adults; children's ranges differ")
     outcome = classify(analyte, sex, unit, parsed.comparator, number, guideline, record.age)
-    record.guideline = guideline or analyte.default_guideline
+    record.guideline = analyte.guideline(guideline).name
     record.flag = outcome.flag
     record.reason = outcome.reason
     record.flag_by_sex = outcome.flag_by_sex
     if outcome.band is not None:
         record.band_label = outcome.band.label
         record.interpretation = outcome.band.interpretation
-        record.band_source = outcome.band.source
+        record.band_source = outcome.band.band_source
     if outcome.span is not None:
         record.band_low = outcome.span.low
         record.band_high = outcome.span.high

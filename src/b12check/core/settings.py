@@ -86,7 +86,7 @@ def parse_guidelines(choices: tuple[str, ...], reference: Reference) -> Guidelin
         if sep:
             analyte = reference.find(target.strip())  # ValueProblem (a ValueError) if unknown
             analyte_id = analyte.id
-            if name not in (*analyte.guidelines, analyte.default_guideline):
+            if name not in analyte.guidelines:  # the default is one of them
                 raise ValueError(f"{analyte_id} has no guideline {name!r}")
         parsed.append((analyte_id, name))
     return tuple(parsed)
