@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from b12check.core.evaluate import Settings, evaluate
 from b12check.core.names import loinc_code
 from b12check.core.records import Record
-from b12check.core.vocab import HEADER_ROLES, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
+from b12check.core.vocab import HEADER_ROLES, STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.context import RowDates
-from b12check.readers.labview import compare_with_lab, prefer_lab_range
 from b12check.readers.layout import HeaderIndex, Layout, TestColumn
 from b12check.readers.source import Row
 
@@ -21,14 +20,12 @@ Context = dict[str, str | None]
 
 
 class RowReader:
-    """Reads rows into records for one run (``Settings``), one file at a time."""
+    """Reads rows into records for one run (``Settings``, whose ``lab_ranges`` says what to
+    make of the lab's own range and flag), one file at a time."""
 
-    def __init__(
-        self, settings: Settings, headers: HeaderIndex, lab_ranges: str, dates: RowDates
-    ) -> None:
+    def __init__(self, settings: Settings, headers: HeaderIndex, dates: RowDates) -> None:
         self.settings = settings
         self.headers = headers
-        self.lab_ranges = lab_ranges  # ignore | show | prefer
         self.dates = dates
 
     def records(self, row: Row, layout: Layout, name: str) -> Iterator[Record]:
@@ -181,9 +178,4 @@ class RowReader:
             record.warnings.append(date_warning)
         if age_warning:
             record.warnings.append(age_warning)
-        if record.status == STATUS_RESULT and self.lab_ranges == "prefer":
-            prefer_lab_range(record, settings.reference, settings.notes)
-        elif record.status == STATUS_RESULT and self.lab_ranges == "show":
-            if settings.notes != "none":
-                compare_with_lab(record)
         return record

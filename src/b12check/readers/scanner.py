@@ -7,7 +7,8 @@ A file that cannot be read at all becomes one error record, and the next file st
 This module opens each file, finds its header and layout, and hands the data rows on: to a
 cache in front of the core when one is given (``fast``), else row by row to ``routing``
 (rows to records); ``context`` reads dates and ages, ``grouping`` adds the notes that need a
-patient's results of one date together.
+patient's results of one date together. The lab's own range and flag are weighed by the core
+(``core/labpolicy.py``), as ``ScanOptions.lab_ranges`` says.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -57,13 +58,14 @@ class Scanner:
         notice: Callable[[str], None],
         data_rows: dict[str, int],
     ) -> None:
-        self.settings = settings
+        # the lab's own ranges and flags are weighed by the core, as --lab-ranges says
+        self.settings = settings._replace(lab_ranges=options.lab_ranges)
         self.headers = headers
         self.options = options
         self.notice = notice
         self.data_rows = data_rows  # data rows read per file, for the summary
         self.dates = RowDates(options.date_format)
-        self.reader = RowReader(settings, headers, options.lab_ranges, self.dates)
+        self.reader = RowReader(self.settings, headers, self.dates)
         self.fast: Shortcut | None = None  # a cache in front of the core (run/rowcache.py)
         # results may come in batches: nothing groups them (no notes)
         self.batching = False
