@@ -340,14 +340,16 @@ def child_env() -> tuple[dict[str, str], list[str]]:
     return env, dropped
 
 
-def data_file(rows: int, env: dict[str, str]) -> Path:
-    """benchmarks/out/lab_<rows>_s<seed>.csv, generated with gen_csv.py when missing."""
-    path = OUT_DIR / f"lab_{rows}_s{SEED}.csv"
+def data_file(rows: int, env: dict[str, str], shape: str = "long") -> Path:
+    """benchmarks/out/lab_<rows>_s<seed>.csv (``lab_<shape>_<rows>_s<seed>.csv`` for the other
+    shapes), generated with gen_csv.py when missing."""
+    name = f"lab_{rows}_s{SEED}.csv" if shape == "long" else f"lab_{shape}_{rows}_s{SEED}.csv"
+    path = OUT_DIR / name
     if path.is_file():
         return path
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    progress(f"generating {path.relative_to(BENCH_DIR.parent)} ({rows:,} rows)")
+    progress(f"generating {path.relative_to(BENCH_DIR.parent)} ({rows:,} values)")
     subprocess.run(
         [
             sys.executable,
@@ -356,6 +358,8 @@ def data_file(rows: int, env: dict[str, str]) -> Path:
             str(partial),
             "--seed",
             str(SEED),
+            "--shape",
+            shape,
         ],
         check=True,
         env=env,
@@ -500,6 +504,89 @@ def growth_row(
     return limit_row(target, big_kib - mid_kib, 2, detail, signed=True)
 
 
+@dataclass(frozen=True)
+class Case:
+    """One more shape of export or way of running ``scan``, against the floor of its layout."""
+
+    label: str
+    shape: str
+    args: tuple[str, ...]
+    threshold: float
+
+
+CASES = (
+    *(
+        Case(f"{what}, `--format {fmt}`", shape, ("--format", fmt), 2.0)
+        for shape, what in (
+            ("lab", "long + lab range + lab flag"),
+            ("loinc", "long + LOINC"),
+            ("birth", "long + birth date"),
+            ("wide", "wide (against the wide floor)"),
+        )
+        for fmt in ("csv", "ndjson")
+    ),
+    Case("long, `--format json` (default notes)", "long", ("--format", "json"), 3.0),
+    Case(
+        "long, `--format csv --notes brief`", "long", ("--format", "csv", "--notes", "brief"), 3.0
+    ),
+)
+
+
+def case_rows(
+    runner: Runner, cfg: Config, b12: list[str], case: Case, env: dict[str, str]
+) -> list[Row]:
+    """Throughput against the floor of the case's layout, and its peak RSS and growth."""
+    n = f"{cfg.big_rows:,}"
+    t_target = f"`b12check scan` {n} values, {case.label}"
+    grown = f" and growth 100,000 → {n}" if cfg.mid_rows else ""
+    m_target = f"peak RSS{grown}, {case.label}"
+    small = data_file(cfg.small_rows, env, case.shape)
+    big = data_file(cfg.big_rows, env, case.shape)
+    floor = [sys.executable, str(BENCH_DIR / "floor.py")]
+    progress(f"throughput: {t_target}")
+    try:
+        runner.preflight([*b12, "scan", str(small), *case.args])
+        pairs = measure_pairs(
+            runner,
+            [*b12, "scan", str(big), *case.args],
+            [*floor, str(big)],
+            max(1, min(cfg.throughput_pairs, 3)),
+            cfg.throughput_warmups,
+            rss=True,
+        )
+    except RunError as exc:
+        return [
+            error_row(t_target, f"≤ {case.threshold:g}× {FLOOR_NAME}", str(exc)),
+            error_row(m_target, "≤ 40 MiB, ≤ 2 MiB growth", str(exc)),
+        ]
+    throughput = ratio_row(t_target, case.threshold, FLOOR_NAME, pairs)
+    peak = max(pair.a.rss_kib or 0 for pair in pairs)
+    if cfg.quick:
+        throughput = replace(throughput, measured=f"{throughput.measured} (quick)", status="n/a")
+        memory = Row(m_target, cell(f"peak {fmt_mib(peak)}; growth n/a (quick)"), "≤ 40 MiB", "n/a")
+        return [throughput, memory]
+    mid_kib = 0
+    if cfg.mid_rows:
+        mid = data_file(cfg.mid_rows, env, case.shape)
+        try:
+            runs = [
+                runner.run([*b12, "scan", str(mid), *case.args], rss=True)
+                for _ in range(cfg.memory_runs)
+            ]
+        except RunError as exc:
+            return [throughput, error_row(m_target, "≤ 40 MiB, ≤ 2 MiB growth", str(exc))]
+        mid_kib = max(run.rss_kib or 0 for run in runs)
+    growth = peak - mid_kib if cfg.mid_rows else 0
+    ok = peak <= 40 * KIB_PER_MIB and growth <= 2 * KIB_PER_MIB
+    detail = f"peak {fmt_mib(peak)}" + (
+        f"; {fmt_mib(mid_kib)} → {fmt_mib(peak)}, {'+' if growth >= 0 else ''}{fmt_mib(growth)}"
+        if cfg.mid_rows
+        else "; growth n/a"
+    )
+    memory = Row(m_target, cell(detail), "≤ 40 MiB, ≤ 2 MiB growth", "PASS" if ok else "FAIL")
+    return [throughput, memory]
+
+
 def print_table(rows: list[Row]) -> None:
     print("| target | measured (median, min–max) | threshold | result |")
     print("|---|---|---|---|")
@@ -605,8 +692,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         runner = Runner(mem, env, Path(scratch), cfg.timeout)
         rows, base = startup_rows(runner, cfg, b12, small)
         scans = [scan_rows(runner, cfg, b12, (small, big, mid), fmt) for fmt in ("csv", "ndjson")]
+        more = [row for case in CASES for row in case_rows(runner, cfg, b12, case, env)]
     for kind in range(3):  # throughput rows, then peak RSS rows, then growth rows
         rows.extend(scan.rows[kind] for scan in scans)
+    rows.extend(more)  # the other shapes and modes, each with its memory
     floor_s = [seconds for scan in scans for seconds in scan.floor_seconds]
     floor_kib = [kib for scan in scans for kib in scan.floor_rss_kib]
     print_header(cfg, b12_how, mem_how, dropped)
