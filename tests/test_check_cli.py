@@ -236,3 +236,15 @@ def test_output_file(tmp_path: Any) -> None:
     result = invoke("check", "ferritin=60", "--format", "json", "-o", str(target))
     assert result.stdout == ""
     assert records_of(target.read_text(encoding="utf-8"))[0]["flag"] == "normal"
+
+
+def test_a_flag_typed_with_the_value_is_weighed_like_a_lab_flag_column() -> None:
+    """The lab-range policy lives in the core, so typed values get it as scan's rows do: a
+    lab flag that disagrees with the band is said, and one that agrees adds nothing."""
+    disagreeing = json.loads(invoke("check", "b12=500pg/mL L", "--format", "json").stdout)
+    (record,) = disagreeing["records"]
+    assert (record["flag"], record["lab_flag"]) == ("normal", "L")
+    notes = [n["text"] for n in record["notes"] if n["kind"] == "lab_disagreement"]
+    assert notes == ["The lab flagged this value 'L' (low); the built-in band says normal."]
+    agreeing = json.loads(invoke("check", "b12=500pg/mL N", "--format", "json").stdout)
+    assert not [n for n in agreeing["records"][0]["notes"] if n["kind"] == "lab_disagreement"]

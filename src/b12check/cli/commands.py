@@ -96,6 +96,8 @@ class Common(NamedTuple):
             decimal_comma=self.decimal_comma,
             notes=default_notes(self.fmt, self.notes),
             guidelines=parse_guidelines(self.guideline, reference),
+            # a flag typed with the value (b12=500pg/mL L) is weighed as scan's default does
+            lab_ranges="show",
         )
 
     def make_writer(self, out: IO[str], settings: Settings) -> Writer:
