@@ -10,6 +10,7 @@ from b12check.core.numbers import parse_value
 from b12check.readers.dates import age_on, normalise_date, slash_order
 
 MAX_AGE = 130  # years: an older age is a typo
+DATES_KEPT = 4096  # date cells remembered per file
 
 
 class RowDates:
@@ -18,9 +19,12 @@ class RowDates:
     def __init__(self, date_format: str | None) -> None:
         self.date_format = date_format
         self.date_order: str | None = None  # 'dmy' or 'mdy' once a date of the file shows it
+        # dates read so far, by (cell, order): a birth date comes again on every row
+        self._read: dict[tuple[str, str | None], tuple[str, str | None]] = {}
 
     def start_file(self) -> None:
         self.date_order = None
+        self._read = {}
 
     def learn_date_order(self, text: str) -> None:
         if self.date_order is None:
@@ -30,7 +34,13 @@ class RowDates:
         """A stripped date cell as (date to report, warning or None), letting it settle the
         day/month order of the file first."""
         self.learn_date_order(text)
-        return normalise_date(text, self.date_format, self.date_order)
+        key = (text, self.date_order)
+        known = self._read.get(key)
+        if known is None:
+            known = normalise_date(text, self.date_format, self.date_order)
+            if len(self._read) < DATES_KEPT:
+                self._read[key] = known
+        return known
 
     def age(
         self, age_text: str | None, born_text: str | None, date: str | None

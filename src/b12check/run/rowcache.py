@@ -115,9 +115,7 @@ class RowCache:
         """Every item of the file's data rows, in order; ``full`` reads a row the full path.
         ``count_rows(n)`` is told how many rows were read before anything is yielded."""
         if self.layout.kind == "wide":
-            for row in rows:
-                count_rows(1)
-                yield from self._wide(row, full)
+            yield from self._wide_items(rows, count_rows, full)
             return
         yield from self._long_items(rows, count_rows, full)
 
@@ -125,7 +123,8 @@ class RowCache:
         self, rows: Iterable[Row], count_rows: Callable[[int], None], full: FullPath
     ) -> Iterator[Item]:
         # One loop with everything in locals: it runs once per row of files of any length.
-        # (It is _head, _table and _line, inline.)
+        # It is _head, _table and _line inline, which makes its cyclomatic complexity 18, over
+        # the usual 15: as calls per row the same steps cost about a tenth more scan time.
         texts: list[str] = []
         flags: list[str] = []
         pending = 0
@@ -184,6 +183,34 @@ class RowCache:
         count_rows(pending)
         if texts:
             yield FastBatch("\n".join(texts), name, Counter(flags), len(texts))
+
+    def _wide_items(
+        self, rows: Iterable[Row], count_rows: Callable[[int], None], full: FullPath
+    ) -> Iterator[Item]:
+        """The items of a wide file's rows; when batching, its results in batches."""
+        if not self.batching:
+            for row in rows:
+                count_rows(1)
+                yield from self._wide(row, full)
+            return
+        texts: list[str] = []
+        flags: list[str] = []
+        for row in rows:
+            count_rows(1)
+            for item in self._wide(row, full):
+                batched = isinstance(item, FastLine)
+                if isinstance(item, FastLine):
+                    texts.append(item.text)
+                    flags.append(item.flag)
+                    if len(texts) < BATCH_SIZE:
+                        continue
+                if texts:
+                    yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
+                    texts, flags = [], []
+                if not batched:
+                    yield item
+        if texts:
+            yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
 
     def _wide(self, row: Row, full: FullPath) -> Iterator[Item]:
         cells = row.cells
