@@ -148,9 +148,9 @@ def test_check_gives_the_record_check_writes(
     args += ["--guideline", guideline] if guideline else []
     args += ["--age", str(age)] if age is not None else []
     (written,) = _cli_records(*args)
-    # `check` weighs no lab flag glued to a typed value (the API's default would: see README)
+    # both weigh a lab flag glued to the value as scan's default, --lab-ranges show, does
     result = _ranges_with(guideline).check(
-        name, value, sex=sex, age=age, notes=notes, units_system=units, lab_ranges="ignore"
+        name, value, sex=sex, age=age, notes=notes, units_system=units
     )
     assert _placed_elsewhere(result.as_dict()) == _placed_elsewhere(written)
     assert tuple(result.as_dict()) == FIELDS
