@@ -1,9 +1,10 @@
 """Folding analyte names and codes so that spelling, case and punctuation do not matter."""
 
-import re
 import unicodedata
 
-_LOINC = re.compile(r"\s*([0-9]{1,7}-[0-9])\s*")
+from b12check.core.lazyre import LazyPattern
+
+_LOINC = LazyPattern(r"\s*([0-9]{1,7}-[0-9])\s*")
 
 
 def name_key(text: str) -> str:

@@ -24,17 +24,17 @@ COMPARATORS: Final = {
     "≥": ">=",
 }
 
-_VALUE = re.compile(
+_VALUE = LazyPattern(
     r"\s*(?P<cmp><=|>=|=<|=>|<|>|≤|≥)?\s*"
     r"(?P<num>[+-]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?)"
     r"(?P<rest>.*)",
     re.DOTALL,
 )
 _THOUSANDS_OR_DECIMAL = LazyPattern(r"[+-]?[0-9]{1,3},[0-9]{3}")
-_INTERVAL = re.compile(
+_INTERVAL = LazyPattern(
     r"\s*(?P<open>[\[(])\s*(?P<low>[^,\s]*)\s*,\s*(?P<high>[^,\s\])]*)\s*(?P<close>[\])])\s*"
 )
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_PLAIN_NUMBER = LazyPattern(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class ParsedValue(NamedTuple):

@@ -1,7 +1,6 @@
 """Collection dates: carried as given, normalised to ISO 8601 only when that is unambiguous."""
 
 import math
-import re
 import unicodedata
 from datetime import date, datetime
 
@@ -9,7 +8,7 @@ from b12check.core.lazyre import LazyPattern
 
 # Digits are ASCII 0-9 only: ``\d`` would also take Arabic-Indic or full-width digits, which
 # int() then reads as if they were plain ones.
-_ISO = re.compile(
+_ISO = LazyPattern(
     r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?\s*"
 )
 _DOTTED = LazyPattern(

@@ -8,7 +8,6 @@ Title or note lines above the header are passed over. Header names come from the
 ``data/headers.yaml``; ``--column ROLE=HEADER`` and ``--layout`` override detection.
 """
 
-import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -22,7 +21,7 @@ _SPLIT = LazyPattern(r"[_\s]+")
 _UNIT_LIKE = LazyPattern(r"[^\s/]{1,8}/[^\s/]{1,8}|%")  # 'mU/L', 'IU/mL', '%': a unit we lack
 # A cell that reads as a result (a number, perhaps censored, perhaps with a unit) marks a data
 # row: '500', '<5', '250 pg/mL', '0,72 mmol/L' — but not '25-OH Vitamin D' or '2025-01-10'.
-_VALUE_CELL = re.compile(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-zµμ%/]{1,12})?\s*")
+_VALUE_CELL = LazyPattern(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-zµμ%/]{1,12})?\s*")
 
 
 class LayoutProblem(Exception):

@@ -5,11 +5,11 @@ Text cells a spreadsheet would run as a formula get a leading apostrophe; number
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import IO, Any, Final
 
+from b12check.core.lazyre import LazyPattern
 from b12check.core.numbers import format_number
 from b12check.core.records import FIELDS, Record, Summary
 from b12check.render.base import CACHE_LIMIT, FORMULA_LEADERS, Writer
@@ -27,7 +27,7 @@ class DelimitedWriter(Writer):
     Subclasses say how a text cell is made safe (``text_cell``), how a row is joined
     (``join``) and which texts need neither (``plain_text``)."""
 
-    plain_text: re.Pattern[str]
+    plain_text: LazyPattern
 
     def __init__(self, out: IO[str], header: Sequence[str] = FIELDS) -> None:
         self.out = out
@@ -96,7 +96,7 @@ class DelimitedWriter(Writer):
 class CsvWriter(DelimitedWriter):
     """RFC 4180 CSV: cells with a comma, quote or line break are quoted."""
 
-    plain_text = re.compile(r'[^,"\r\n\ud800-\udfff]*')
+    plain_text = LazyPattern(r'[^,"\r\n\ud800-\udfff]*')
 
     def __init__(self, out: IO[str], header: Sequence[str] = FIELDS) -> None:
         self._buffer = io.StringIO()
@@ -122,7 +122,7 @@ class TsvWriter(DelimitedWriter):
     a tab, line feed, carriage return or backslash inside a cell is written ``\\t``, ``\\n``,
     ``\\r``, ``\\\\``."""
 
-    plain_text = re.compile(r"[^\t\r\n\\\ud800-\udfff]*")
+    plain_text = LazyPattern(r"[^\t\r\n\\\ud800-\udfff]*")
 
     def text_cell(self, text: str) -> str:
         return tsv_text_cell(text)
