@@ -56,7 +56,7 @@ class NoteRef(NamedTuple):
 
 
 class FastLine(NamedTuple):
-    """A result the scan fast lane rendered without building a Record (see scan/fastlane.py),
+    """A result the scan cache rendered without building a Record (see run/rowcache.py),
     with what the summary and the pattern notes need."""
 
     text: str
@@ -71,7 +71,7 @@ class FastLine(NamedTuple):
 
 
 class FastBatch(NamedTuple):
-    """Consecutive results the fast lane rendered, written in one go: ``text`` holds their
+    """Consecutive results the scan cache rendered, written in one go: ``text`` holds their
     lines joined by newlines, ``flags`` how many of each flag, ``size`` how many in all."""
 
     text: str
@@ -185,7 +185,7 @@ class Summary:
         return count
 
     def add_result(self, file: str, flag: str) -> None:
-        """Count a result that was rendered without building a Record (the scan fast lane)."""
+        """Count a result that was rendered without building a Record (the scan cache)."""
         self.by_status[STATUS_RESULT] += 1
         self._count(file).results += 1
         self.by_flag[flag] += 1
@@ -196,7 +196,7 @@ class Summary:
         return sum(n for flag, n in self.by_flag.items() if fails(flag, self.fail_on))
 
     def add_results(self, file: str, flags: dict[str, int], count: int) -> None:
-        """Count a batch of results the fast lane rendered."""
+        """Count a batch of results the scan cache rendered."""
         self.by_status[STATUS_RESULT] += count
         file_count = self._count(file)
         file_count.records += count - 1  # _count added one already

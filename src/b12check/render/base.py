@@ -1,4 +1,4 @@
-"""What every writer is, and what the line formats offer the scan fast lane.
+"""What every writer is, and what the line formats offer the scan cache.
 
 Writers take records as they stream past (constant memory) and only render; the schema is
 documented in README ("Output records").
@@ -18,11 +18,11 @@ class Writer(Protocol):
     def write(self, record: Record) -> None: ...
 
     def observe(self, line: FastLine) -> None:
-        """See a result the fast lane rendered (for writers that keep something per result)."""
+        """See a result the scan cache rendered (for writers that keep something per result)."""
         return None
 
     def write_rendered(self, text: str) -> None:
-        """Write a record the scan fast lane rendered (only line formats are given any)."""
+        """Write a record the scan cache rendered (only line formats are given any)."""
         raise TypeError(f"{type(self).__name__} takes records only, not rendered lines")
 
     def close(self, summary: Summary) -> None: ...
@@ -31,9 +31,9 @@ class Writer(Protocol):
 class LineFormat(Protocol):
     """A format whose records are independent pieces of text (csv, tsv, ndjson, json).
 
-    The scan fast lane renders real records with placeholders in some fields, keeps the text
+    The scan cache renders real records with placeholders in some fields, keeps the text
     around them, and fills in each later row's own cells with these same cell renderers, so its
-    output is the same text the full path writes (run/fastlane.py).
+    output is the same text the full path writes (run/rowcache.py).
     """
 
     def render(self, record: Record) -> str: ...
