@@ -31,15 +31,21 @@ def _stat(path: str) -> os.stat_result | None:
         return None
 
 
+def _regular_file_behind(stream: IO[str]) -> os.stat_result | None:
+    """The regular file a standard stream reads or writes, if it is one (a redirection)."""
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None  # closed, a stand-in, or no descriptor
+    return st if stat.S_ISREG(st.st_mode) else None
+
+
 def _input_identities(inputs: Iterable[str]) -> Iterator[tuple[str, tuple[int, int]]]:
     for name in inputs:
         if name == "-":
-            try:
-                st = os.fstat(sys.stdin.fileno())
-            except (OSError, ValueError, AttributeError):
-                continue
-            if stat.S_ISREG(st.st_mode):
-                yield "standard input", _identity(st)
+            behind = _regular_file_behind(sys.stdin)
+            if behind is not None:
+                yield "standard input", _identity(behind)
             continue
         found = _stat(name)
         if found is not None:
@@ -58,12 +64,9 @@ def refuse_if_input(target: os.stat_result, shown: str, inputs: Iterable[str]) -
 
 def check_stdout(inputs: Iterable[str]) -> None:
     """``scan x.csv >> x.csv``: standard output is one of the inputs."""
-    try:
-        st = os.fstat(sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        return
-    if stat.S_ISREG(st.st_mode):
-        refuse_if_input(st, "standard output", inputs)
+    behind = _regular_file_behind(sys.stdout)
+    if behind is not None:
+        refuse_if_input(behind, "standard output", inputs)
 
 
 def _new_file_mode() -> int:
@@ -93,12 +96,11 @@ def _discard(handle: IO[str], temporary: str) -> None:
         pass
 
 
-def _create_beside(real: str, shown: str) -> tuple[int, str]:
-    """A new, empty, private file next to ``real``: ``.NAME.<random>.part``.
+def _create_beside(folder: str, real: str, shown: str) -> tuple[int, str]:
+    """A new, empty, private file next to ``real`` in ``folder``: ``.NAME.<random>.part``.
 
     (tempfile.mkstemp does the same, but importing tempfile costs every run some 8 ms.)
     """
-    folder = os.path.dirname(real) or "."
     for _ in range(100):
         temporary = os.path.join(folder, f".{os.path.basename(real)}.{os.urandom(6).hex()}.part")
         try:
@@ -128,7 +130,7 @@ def replace_atomically(path: str, inputs: Iterable[str]) -> Iterator[IO[str]]:
     folder = os.path.dirname(real) or "."
     if not os.path.isdir(folder):
         raise OutputUnwritable(path, f"no such folder {os.path.dirname(path) or '.'!r}")
-    fd, temporary = _create_beside(real, path)
+    fd, temporary = _create_beside(folder, real, path)
     handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
     try:
         os.fchmod(fd, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
