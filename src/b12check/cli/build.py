@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 from b12check.cli.entry import HELP_FILE, HELP_WIDTH
-from b12check.core.build import COMPILED, compile_data, render, shipped_ranges_path, write_or_check
-from b12check.core.errors import ConfigError
+from b12check.core.build import build, data_outputs
 
 
 def render_help() -> str:
@@ -29,16 +28,12 @@ def render_help() -> str:
     return cli.get_help(context) + "\n"
 
 
+def outputs() -> dict[Path, str]:
+    return {**data_outputs(), Path(HELP_FILE): render_help()}
+
+
 def main(argv: list[str]) -> int:
-    try:
-        outputs = {
-            COMPILED: render(compile_data(shipped_ranges_path())),
-            Path(HELP_FILE): render_help(),
-        }
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    return write_or_check(outputs, argv, "b12check.cli.build")
+    return build(outputs, argv, "b12check.cli.build")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ The test suite runs the same check, so the two can never drift apart.
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +82,23 @@ def write_or_check(outputs: dict[Path, str], argv: list[str], command: str) -> i
     return 0
 
 
-def main(argv: list[str]) -> int:
+def data_outputs() -> dict[Path, str]:
+    """The compiled reference data, as it should be on disk."""
+    return {COMPILED: render(compile_data(shipped_ranges_path()))}
+
+
+def build(outputs: Callable[[], dict[Path, str]], argv: list[str], command: str) -> int:
+    """Make ``outputs`` (exit 2 if the shipped data is invalid), then write or check them."""
     try:
-        outputs = {COMPILED: render(compile_data(shipped_ranges_path()))}
+        made = outputs()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    return write_or_check(outputs, argv, "b12check.core.build")
+    return write_or_check(made, argv, command)
+
+
+def main(argv: list[str]) -> int:
+    return build(data_outputs, argv, "b12check.core.build")
 
 
 if __name__ == "__main__":
