@@ -83,14 +83,21 @@ def _companion_unit_problems(
 ) -> Iterator[Problem]:
     if companion.canonical_unit not in companion.units:
         yield (*base, "canonical_unit"), "not one of this test's units"
-    for index, unit in enumerate(companion.units):
+    yield from _factor_problems(model, companion, base)
+
+
+def _factor_problems(
+    model: RangesModel, test: AnalyteModel | CompanionModel, base: Loc
+) -> Iterator[Problem]:
+    """A problem for each unit of ``test`` (an analyte or a companion) that has no factor."""
+    for index, unit in enumerate(test.units):
         problem = _factor_problem(
             model,
             (*base, "units", index),
             unit,
-            companion.canonical_unit,
-            companion.molar_mass,
-            companion.valence,
+            test.canonical_unit,
+            test.molar_mass,
+            test.valence,
         )
         if problem:
             yield problem
@@ -131,17 +138,7 @@ def _unit_problems(model: RangesModel, analyte: AnalyteModel, base: Loc) -> Iter
         unit = getattr(analyte, field)
         if unit not in analyte.units:
             yield (*base, field), f"{unit!r} is not one of this analyte's units"
-    for index, unit in enumerate(analyte.units):
-        problem = _factor_problem(
-            model,
-            (*base, "units", index),
-            unit,
-            analyte.canonical_unit,
-            analyte.molar_mass,
-            analyte.valence,
-        )
-        if problem:
-            yield problem
+    yield from _factor_problems(model, analyte, base)
     for index, check in enumerate(analyte.unit_checks):
         for field in ("unit", "suggest"):
             if getattr(check, field) not in analyte.units:
