@@ -1,10 +1,12 @@
 """Shared helpers: the reference data, a CLI runner, and a real-subprocess runner."""
 
+import io
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -29,6 +31,20 @@ SPEC_ANALYTES = (
 )
 EXAMPLES = REPO / "examples"
 SHARED = REPO.parent / "shared"
+
+
+def written(write: Callable[..., Any], *args: Any) -> str:
+    """What a ``write_*(..., out)`` function writes, as text."""
+    out = io.StringIO()
+    write(*args, out)
+    return out.getvalue()
+
+
+def overlay(tmp_path: Path, text: str, name: str = "lab.yaml") -> str:
+    """A ranges overlay file holding ``text``; its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import invoke
+from tests.conftest import invoke, overlay
 
 CHILD_FERRITIN = """\
 # Children's ferritin bands, added beside the adult ones.
@@ -23,12 +23,6 @@ analytes:
       - {range: "(, 10)", flag: deficient, interpretation: L, age: "[0, 18)", source: Paediatric}
       - {range: "[10, )", flag: normal, interpretation: N, age: "[0, 18)", source: Paediatric}
 """
-
-
-def overlay(tmp_path: Path, text: str) -> str:
-    path = tmp_path / "lab.yaml"
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def record(*args: str) -> dict[str, Any]:

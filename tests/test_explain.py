@@ -16,7 +16,7 @@ from b12check.core.errors import B12CheckError
 from b12check.core.refdata import Reference, load_reference
 from b12check.core.vocab import DISCLAIMER
 from b12check.render.explain import explain_data, write_explain
-from tests.conftest import SPEC_ANALYTES
+from tests.conftest import SPEC_ANALYTES, overlay, written
 
 NOTES_YAML = Path(__file__).resolve().parents[1] / "src/b12check/data/notes.yaml"
 BUILT_IN_IDS = set(SPEC_ANALYTES)
@@ -26,18 +26,6 @@ B12_RANGES = ["(, 180)", "[180, 350]", "(350, 914]", "(914, )"]
 @pytest.fixture(scope="module")
 def ref() -> Reference:
     return load_reference()
-
-
-def written(write: Any, *args: Any) -> str:
-    out = io.StringIO()
-    write(*args, out)
-    return out.getvalue()
-
-
-def overlay(tmp_path: Path, text: str, name: str = "lab.yaml") -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def run(*args: str) -> Any:

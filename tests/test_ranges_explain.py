@@ -22,7 +22,7 @@ from b12check.render.ranges_view import (
     validate_file,
     write_ranges,
 )
-from tests.conftest import SPEC_ANALYTES
+from tests.conftest import SPEC_ANALYTES, overlay, written
 
 BUILT_IN_IDS = set(SPEC_ANALYTES)
 B12_RANGES = ["(, 180)", "[180, 350]", "(350, 914]", "(914, )"]
@@ -31,18 +31,6 @@ B12_RANGES = ["(, 180)", "[180, 350]", "(350, 914]", "(914, )"]
 @pytest.fixture(scope="module")
 def ref() -> Reference:
     return load_reference()
-
-
-def written(write: Any, *args: Any) -> str:
-    out = io.StringIO()
-    write(*args, out)
-    return out.getvalue()
-
-
-def overlay(tmp_path: Path, text: str, name: str = "lab.yaml") -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 # ------------------------------------------------------------------ ranges: show
