@@ -20,12 +20,12 @@ off (cli/commands.py).
 
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, cast
 
 from b12check.core.depends import AgeKeys
 from b12check.core.evaluate import Settings
-from b12check.core.records import FastBatch, FastLine, Record
+from b12check.core.records import FIELDS, FastBatch, FastLine, Record
 from b12check.core.vocab import STATUS_RESULT, STATUS_SKIPPED
 from b12check.readers.items import Item, Redo, SkippedLine
 from b12check.readers.layout import Layout, TestColumn
@@ -41,12 +41,23 @@ BATCH_SIZE = 100  # rendered lines per batch
 KIND_ROLES = ("test", "loinc", "unit", "sex", "lab_range", "lab_flag")
 WIDE_KIND_ROLES = ("sex", "lab_range", "lab_flag")
 # Placeholder texts: plain letters, so no format quotes or escapes them.
-TOKENS = ("QZQLINEQZQ", "QZQPATIENTQZQ", "QZQDATEQZQ", "QZQAGEQZQ", "QZQVALUEQZQ")
+TOKENS = ("QZQLINEQZQ", "QZQPATIENTQZQ", "QZQDATEQZQ", "QZQAGEQZQ", "QZQTEXTQZQ", "QZQVALUEQZQ")
+OWN_FIELDS = ("line", "patient", "date", "age", "value_text", "value")  # (TOKENS' fields)
+SHAPE_LIMIT = 4096  # shapes of result records kept per file
+# What a result record is besides its own fields: records with the same shape render the same
+# text around them (lists and the dict as tuples, so that it can be a key).
+_SHAPE_FIELDS = tuple(
+    name for name in FIELDS if name not in OWN_FIELDS + ("warnings", "notes", "flag_by_sex")
+)
+_shape_fields = attrgetter(*_SHAPE_FIELDS)
 
 # A kept key: (the four pieces before line, patient, date and age; the text from the age to
 # the value's end; the text after it; flag or None for a skipped record; analyte; value in
 # the canonical unit; comparator).
 Entry = tuple[tuple[str, str, str, str], str, str, str | None, str, float, str | None]
+# A shape's template: (the four pieces before line, patient, date and age; the text from the
+# age to the value text; from the value text to the value; after the value).
+Template = tuple[tuple[str, str, str, str], str, str, str]
 FULL = cast("Entry", ())  # a key whose values go the full path
 IN_BATCH = object()  # (a row whose line went into the batch)
 # What the row's own fields look like: (patient, ISO date, patient text, date text, age
@@ -82,14 +93,20 @@ class RowCache:
         self.name = name
         self.layout = layout
         self.reader = reader
-        self.kinds: dict[Hashable, dict[str, Entry]] = {}
+        self.kinds: dict[Hashable, dict[Hashable, Entry]] = {}
         self.entries = 0
         self.chars = 0
         self.shared: dict[object, Any] = {}
+        self.shapes: dict[Hashable, Template] = {}
         self.dates: dict[str, tuple[str | None, str] | None] = {}
         roles = layout.roles
         wanted = KIND_ROLES if layout.kind == "long" else WIDE_KIND_ROLES
         self.kind_of = _cells_of([roles[role] for role in wanted if role in roles])
+        # a long row's whole key in one look-up: its kind cells and then its value cell
+        self.key_of = _cells_of(
+            [roles[role] for role in wanted if role in roles] + [roles.get("result", 0)]
+        )
+        self.flat: dict[Hashable, Entry] = {}
         self.width = layout.width
         self.result_at = roles.get("result", -1)
         self.head_of = _cells_of(
@@ -129,7 +146,7 @@ class RowCache:
         flags: list[str] = []
         pending = 0
         batching, name, width, ages_vary = self.batching, self.name, self.width, self.ages_vary
-        kinds, kind_of, head_of, result_at = self.kinds, self.kind_of, self.head_of, self.result_at
+        flat, key_of, head_of = self.flat, self.key_of, self.head_of
         last: Hashable = object()
         head: Head | None = None
         for row in rows:
@@ -141,15 +158,10 @@ class RowCache:
                 if own != last:
                     last, head = own, self._read_head(cells)
                 if head is not None:
-                    kind = (kind_of(cells), head[5]) if ages_vary else kind_of(cells)
-                    table = kinds.get(kind)
-                    if table is None:
-                        table = self._table(kind)
-                    text = cells[result_at]
-                    entry = None if table is None else table.get(text)
+                    key = (key_of(cells), head[5]) if ages_vary else key_of(cells)
+                    entry = flat.get(key)
                     if entry is None:
-                        if table is not None:
-                            found = self._learn(row, table, text, head, None)
+                        found = self._learn(row, flat, key, head, None)
                     elif entry is not FULL:
                         (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator = entry
                         line = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
@@ -312,7 +324,7 @@ class RowCache:
 
     # ------------------------------------------------------------------ learning
 
-    def _table(self, kind: Hashable) -> dict[str, Entry] | None:
+    def _table(self, kind: Hashable) -> dict[Hashable, Entry] | None:
         """The keys kept for one kind of value; None past the budget for a new kind."""
         table = self.kinds.get(kind)
         if table is None:
@@ -325,8 +337,8 @@ class RowCache:
     def _learn(
         self,
         row: Row,
-        table: dict[str, Entry],
-        text: str,
+        table: dict[Hashable, Entry],
+        text: Hashable,
         head: Head,
         column: TestColumn | None,
     ) -> Record | FastLine | SkippedLine | tuple[str, str]:
@@ -339,47 +351,51 @@ class RowCache:
             record = reader.wide_cell(row, self.name, column, reader.context(row, self.layout))
         if self.entries >= ENTRY_LIMIT or self.chars >= CHAR_LIMIT:
             return record  # past a budget: not kept, so this key's values take the full path
-        entry = self._entry(record)
+        entry, shape, template = self._entry(record)
         table[text] = entry
         self.entries += 1
         if entry is FULL:
             return record
         line = self._line(entry, row, head, column)
-        if line[0] != self.fmt.render(record):  # (the text comes first in each)
-            table[text] = FULL
-            return record
+        if template is not None:  # a new shape: its pieces must give the writer's own text
+            if line[0] != self.fmt.render(record):  # (the text comes first in each)
+                table[text] = FULL
+                return record
+            if len(self.shapes) < SHAPE_LIMIT:
+                self.shapes[shape] = template
         return line  # the same text: the writer need not render the record once more
 
-    def _entry(self, record: Record) -> Entry:
-        """``record`` as the pieces around its own fields, or FULL when it must go the full
-        path every time."""
+    def _entry(self, record: Record) -> tuple[Entry, Hashable, Template | None]:
+        """``record`` as the pieces around its own fields (FULL when it must go the full path
+        every time), the record's shape, and the template when the shape is new. Records of
+        one shape differ only in the fields the pieces leave out, so a shape is rendered and
+        checked once and its later records are filled in with the writer's cell renderers."""
         if record.status == STATUS_RESULT and record.value is not None:
             flag: str | None = record.flag or "unclassified"
+            if record.value_text is None:
+                return FULL, None, None
+            shape: Hashable = _shape_of(record)
+            template = self.shapes.get(shape)
+            new = template is None
+            if template is None:
+                template = self._template(record, 6)
+                if template is None:
+                    return FULL, None, None
+            heads, before_text, before_value, suffix = template
+            fmt = self.fmt
+            value_text = fmt.text(record.value_text)
+            mid = f"{before_text}{value_text}{before_value}{fmt.number(record.value)}"
         elif record.status == STATUS_SKIPPED and record.analyte is None:
             flag = None  # not a test b12check covers: no note or count can need it
+            shape, new = None, True
+            template = self._template(record, 4)
+            if template is None:
+                return FULL, None, None
+            heads, mid, _, suffix = template
         else:
-            return FULL
-        fields = (record.line, record.patient, record.date, record.age, record.value)
-        count = 5 if record.value is not None else 4
-        try:
-            record.line, record.patient, record.date, record.age = TOKENS[:4]  # type: ignore[assignment]
-            if count == 5:
-                record.value = TOKENS[4]  # type: ignore[assignment]
-            rendered = self.fmt.render(record)
-        finally:
-            record.line, record.patient, record.date, record.age, record.value = fields
-        pieces = _split(rendered, self.placeholders[:count])
-        if pieces is None:
-            return FULL
-        heads = self._shared(tuple(pieces[:4]))
-        mid = pieces[4]
-        suffix = ""
-        if count == 5:
-            assert record.value is not None
-            mid += self.fmt.number(record.value)
-            suffix = self._shared(pieces[5])
+            return FULL, None, None
         self.chars += len(mid)
-        return (
+        entry = (
             heads,
             mid,
             suffix,
@@ -388,6 +404,27 @@ class RowCache:
             record.value or 0.0,
             record.comparator,
         )
+        return entry, shape, template if new else None
+
+    def _template(self, record: Record, count: int) -> Template | None:
+        """The record rendered with placeholders in its first ``count`` own fields (line,
+        patient, date, age, value text, value), cut at them; None if a placeholder is lost."""
+        own = OWN_FIELDS[:count]
+        fields = [getattr(record, name) for name in own]
+        try:
+            for name, token in zip(own, TOKENS, strict=False):
+                setattr(record, name, token)
+            rendered = self.fmt.render(record)
+        finally:
+            for name, value in zip(own, fields, strict=True):
+                setattr(record, name, value)
+        pieces = _split(rendered, self.placeholders[:count])
+        if pieces is None:
+            return None
+        heads = self._shared(tuple(pieces[:4]))
+        if count == 4:
+            return heads, pieces[4], "", ""
+        return heads, self._shared(pieces[4]), self._shared(pieces[5]), self._shared(pieces[6])
 
     def _shared(self, piece: Any) -> Any:
         """One object for equal pieces (the text after a value repeats for a whole band)."""
@@ -398,6 +435,16 @@ class RowCache:
             self.shared[piece] = piece
             self.chars += len(piece) if isinstance(piece, str) else sum(map(len, piece))
         return piece
+
+
+def _shape_of(record: Record) -> Hashable:
+    by_sex = record.flag_by_sex
+    return (
+        _shape_fields(record),
+        tuple(record.warnings),
+        tuple(record.notes),
+        None if by_sex is None else tuple(by_sex.items()),
+    )
 
 
 def _split(rendered: str, placeholders: list[str]) -> list[str] | None:
