@@ -15,7 +15,7 @@ from b12check.core import evaluate as evaluate_module
 from b12check.core.evaluate import Settings
 from b12check.core.records import FastBatch, FastLine, Summary
 from b12check.core.refdata import load_reference
-from b12check.readers.items import SkippedLine
+from b12check.readers.items import FastGroup, SkippedLine
 from b12check.readers.layout import HeaderIndex
 from b12check.readers.scanner import Scanner, ScanOptions
 from b12check.render.formats import LINE_FORMATS, make_writer
@@ -98,7 +98,11 @@ def scan_text(
     data = text if isinstance(text, bytes) else text.encode()
     items = list(scanner.scan("-", stdin=io.BytesIO(data)))
     fast_count = sum(
-        item.size if isinstance(item, FastBatch) else isinstance(item, FastLine | SkippedLine)
+        item.size
+        if isinstance(item, FastBatch)
+        else len(item.members)
+        if isinstance(item, FastGroup)
+        else isinstance(item, FastLine | SkippedLine)
         for item in items
     )
     run(iter(items), writer, summary, quiet=True)

@@ -2,8 +2,11 @@
 hold and stays quiet when they do not; transferrin saturation is derived from iron and TIBC."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from b12check.core.evaluate import Settings
+from b12check.core.patterns import GroupNotes, Result, group_notes, notes_key
 from b12check.core.records import Record
 from b12check.core.refdata import Pattern, Reference, load_reference
 from b12check.readers.typed import typed_records
@@ -113,3 +116,45 @@ def test_uibc_in_a_scan_feeds_the_same_patient_and_date_only() -> None:
     assert len(derived[("P1", "iron")]) == 2
     assert derived[("P2", "iron")] == []
     assert data["summary"]["skipped"] == 1 and result.exit_code in (0, 1)
+
+
+# --- what the notes of a group depend on (the scan remembers notes by this key) ----------
+
+# every analyte a pattern or a derived value reads, and one neither reads; uibc is only an
+# alias in some data, so it is named here on its own
+_ANALYTES = ["b12", "mma", "homocysteine", "ferritin", "iron", "tibc", "tsat", "uibc", "magnesium"]
+_FLAGS = ["deficient", "borderline", "normal", "high", "critical_low", "unclassified", ""]
+_result = st.tuples(
+    st.sampled_from(_ANALYTES),
+    st.sampled_from(_FLAGS),
+    st.one_of(st.none(), st.sampled_from([5.0, 12.0, 30.0, 45.5, 60.0, 80.0, 300.0])),
+    st.sampled_from([None, None, "<", ">"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_result, max_size=6), st.lists(_result, max_size=6))
+def test_groups_with_one_key_get_the_same_notes(first: list[Result], second: list[Result]) -> None:
+    """Whenever two groups share a key, they get exactly the same notes, so remembering notes
+    by the key cannot change what a scan writes."""
+    if notes_key(first) == notes_key(second):
+        assert group_notes(first, REFERENCE) == group_notes(second, REFERENCE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_result, max_size=6))
+def test_remembered_notes_are_the_notes(results: list[Result]) -> None:
+    remembered = GroupNotes(REFERENCE)
+    assert remembered(list(results)) == group_notes(results, REFERENCE)
+    assert remembered(list(results)) == group_notes(results, REFERENCE)  # (the second from memory)
+
+
+def test_a_pattern_group_key_holds_no_value() -> None:
+    """Groups that differ only in their values but not their flags share the key, unless an
+    exact iron makes derived values possible."""
+    a: list[Result] = [("b12", "low", 150.0, None), ("mma", "high", 0.6, None)]
+    b: list[Result] = [("b12", "low", 170.0, None), ("mma", "high", 0.9, None)]
+    assert notes_key(a) == notes_key(b)
+    assert notes_key([*a, ("iron", "normal", 60.0, None)]) != notes_key(
+        [*a, ("iron", "normal", 61.0, None)]
+    )

@@ -9,9 +9,10 @@ import click
 
 from b12check.cli.guided import guided_arguments
 from b12check.core.evaluate import Settings, read_sex
-from b12check.core.records import FastBatch, FastLine, Record, Summary
+from b12check.core.records import Summary
 from b12check.core.refdata import Reference, load_reference
 from b12check.core.vocab import HEADER_ROLES
+from b12check.readers.items import Item
 from b12check.readers.typed import typed_records
 from b12check.render.base import Writer
 from b12check.render.formats import make_writer
@@ -240,7 +241,6 @@ def run_scan(
 def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", out: IO[str]) -> int:
     import os
 
-    from b12check.readers.items import SkippedLine
     from b12check.readers.layout import HeaderIndex
     from b12check.readers.scanner import Scanner
     from b12check.render.formats import LINE_FORMATS
@@ -266,7 +266,7 @@ def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", o
         summary.data_rows,
     )
 
-    def records() -> Iterator[Record | FastLine | FastBatch | SkippedLine]:
+    def records() -> Iterator[Item]:
         for path in paths:
             summary.note_file(path)
             yield from scanner.scan(path)

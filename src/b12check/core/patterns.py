@@ -4,7 +4,7 @@ Both are added as notes to an existing record, so every input value still become
 one record. Input: (analyte, flag, value in the canonical unit, comparator) per result.
 """
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 from b12check.core.classify import classify
 from b12check.core.numbers import format_number
@@ -87,3 +87,46 @@ def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str
 def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, NoteRef]]:
     pairs = [(analyte, flag) for analyte, flag, _, _ in results]
     return firing_patterns(pairs, reference) + derived_notes(results, reference)
+
+
+def notes_key(results: list[Result]) -> Hashable:
+    """What ``group_notes`` reads of a group: two groups with equal keys get the same notes.
+
+    Patterns read the set of (analyte, flag) pairs. Derived values need an exact serum iron,
+    and then read the last exact iron, TIBC and UIBC, whether a saturation was reported, and
+    the first exact one. A key that is a frozenset holds no value: groups share it often.
+    """
+    pairs = frozenset((analyte, flag) for analyte, flag, _, _ in results)
+    exact = {a: v for a, _, v, cmp in results if v is not None and not cmp}
+    iron = exact.get("iron")
+    if iron is None:
+        return pairs
+    reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
+    return (
+        pairs,
+        iron,
+        exact.get("tibc"),
+        exact.get("uibc"),
+        any(a == "tsat" for a, *_ in results),
+        reported[0] if reported else None,
+    )
+
+
+class GroupNotes:
+    """``group_notes`` remembered by ``notes_key`` for keys that hold no value (patterns only;
+    a key with values rarely comes twice), at most ``LIMIT`` of them."""
+
+    LIMIT = 4096
+
+    def __init__(self, reference: Reference) -> None:
+        self.reference = reference
+        self.known: dict[Hashable, list[tuple[str, NoteRef]]] = {}
+
+    def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
+        key = notes_key(results)
+        found = self.known.get(key)
+        if found is None:
+            found = group_notes(results, self.reference)
+            if type(key) is frozenset and len(self.known) < self.LIMIT:
+                self.known[key] = found
+        return found

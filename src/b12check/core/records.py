@@ -203,6 +203,13 @@ class Summary:
         file_count.results += count
         self.by_flag.update(flags)
 
+    def add_skipped(self, file: str, count: int) -> None:
+        """Count skipped records the scan cache rendered."""
+        self.by_status[STATUS_SKIPPED] += count
+        file_count = self._count(file)
+        file_count.records += count - 1  # _count added one already
+        file_count.skipped += count
+
     def add(self, record: Record) -> None:
         if record.status == STATUS_RESULT:
             self.add_result(record.file, record.flag or "unclassified")

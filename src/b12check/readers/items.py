@@ -16,11 +16,22 @@ class SkippedLine(NamedTuple):
 
 
 class Redo(NamedTuple):
-    """Kept in ``FastLine.row``: the source row, and for a wide row the test column, so the
-    full path can read that one value again when a pattern note must be added to it."""
+    """Kept in ``FastLine.row``: what the cache needs to read that one value again when a
+    pattern note must be added to it (the source row; for a wide row its test column; the
+    cache's own entry and the row's rendered patient, date and age)."""
 
     row: object  # the source Row
     column: object | None  # the wide layout's TestColumn, None in a long layout
+    entry: object = None
+    head: object = None
 
 
-Item = Record | FastLine | FastBatch | SkippedLine
+class FastGroup(NamedTuple):
+    """A whole patient/date group the cache rendered that needs no note from the others
+    (readers/grouping.py): written in one go."""
+
+    members: list[FastLine | SkippedLine]
+    file: str
+
+
+Item = Record | FastLine | FastBatch | SkippedLine | FastGroup

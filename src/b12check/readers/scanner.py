@@ -18,17 +18,16 @@ from typing import BinaryIO, NamedTuple
 
 from b12check.core.evaluate import Settings
 from b12check.core.lazyre import LazyPattern
-from b12check.core.records import FastLine, Record
+from b12check.core.records import FastLine, NoteRef, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.context import RowDates
 from b12check.readers.grouping import grouped
-from b12check.readers.items import Item, Redo
+from b12check.readers.items import Item
 from b12check.readers.layout import (
     HEADER_SEARCH_ROWS,
     HeaderIndex,
     Layout,
     LayoutProblem,
-    TestColumn,
     find_layout,
     units_row,
 )
@@ -207,17 +206,10 @@ class Scanner:
     def _count_rows(self, name: str, count: int) -> None:
         self.data_rows[name] += count
 
-    def _reread(self, line: FastLine) -> Record:
-        """A result the cache rendered, read again by the full path (a pattern note goes on
-        it)."""
-        layout = self.layout
-        assert layout is not None and isinstance(line.row, Redo)  # only a cache makes lines
-        row, column = line.row
-        assert isinstance(row, Row)
-        if column is None:
-            return self.reader.long_value(row, layout, line.file)
-        assert isinstance(column, TestColumn)
-        return self.reader.wide_cell(row, line.file, column, self.reader.context(row, layout))
+    def _reread(self, line: FastLine, notes: list[NoteRef]) -> Record | FastLine:
+        """A result the cache rendered, with notes the patient's other results give it."""
+        assert self.fast is not None  # only a cache makes lines
+        return self.fast.reread(line, notes)
 
     def read_date(self, text: str) -> tuple[str, str | None]:
         """A stripped date cell as (date to report, warning or None), as the rows read it."""

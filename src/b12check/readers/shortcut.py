@@ -7,7 +7,7 @@ from there and spoken to through this protocol, so no reader imports a writer.
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from b12check.core.records import Record
+from b12check.core.records import FastLine, NoteRef, Record
 from b12check.readers.items import Item
 from b12check.readers.layout import Layout
 from b12check.readers.routing import RowReader
@@ -28,4 +28,9 @@ class Shortcut(Protocol):
         """Every item of the data rows, in order, rendered where the cache can; ``full``
         reads a row the full path; ``count_rows(n)`` is told of rows read before anything
         is yielded."""
+        ...
+
+    def reread(self, line: FastLine, notes: list[NoteRef]) -> Record | FastLine:
+        """The result ``line`` with ``notes`` added: a record as the full path writes it, or
+        the same rendered."""
         ...

@@ -15,6 +15,9 @@ FORMULA_LEADERS = frozenset("=+-@\t\r \u00a0")
 
 
 class Writer(Protocol):
+    separator: str = "\n"  # between records the scan cache rendered, in one write
+    observes: bool = False  # wants to see every result the cache rendered (observe)
+
     def write(self, record: Record) -> None: ...
 
     def observe(self, line: FastLine) -> None:

@@ -80,6 +80,9 @@ class JsonWriter(JsonLinesBase, Writer):
     """One JSON object: ``records`` (streamed item by item), ``summary``, ``trends`` (first
     and last value of each test measured on several dates per patient), ``disclaimer``."""
 
+    separator = ",\n"
+    observes = True
+
     def __init__(self, out: IO[str], reference: Reference | None = None) -> None:
         super().__init__(out)
         self.first = True

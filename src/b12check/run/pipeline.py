@@ -1,12 +1,13 @@
 """Running records through a writer: summary counts, stderr diagnostics, exit status."""
 
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from typing import IO
 
 from b12check.core.records import FastBatch, FastLine, Record, Summary
-from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
-from b12check.readers.items import Item, SkippedLine
+from b12check.core.vocab import STATUS_ERROR
+from b12check.readers.items import FastGroup, Item, SkippedLine
 from b12check.render.base import Writer
 from b12check.render.safe import visible
 from b12check.run.exitcodes import ExitCode
@@ -24,6 +25,21 @@ def diagnostic(record: Record) -> str:
     """``FILE:LINE: [COLUMN] reason`` (``FILE: reason`` when the whole file failed)."""
     column = f" [{record.column}]" if record.column else ""
     return visible(f"{record.place()}:{column} {record.reason}")
+
+
+def write_group(group: FastGroup, writer: Writer, summary: Summary) -> None:
+    """Count and write the members of a group the cache rendered, in one write."""
+    members = group.members
+    flags = [member.flag for member in members if isinstance(member, FastLine)]
+    if flags:
+        summary.add_results(group.file, Counter(flags), len(flags))
+    if len(flags) < len(members):
+        summary.add_skipped(group.file, len(members) - len(flags))
+    if writer.observes:
+        for member in members:
+            if isinstance(member, FastLine):
+                writer.observe(member)
+    writer.write_rendered(writer.separator.join([member.text for member in members]))
 
 
 def run(
@@ -46,8 +62,11 @@ def run(
             writer.observe(record)
             writer.write_rendered(record.text)
             continue
+        if isinstance(record, FastGroup):  # a patient's results of one date, rendered
+            write_group(record, writer, summary)
+            continue
         if isinstance(record, SkippedLine):  # a skipped record the cache rendered
-            summary.add(Record(STATUS_SKIPPED, record.file, 0))
+            summary.add_skipped(record.file, 1)
             writer.write_rendered(record.text)
             continue
         summary.add(record)

@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from b12check.core.depends import AgeKeys
 from b12check.core.evaluate import Settings
-from b12check.core.records import FIELDS, FastBatch, FastLine, Record
+from b12check.core.records import FIELDS, FastBatch, FastLine, NoteRef, Record
 from b12check.core.vocab import STATUS_RESULT, STATUS_SKIPPED
 from b12check.readers.items import Item, Redo, SkippedLine
 from b12check.readers.layout import Layout, TestColumn
@@ -98,6 +98,7 @@ class RowCache:
         self.chars = 0
         self.shared: dict[object, Any] = {}
         self.shapes: dict[Hashable, Template] = {}
+        self.noted: dict[Hashable, Entry] = {}  # entries with notes from other results
         self.dates: dict[str, tuple[str | None, str] | None] = {}
         roles = layout.roles
         wanted = KIND_ROLES if layout.kind == "long" else WIDE_KIND_ROLES
@@ -174,7 +175,7 @@ class RowCache:
                                 continue
                             found = IN_BATCH
                         else:
-                            redo = Redo(row, None)
+                            redo = Redo(row, None, entry, head)
                             found = FastLine(
                                 line, name, flag, analyte, head[0], head[1], value, redo, comparator
                             )
@@ -275,9 +276,51 @@ class RowCache:
             return SkippedLine(text, self.name, head[0], head[1])
         if self.batching and column is None:
             return (text, flag)
-        return FastLine(
-            text, self.name, flag, analyte, head[0], head[1], value, Redo(row, column), comparator
-        )
+        redo = Redo(row, column, entry, head)
+        return FastLine(text, self.name, flag, analyte, head[0], head[1], value, redo, comparator)
+
+    # ------------------------------------------------------------------ notes from others
+
+    def reread(self, line: FastLine, notes: list[NoteRef]) -> Record | FastLine:
+        """``line`` with notes the patient's other results gave it: its entry with those
+        notes is learned like any other (the full path's record, notes added, rendered and
+        checked once) and kept while the budgets last."""
+        row, column, entry, head = line.row
+        assert isinstance(row, Row) and (column is None or isinstance(column, TestColumn))
+        key = (entry, tuple(notes))
+        noted = self.noted.get(key)
+        if noted is None:
+            record = self._read(row, column)
+            record.notes.extend(notes)
+            if self.entries >= ENTRY_LIMIT or self.chars >= CHAR_LIMIT:
+                return record
+            noted, shape, template = self._entry(record)
+            self.noted[key] = noted
+            self.entries += 1
+            if noted is FULL:
+                return record
+            made = self._line(noted, row, cast(Head, head), column)
+            if template is not None:
+                if made[0] != self.fmt.render(record):
+                    self.noted[key] = FULL
+                    return record
+                if len(self.shapes) < SHAPE_LIMIT:
+                    self.shapes[shape] = template
+        elif noted is FULL:
+            record = self._read(row, column)
+            record.notes.extend(notes)
+            return record
+        else:
+            made = self._line(noted, row, cast(Head, head), column)
+        assert isinstance(made, FastLine)  # (a result, and never batched while grouping)
+        return made
+
+    def _read(self, row: Row, column: TestColumn | None) -> Record:
+        """The full path's record of a long row, or of one cell of a wide row."""
+        reader = self.reader
+        if column is None:
+            return reader.long_value(row, self.layout, self.name)
+        return reader.wide_cell(row, self.name, column, reader.context(row, self.layout))
 
     # ------------------------------------------------------------------ the row's own fields
 
@@ -344,11 +387,7 @@ class RowCache:
     ) -> Record | FastLine | SkippedLine | tuple[str, str]:
         """The full path's record for a key not seen before, or the same as a rendered line
         when the key's pieces are kept (while the budgets last)."""
-        reader = self.reader
-        if column is None:
-            record = reader.long_value(row, self.layout, self.name)
-        else:
-            record = reader.wide_cell(row, self.name, column, reader.context(row, self.layout))
+        record = self._read(row, column)
         if self.entries >= ENTRY_LIMIT or self.chars >= CHAR_LIMIT:
             return record  # past a budget: not kept, so this key's values take the full path
         entry, shape, template = self._entry(record)
