@@ -27,17 +27,15 @@ class Phrase(NamedTuple):
     prefix: tuple[bool, ...]
     anchored: bool  # only as the first words of a name
 
-    def spans(self, words: Words) -> Iterator[range]:
-        size = len(self.words)
-        last = len(words) - size
-        if not size or last < 0:
-            return
-        for start in range(0, 1 if self.anchored else last + 1):
-            if all(
-                words[start + i].startswith(want) if prefix else words[start + i] == want
-                for i, (want, prefix) in enumerate(zip(self.words, self.prefix, strict=True))
-            ):
-                yield range(start, start + size)
+    def at(self, words: Words, start: int) -> bool:
+        """Whether the phrase is in ``words`` from ``start`` on."""
+        if start + len(self.words) > len(words) or (self.anchored and start):
+            return False
+        for i, (want, prefix) in enumerate(zip(self.words, self.prefix, strict=True)):
+            word = words[start + i]
+            if not (word.startswith(want) if prefix else word == want):
+                return False
+        return True
 
 
 def parse_phrase(text: str) -> Phrase:
@@ -54,16 +52,41 @@ def parse_phrase(text: str) -> Phrase:
     return Phrase(tuple(words), tuple(prefix), anchored)
 
 
+class Phrases:
+    """Phrases indexed by their first word, so finding them costs a look-up per word."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.by_first: dict[str, list[Phrase]] = {}
+        self.by_prefix: list[Phrase] = []  # those whose first word is a prefix
+        for phrase in map(parse_phrase, texts):
+            if not phrase.words:
+                continue
+            if phrase.prefix[0]:
+                self.by_prefix.append(phrase)
+            else:
+                self.by_first.setdefault(phrase.words[0], []).append(phrase)
+
+    def spans(self, words: Words) -> Iterator[range]:
+        for start, word in enumerate(words):
+            for phrase in self.by_first.get(word, ()):
+                if phrase.at(words, start):
+                    yield range(start, start + len(phrase.words))
+            for phrase in self.by_prefix:
+                if word.startswith(phrase.words[0]) and phrase.at(words, start):
+                    yield range(start, start + len(phrase.words))
+
+    def found(self, words: Words) -> bool:
+        return next(self.spans(words), None) is not None
+
+
 class Rule(NamedTuple):
     means: str  # what the name really is ("D-dimer, a blood-clotting test")
     looks_like: str | None  # the covered test it looks like (other tests only)
-    words: tuple[Phrase, ...]
-    unless: tuple[Phrase, ...]
+    words: Phrases
+    unless: Phrases
 
     def hits(self, words: Words) -> bool:
-        return any(True for p in self.words for _ in p.spans(words)) and not any(
-            True for p in self.unless for _ in p.spans(words)
-        )
+        return self.words.found(words) and not self.unless.found(words)
 
 
 def _rules(raw: Iterable[dict[str, Any]]) -> tuple[Rule, ...]:
@@ -71,8 +94,8 @@ def _rules(raw: Iterable[dict[str, Any]]) -> tuple[Rule, ...]:
         Rule(
             item["is"],
             item.get("looks_like"),
-            tuple(parse_phrase(p) for p in item["words"]),
-            tuple(parse_phrase(p) for p in item.get("unless") or ()),
+            Phrases(item["words"]),
+            Phrases(item.get("unless") or ()),
         )
         for item in raw
     )
@@ -96,16 +119,16 @@ class NameMatcher:
 
     def __init__(self, rules: dict[str, Any], names: dict[str, tuple[str, ...]]) -> None:
         """``names``: test id -> its names and aliases."""
-        self.qualifiers = sorted(
-            (parse_phrase(p) for p in rules.get("qualifiers") or ()),
-            key=lambda phrase: -len(phrase.words),
-        )
+        self.qualifiers = Phrases(rules.get("qualifiers") or ())
         self.other_tests = _rules(rules.get("other_tests") or ())
         self.other_kinds = _rules(rules.get("other_kinds") or ())
+        self.kind_words = Phrases(
+            phrase for kind in rules.get("other_kinds") or () for phrase in kind["words"]
+        )
         self.exact: dict[str, str] = {}
         stripped: dict[str, str | None] = {}
         bags: dict[Words, str | None] = {}
-        self.known: dict[Words, str] = {}  # stripped words of each name -> id (close misses)
+        self.known: dict[int, dict[Words, str]] = {}  # by word count: stripped words -> id
         for test_id, test_names in names.items():
             for name in test_names:
                 key = name_key(name)
@@ -115,7 +138,7 @@ class NameMatcher:
                 core = self._strip(name_words(name), set())
                 if not core:
                     continue
-                self.known.setdefault(core, test_id)
+                self.known.setdefault(len(core), {}).setdefault(core, test_id)
                 _index(stripped, "".join(core), test_id)
                 _index(bags, tuple(sorted(core)), test_id)
         self.stripped = {key: value for key, value in stripped.items() if value}
@@ -143,7 +166,9 @@ class NameMatcher:
         if kind:
             return UNKNOWN  # (no suggestion for another specimen or form of a test)
         core = self._strip(words, self._marks(words))
-        return Verdict(near=close_ids(core, self.known, strict=True)) if core else UNKNOWN
+        if not core:
+            return UNKNOWN
+        return Verdict(near=close_ids(core, self.known.get(len(core), {}), strict=True))
 
     def _core(self, text: str, words: Words) -> str | None:
         """The test ``text`` names once specimen and method words (and the words of other
@@ -164,20 +189,16 @@ class NameMatcher:
 
     def _marks(self, words: Words) -> set[int]:
         """Positions of the words of other kinds (urine, red cells ...)."""
-        marked: set[int] = set()
-        for rule in self.other_kinds:
-            for phrase in rule.words:
-                for span in phrase.spans(words):
-                    marked.update(span)
-        return marked
+        return {i for span in self.kind_words.spans(words) for i in span}
 
     def _strip(self, words: Words, marked: set[int]) -> Words:
-        """``words`` without the positions in ``marked`` and without qualifier phrases."""
+        """``words`` without the positions in ``marked`` and without qualifier phrases (the
+        longest first where two overlap)."""
         dropped = set(marked)
-        for phrase in self.qualifiers:
-            for span in phrase.spans(words):
-                if not dropped.intersection(span):
-                    dropped.update(span)
+        spans = sorted(self.qualifiers.spans(words), key=lambda span: (-len(span), span.start))
+        for span in spans:
+            if not dropped.intersection(span):
+                dropped.update(span)
         return tuple(word for i, word in enumerate(words) if i not in dropped)
 
 
@@ -191,25 +212,37 @@ def close_ids(words: Words, known: dict[Words, str], *, strict: bool) -> tuple[s
     """Ids of the known names close to ``words``, closest first.
 
     Loose (``check``'s "did you mean"): close as folded text. Strict (a skipped record's):
-    word by word as well, each word the same or a misspelling of at least four letters with
-    no digit, so "Vitamin A" or "Vitamin B6" is never offered vitamin D or B12."""
-    by_key: dict[str, tuple[Words, str]] = {}
+    word by word, each word the same or a misspelling of at least four letters with no
+    digit, so "Vitamin A" or "Vitamin B6" is never offered vitamin D or B12."""
+    key = "".join(words)
+    by_key: dict[str, str] = {}
     for name, test_id in known.items():
-        by_key.setdefault("".join(name), (name, test_id))
-    close = difflib.get_close_matches("".join(words), list(by_key), n=6, cutoff=0.6)
-    if strict:
-        close = [key for key in close if _misspelt(words, by_key[key][0])]
-    return tuple(dict.fromkeys(by_key[key][1] for key in close))
+        if not strict or _misspelt(words, name):
+            by_key.setdefault("".join(name), test_id)
+    close = difflib.get_close_matches(key, list(by_key), n=6, cutoff=0.6)
+    return tuple(dict.fromkeys(by_key[found] for found in close))
+
+
+_KNOWN_WORDS: dict[str, difflib.SequenceMatcher[str]] = {}
 
 
 def _misspelt(words: Words, known: Words) -> bool:
-    if len(words) != len(known):
+    if len(words) != len(known) or words == known:
         return False
     for word, other in zip(words, known, strict=True):
         if word == other:
             continue
-        if min(len(word), len(other)) < 4 or any(c.isdigit() for c in word + other):
+        shorter, longer = sorted((len(word), len(other)))
+        if shorter < 4 or 2 * shorter < 0.8 * (shorter + longer):
             return False
-        if difflib.SequenceMatcher(None, word, other).ratio() < 0.8:
+        if not (word + other).isalpha():  # a digit (B6 is no misspelling of B12)
+            return False
+        matcher = _KNOWN_WORDS.get(other)
+        if matcher is None:  # (known words are few: each analysed once)
+            matcher = _KNOWN_WORDS[other] = difflib.SequenceMatcher(None, "", other)
+        matcher.set_seq1(word)
+        if matcher.quick_ratio() < 0.8:
+            return False
+        if matcher.ratio() < 0.8:
             return False
     return True
