@@ -253,6 +253,54 @@ def test_any_text_gets_an_answer(reference: Reference, text: str) -> None:
     assert found.look_alike is None or found.analyte is None
 
 
+# Specimen and method words as exports add them around a test's name.
+DECORATIONS = (
+    "Serum {}",
+    "{}, Serum",
+    "{} Level",
+    "{} (calc)",
+    "Total {}",
+    "{}, Plasma",
+    "{} [Mass/volume] in Serum or Plasma",
+    "S-{}",
+    "{} - Result",
+    "{} ser/plas",
+)
+
+
+@given(st.sampled_from(labels()), st.sampled_from(DECORATIONS))
+def test_specimen_and_method_words_never_change_the_reading(
+    reference: Reference, row: dict[str, str], decoration: str
+) -> None:
+    """A covered test stays itself, and a look-alike stays unread, whatever specimen or
+    method words an export adds around the name."""
+    found = reference.identify(decoration.format(row["spelling"]))
+    test = found.analyte or found.companion
+    if row["kind"] == "match":
+        assert test is not None and test.id == row["expected"]
+    elif row["kind"] == "look-alike":
+        assert test is None and found.look_alike
+
+
+def test_a_wide_column_of_a_look_alike_says_what_it_is() -> None:
+    records = scan_records(
+        "Patient,D-Dimer (ng/mL),Vitamin D (ng/mL),Magnesium RBC (mg/dL)\nP1,300,30,4.5\n"
+    )
+    assert [(r["column"], r["analyte"], r["reason"]) for r in records] == [
+        (
+            "D-Dimer (ng/mL)",
+            None,
+            "not covered: looks like 25-hydroxyvitamin D but is D-dimer, a blood-clotting test",
+        ),
+        ("Vitamin D (ng/mL)", "vitamin_d", None),
+        (
+            "Magnesium RBC (mg/dL)",
+            None,
+            "not covered: looks like Magnesium (serum) but is measured in red blood cells",
+        ),
+    ]
+
+
 # ---------------------------------------------------------------------- the data file
 
 

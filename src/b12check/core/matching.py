@@ -157,32 +157,46 @@ class NameMatcher:
         for rule in self.other_tests:
             if rule.hits(words):
                 return Verdict(looks_like=rule.looks_like, means=rule.means)
-        kind = next((rule for rule in self.other_kinds if rule.hits(words)), None)
-        found = self._core(text, words)
-        if found and kind:
-            return Verdict(looks_like=found, means=kind.means)
+        variants = self._variants(text, words)
+        kind = next(
+            (rule for rule in self.other_kinds for each in variants if rule.hits(each)), None
+        )
+        if kind is None:
+            found = self._agreed(variants)
+            return Verdict(found) if found else self._near(words)
+        found = self._words_match(words, set())  # a test's own name may hold such a word
         if found:
             return Verdict(found)
-        if kind:
-            return UNKNOWN  # (no suggestion for another specimen or form of a test)
-        core = self._strip(words, self._marks(words))
+        found = self._agreed(variants)
+        return Verdict(looks_like=found, means=kind.means) if found else UNKNOWN
+
+    def _near(self, words: Words) -> Verdict:
+        core = self._strip(words, set())
         if not core:
             return UNKNOWN
         return Verdict(near=close_ids(core, self.known.get(len(core), {}), strict=True))
 
-    def _core(self, text: str, words: Words) -> str | None:
-        """The test ``text`` names once specimen and method words (and the words of other
-        kinds, checked by the caller) are set aside; a bracketed part "Cobalamin (Vitamin
-        B12)" may give the name on either side, but both sides must agree."""
-        found = self._words_match(words)
-        if found or "(" not in text:
+    @staticmethod
+    def _variants(text: str, words: Words) -> list[Words]:
+        """The name's words, and those outside and inside each bracketed part: "Cobalamin
+        (Vitamin B12)" may name the test on either side."""
+        if "(" not in text:
+            return [words]
+        parts = [_PARENS.compiled.sub(" ", text), *_PARENS.compiled.findall(text)]
+        return [words, *(name_words(part) for part in parts)]
+
+    def _agreed(self, variants: list[Words]) -> str | None:
+        """The test the whole name gives once specimen and method words (and the words of
+        other kinds) are set aside; else the one test its bracketed parts agree on."""
+        found = self._words_match(variants[0], self._marks(variants[0]))
+        if found or len(variants) == 1:
             return found
-        variants = [_PARENS.compiled.sub(" ", text), *_PARENS.compiled.findall(text)]
-        ids = {self._words_match(name_words(variant)) for variant in variants} - {None}
+        ids = {self._words_match(each, self._marks(each)) for each in variants[1:]}
+        ids.discard(None)
         return ids.pop() if len(ids) == 1 else None
 
-    def _words_match(self, words: Words) -> str | None:
-        core = self._strip(words, self._marks(words))
+    def _words_match(self, words: Words, marked: set[int]) -> str | None:
+        core = self._strip(words, marked)
         if not core:
             return None
         return self.stripped.get("".join(core)) or self.bags.get(tuple(sorted(core)))
