@@ -18,6 +18,8 @@ from b12check.core.names import name_key, name_words
 _PARENS = LazyPattern(r"\(([^()]*)\)")
 Words = tuple[str, ...]
 K = TypeVar("K", str, Words)
+CLOSE = 0.85  # how alike a misspelt word and a known one are (difflib ratio; cysteine vs
+# homocysteine is 0.8 and no misspelling, ferriten vs ferritin 0.875 is one)
 
 
 class Phrase(NamedTuple):
@@ -226,8 +228,8 @@ def close_ids(words: Words, known: dict[Words, str], *, strict: bool) -> tuple[s
     """Ids of the known names close to ``words``, closest first.
 
     Loose (``check``'s "did you mean"): close as folded text. Strict (a skipped record's):
-    word by word, each word the same or a misspelling of at least four letters with no
-    digit, so "Vitamin A" or "Vitamin B6" is never offered vitamin D or B12."""
+    word by word, each word the same or a misspelling (``CLOSE``) of at least four letters
+    with no digit, so "Vitamin A" or "Vitamin B6" is never offered vitamin D or B12."""
     key = "".join(words)
     by_key: dict[str, str] = {}
     for name, test_id in known.items():
@@ -247,7 +249,7 @@ def _misspelt(words: Words, known: Words) -> bool:
         if word == other:
             continue
         shorter, longer = sorted((len(word), len(other)))
-        if shorter < 4 or 2 * shorter < 0.8 * (shorter + longer):
+        if shorter < 4 or 2 * shorter < CLOSE * (shorter + longer):
             return False
         if not (word + other).isalpha():  # a digit (B6 is no misspelling of B12)
             return False
@@ -255,8 +257,8 @@ def _misspelt(words: Words, known: Words) -> bool:
         if matcher is None:  # (known words are few: each analysed once)
             matcher = _KNOWN_WORDS[other] = difflib.SequenceMatcher(None, "", other)
         matcher.set_seq1(word)
-        if matcher.quick_ratio() < 0.8:
+        if matcher.quick_ratio() < CLOSE:
             return False
-        if matcher.ratio() < 0.8:
+        if matcher.ratio() < CLOSE:
             return False
     return True
