@@ -12,6 +12,7 @@ from functools import lru_cache
 from b12check.core.lazyre import LazyPattern
 
 _LOINC = LazyPattern(r"\s*([0-9]{1,7}-[0-9])\s*")
+_ASCII_WORD = LazyPattern(r"[a-z0-9]+")
 FOLD_CACHE = 8192  # distinct texts whose words are remembered (exports repeat a few labels)
 
 
@@ -27,6 +28,8 @@ def _latin_base(char: str) -> str:
 @lru_cache(maxsize=FOLD_CACHE)
 def name_words(text: str) -> tuple[str, ...]:
     """The folded words of ``text``: '25-OH Vitamin D' -> ('25', 'oh', 'vitamin', 'd')."""
+    if text.isascii():  # (NFKC leaves ASCII as it is, and casefolds it to lower case)
+        return tuple(_ASCII_WORD.compiled.findall(text.lower()))
     folded = unicodedata.normalize("NFKC", text).casefold()
     words: list[str] = []
     current: list[str] = []
