@@ -17,7 +17,7 @@ from b12check.core.models import validate_names, validate_ranges
 from b12check.core.names import name_key, name_words
 from b12check.core.refdata import Reference
 from b12check.core.yamlload import load_yaml_file
-from tests.conftest import REPO, invoke, overlay
+from tests.conftest import REPO, invoke, overlay, run_cli
 
 LABELS = Path(__file__).parent / "fixtures" / "labels" / "labels.csv"
 KINDS = ("match", "look-alike", "near", "other")
@@ -160,6 +160,18 @@ def test_look_alikes_are_skipped_with_the_reason(
     assert (record["status"], record["analyte"], record["flag"]) == ("skipped", None, None)
     assert record["reason"].startswith("not covered: looks like ")
     assert says in record["reason"]
+
+
+def test_a_file_of_look_alikes_flags_nothing() -> None:
+    """Read as vitamin D and red-cell magnesium as serum, these rows were flagged (exit 1)."""
+    export = "Test,Result,Unit\nD-димер,300,ng/mL\nMg в эритроцитах,0.3,mmol/L\n".encode()
+    done = run_cli(["scan", "-", "--format", "csv"], input=export)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout.decode("utf-8"))))
+    assert [(row["status"], row["analyte"], row["flag"]) for row in rows] == [
+        ("skipped", "", ""),
+        ("skipped", "", ""),
+    ]
 
 
 def test_an_overlay_alias_in_cyrillic_matches_itself_only(tmp_path: Path) -> None:
