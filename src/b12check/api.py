@@ -212,7 +212,7 @@ class Ranges:
         except ValueProblem:
             return  # a known code b12check refuses: an error result says why
         if reference.companion(name) is None:
-            raise UnknownTest(name, f"unknown test {name!r}{reference.suggestions(name)}")
+            raise UnknownTest(name, reference.unknown_message(name))
 
     def _settings_for(
         self,

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from b12check.core.errors import ConfigError
-from b12check.core.models import validate_headers, validate_notes, validate_ranges
+from b12check.core.models import (
+    validate_headers,
+    validate_names,
+    validate_notes,
+    validate_ranges,
+)
 from b12check.core.overlays import dump
 from b12check.core.refdata import COMPILED as COMPILED_PATH
 from b12check.core.refdata import DATA_DIR as DATA_PATH
@@ -25,6 +30,7 @@ DATA_DIR = Path(DATA_PATH)
 COMPILED = Path(COMPILED_PATH)
 NOTES = DATA_DIR / "notes.yaml"
 HEADERS = DATA_DIR / "headers.yaml"
+NAMES = DATA_DIR / "names.yaml"
 
 
 def shipped_ranges_path() -> Path:
@@ -36,7 +42,10 @@ def shipped_ranges_path() -> Path:
 
 
 def compile_data(
-    ranges_path: Path, notes_path: Path = NOTES, headers_path: Path = HEADERS
+    ranges_path: Path,
+    notes_path: Path = NOTES,
+    headers_path: Path = HEADERS,
+    names_path: Path = NAMES,
 ) -> dict[str, Any]:
     ranges_yaml = load_yaml_file(ranges_path)
     ranges, problems = validate_ranges(ranges_yaml.data)
@@ -50,10 +59,15 @@ def compile_data(
     headers, problems = validate_headers(headers_yaml.data)
     if headers is None:
         raise ConfigError([f"{headers_yaml.locate(loc)}: {msg}" for loc, msg in problems])
+    names_yaml = load_yaml_file(names_path)
+    names, problems = validate_names(names_yaml.data, ranges)
+    if names is None:
+        raise ConfigError([f"{names_yaml.locate(loc)}: {msg}" for loc, msg in problems])
     return {
         "ranges": dump(ranges),
         "notes": notes.model_dump(mode="json", exclude_none=True),
         "headers": headers.model_dump(mode="json"),
+        "names": names.model_dump(mode="json", by_alias=True),
     }
 
 

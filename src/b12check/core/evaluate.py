@@ -165,19 +165,18 @@ def evaluate(
         lab_range=lab_range,
         lab_flag=lab_flag,
     )
-    try:
-        analyte = settings.reference.lookup(name)
-    except ValueProblem as exc:
-        return _error(record, str(exc))
+    found = settings.reference.identify(name)
+    if found.refused:
+        return _error(record, found.refused)
+    analyte = found.analyte
     if analyte is None:
-        companion = settings.reference.companion(name)
-        if companion is not None:
-            return _companion_record(settings, record, companion)
+        if found.companion is not None:
+            return _companion_record(settings, record, found.companion)
         if unknown_is_skipped:
             record.status = STATUS_SKIPPED
-            record.reason = "not a test b12check covers"
+            record.reason = found.skip_reason
             return record
-        return _error(record, f"unknown test {name!r}{settings.reference.suggestions(name)}")
+        return _error(record, settings.reference.unknown_message(name))
     record.analyte = analyte.id
     record.canonical_unit = analyte.canonical_unit
     try:

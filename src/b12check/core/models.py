@@ -20,6 +20,7 @@ from b12check.core.schema import (
     GuidelineModel,
     HeadersModel,
     Loc,
+    NamesModel,
     NonEmpty,
     NoteModel,
     NotesModel,
@@ -39,6 +40,7 @@ __all__ = [
     "GuidelineModel",
     "HeadersModel",
     "Loc",
+    "NamesModel",
     "NonEmpty",
     "NoteModel",
     "NotesModel",
@@ -48,10 +50,12 @@ __all__ = [
     "UnitCheckModel",
     "UnitModel",
     "headers_problems",
+    "names_problems",
     "notes_problems",
     "pydantic_problems",
     "ranges_problems",
     "validate_headers",
+    "validate_names",
     "validate_notes",
     "validate_ranges",
 ]
@@ -73,6 +77,39 @@ def validate_headers(data: Any) -> tuple[HeadersModel | None, list[Problem]]:
     if model is None:
         return None, problems
     problems = headers_problems(model)
+    return (None if problems else model), problems
+
+
+def names_problems(model: NamesModel, ranges: RangesModel) -> list[Problem]:
+    """Every phrase must keep a word once folded ("*" only ends a word, "^" only starts a
+    phrase); a look-alike must name the covered test it looks like."""
+    tests = set(ranges.analytes) | set(ranges.companions)
+    problems: list[Problem] = []
+    where: list[tuple[Loc, str]] = [(("qualifiers", i), p) for i, p in enumerate(model.qualifiers)]
+    for index, kind in enumerate(model.other_kinds):
+        where += [(("other_kinds", index, "words", i), p) for i, p in enumerate(kind.words)]
+    for index, test in enumerate(model.other_tests):
+        base: Loc = ("other_tests", index)
+        if test.looks_like not in tests:
+            problems.append(((*base, "looks_like"), f"unknown test {test.looks_like!r}"))
+        where += [((*base, "words", i), p) for i, p in enumerate(test.words)]
+        where += [((*base, "unless", i), p) for i, p in enumerate(test.unless)]
+    for loc, phrase in where:
+        parts = phrase.split()
+        if not name_key(phrase):
+            problems.append((loc, f"{phrase!r} has no letter or digit"))
+        elif any("^" in part[1:] or "*" in part[:-1] for part in parts) or any(
+            "^" in part for part in parts[1:]
+        ):
+            problems.append((loc, f"{phrase!r}: '^' only starts a phrase, '*' only ends a word"))
+    return problems
+
+
+def validate_names(data: Any, ranges: RangesModel) -> tuple[NamesModel | None, list[Problem]]:
+    model, problems = _validate(NamesModel, data)
+    if model is None:
+        return None, problems
+    problems = names_problems(model, ranges)
     return (None if problems else model), problems
 
 

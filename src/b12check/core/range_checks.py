@@ -73,7 +73,11 @@ def _name_problems(
 ) -> Iterator[Problem]:
     """Names (folded) another test already goes by; ``seen`` records who uses each."""
     for name in names:
-        owner = seen.setdefault(name_key(name), owner_id)
+        key = name_key(name)
+        if not key:  # it would match nothing, or (folded carelessly) everything
+            yield (*base, "aliases"), f"name {name!r} has no letter or digit"
+            continue
+        owner = seen.setdefault(key, owner_id)
         if owner != owner_id:
             yield (*base, "aliases"), f"name {name!r} is also used by {owner!r}"
 

@@ -187,6 +187,7 @@ def build_reference(
     notes: dict[str, Any],
     origins: tuple[str, ...],
     headers: dict[str, Any] | None = None,
+    names: dict[str, Any] | None = None,
 ) -> Reference:
     """Turn validated ranges and notes data (plain dicts) into the run-time objects."""
     units = {code: UnitDef(u["kind"], float(u["scale"])) for code, u in ranges["units"].items()}
@@ -207,6 +208,7 @@ def build_reference(
         patterns=patterns,
         origins=origins,
         headers=headers,
+        name_rules=names,
     )
 
 
@@ -250,11 +252,21 @@ def load_reference(overlays: tuple[str, ...] = ()) -> Reference:
         built_in: Reference | None = _loaded.get("reference")
         if built_in is None:
             built_in = build_reference(
-                compiled["ranges"], compiled["notes"], ("built-in",), compiled["headers"]
+                compiled["ranges"],
+                compiled["notes"],
+                ("built-in",),
+                compiled["headers"],
+                compiled.get("names"),
             )
             _loaded["reference"] = built_in
         return built_in
     from b12check.core.overlays import apply_overlays  # pydantic and yaml only when needed
 
     ranges = apply_overlays(compiled["ranges"], overlays)
-    return build_reference(ranges, compiled["notes"], ("built-in", *overlays), compiled["headers"])
+    return build_reference(
+        ranges,
+        compiled["notes"],
+        ("built-in", *overlays),
+        compiled["headers"],
+        compiled.get("names"),
+    )

@@ -1,4 +1,4 @@
-"""The ranges, notes and headers files as pydantic models: each field's type and limits.
+"""The ranges, notes, headers and names files as pydantic models: each field's type and limits.
 
 What pydantic cannot see field by field (units that convert, bands that tile the line, names
 used twice) is checked in ``core/range_checks.py``; ``core/models.py`` runs both. Only loaded
@@ -160,3 +160,30 @@ class HeadersModel(_Strict):
     version: Literal[1]
     roles: dict[Literal[HEADER_ROLES], list[NonEmpty]]  # type: ignore[valid-type]
     non_results: dict[NonEmpty, NonEmpty] = {}
+
+
+class OtherTestModel(_Strict):
+    """A look-alike: a name with one of ``words`` (and none of ``unless``) is ``is``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    means: NonEmpty = Field(alias="is")
+    looks_like: NonEmpty
+    words: Annotated[list[NonEmpty], Field(min_length=1)]
+    unless: list[NonEmpty] = []
+
+
+class OtherKindModel(_Strict):
+    """Words that make a covered test's name another test (a specimen, a form, a ratio)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    means: NonEmpty = Field(alias="is")
+    words: Annotated[list[NonEmpty], Field(min_length=1)]
+
+
+class NamesModel(_Strict):
+    version: Literal[1]
+    qualifiers: list[NonEmpty] = []
+    other_tests: list[OtherTestModel] = []
+    other_kinds: list[OtherKindModel] = []

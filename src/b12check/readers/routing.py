@@ -126,7 +126,7 @@ class RowReader:
                 date=context["date"],
                 label=column.header,
                 value_text=text,
-                reason="not a test b12check covers",
+                reason=self.settings.reference.identify(column.header).skip_reason,
             )
         return self.value(
             row, name, column.analyte.id, text, column.unit, context, column.header, column.header
