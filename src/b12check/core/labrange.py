@@ -18,6 +18,7 @@ class LabRange(NamedTuple):
     high: float | None
     low_inclusive: bool
     high_inclusive: bool
+    unit: str | None = None  # the unit written with the range ('30-100 ng/mL'), if any
 
     def position(self, value: float) -> str:
         """'below', 'within' or 'above' the lab's range."""
@@ -48,6 +49,20 @@ def _number(text: str) -> float:
     return number
 
 
+def _unit(text: str | None) -> str | None:
+    return text.strip() or None if text else None
+
+
+def scaled(lab_range: LabRange, factor: float) -> LabRange:
+    """The same range with its bounds times ``factor`` (into another unit; no unit kept)."""
+
+    def times(bound: float | None) -> float | None:
+        return None if bound is None else float(f"{bound * factor:.12g}")
+
+    low, high = times(lab_range.low), times(lab_range.high)
+    return LabRange(low, high, lab_range.low_inclusive, lab_range.high_inclusive)
+
+
 def parse_lab_range(text: str) -> LabRange | None:
     """'180-914', '180 - 914 pg/mL', '<200', '>=30', '30-100 ng/mL', '0,70-1,00'; else None."""
     if not text or not text.strip():
@@ -64,12 +79,12 @@ def _parse(text: str) -> LabRange | None:
         low, high = _number(match[1]), _number(match[2])
         if low > high:
             return None
-        return LabRange(low, high, True, True)
+        return LabRange(low, high, True, True, _unit(match["unit"]))
     match = _ONE_SIDED.fullmatch(text)
     if match:
         number = _number(match["num"])
         op = match["op"]
         if op in ("<", "<=", "=<", "≤"):
-            return LabRange(None, number, False, op != "<")
-        return LabRange(number, None, op != ">", False)
+            return LabRange(None, number, False, op != "<", _unit(match["unit"]))
+        return LabRange(number, None, op != ">", False, _unit(match["unit"]))
     return None
