@@ -16,24 +16,25 @@ from b12check.core.reference import Reference
 
 
 def fit_range(
-    lab_range: LabRange, analyte: Analyte, reference: Reference, factor: float
+    lab_range: LabRange, analyte: Analyte, reference: Reference, factor: float, unit: str
 ) -> tuple[LabRange | None, str | None]:
     """(the range in the value's unit, None) when it can be used; else (None, why not).
 
-    ``factor`` turns the value's unit into the canonical unit."""
+    ``factor`` turns the value's unit (``unit``, as written) into the canonical unit."""
     own = factor
     if lab_range.unit is not None:
+        unit = lab_range.unit
         found = reference.unit_factor(analyte, lab_range.unit)
         if found is None:
             return None, _unused(lab_range, f"{lab_range.unit!r} is not a unit of this test")
         own = found[1]
     canonical = scaled(lab_range, own)
-    problem = _problem(canonical, analyte)
+    problem = _problem(canonical, analyte, lab_range, unit)
     if problem is not None:
         return None, _unused(lab_range, problem)
     if own == factor:
         return lab_range, None
-    return scaled(lab_range, own / factor), None
+    return scaled(lab_range, own / factor, f"{lab_range} {lab_range.unit}"), None
 
 
 def _unused(lab_range: LabRange, why: str) -> str:
@@ -41,19 +42,22 @@ def _unused(lab_range: LabRange, why: str) -> str:
     return f"the lab's range ({shown}) was not used: {why}"
 
 
-def _problem(canonical: LabRange, analyte: Analyte) -> str | None:
-    """Why a range (canonical unit) cannot tell low from high for this test, or None."""
+def _problem(
+    canonical: LabRange, analyte: Analyte, written: LabRange, written_unit: str
+) -> str | None:
+    """Why a range (``canonical``: in the canonical unit) cannot tell low from high for this
+    test, or None; ``written`` is the same range as written, in ``written_unit``."""
     unit = analyte.canonical_unit
     low, high = canonical.low, canonical.high
     if low is not None and high is not None and low == high:
         return "its low and high ends are the same"
     if high is not None and high <= 0:
         return "its top is not above zero"
-    for end in (low, high):
+    for end, as_written in ((low, written.low), (high, written.high)):
         if end is not None and end > 0 and not analyte.plausible.contains(end):
             return (
-                f"{format_number(end)} {unit} is not a plausible {analyte.name} result "
-                f"(plausible: {format_interval(analyte.plausible)} {unit})"
+                f"{format_number(as_written or 0)} {written_unit} is not a plausible "
+                f"{analyte.name} result (plausible: {format_interval(analyte.plausible)} {unit})"
             )
     usual = analyte.expected
     if low is not None and high is not None and _covers(low, high, usual):

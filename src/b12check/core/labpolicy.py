@@ -11,6 +11,7 @@ from b12check.core.note_choice import notes_for
 from b12check.core.numbers import parse_value
 from b12check.core.records import NoteRef, Record
 from b12check.core.refdata import Reference
+from b12check.core.separators import Style
 from b12check.core.vocab import (
     LAB_FLAG_READINGS,
     STATUS_RESULT,
@@ -50,18 +51,21 @@ def _usable_range(
 ) -> tuple[LabRange | None, float | None]:
     """The lab's range in the unit the value was written in (None when there is none, or it
     cannot be used: the record's warnings say why), and the value as written."""
-    if given is None:
-        number = number_as_given(record)
-        factor = record.value / number if number and record.value is not None else 1.0
-    else:
-        number, factor = given
     lab_range = parse_lab_range(record.lab_range or "")
     analyte = reference.analytes.get(record.analyte or "")
+    if given is None:
+        number = number_as_given(record)
+        found = reference.unit_factor(analyte, record.unit) if analyte and record.unit else None
+        factor = record.value / number if number and record.value is not None else 1.0
+        factor = found[1] if found is not None else factor
+    else:
+        number, factor = given
     if lab_range is None or analyte is None:
         return lab_range, number
     from b12check.core.labfit import fit_range
 
-    fitted, why = fit_range(lab_range, analyte, reference, factor)
+    shown_unit = (record.unit or "").strip() or analyte.canonical_unit
+    fitted, why = fit_range(lab_range, analyte, reference, factor, shown_unit)
     if why is not None:
         record.warnings.append(why)
     return fitted, number
@@ -153,6 +157,7 @@ def _lab_note(text: str) -> NoteRef:
 def number_as_given(record: Record) -> float | None:
     """The record's number in the unit it was given in (the lab's range is in that unit)."""
     try:
-        return parse_value(record.value_text or "", decimal_comma=True).number
+        # (any single mark as a decimal one, as this has always read them)
+        return parse_value(record.value_text or "", style=Style(thousands="none")).number
     except ValueError:
         return None

@@ -19,6 +19,7 @@ class LabRange(NamedTuple):
     low_inclusive: bool
     high_inclusive: bool
     unit: str | None = None  # the unit written with the range ('30-100 ng/mL'), if any
+    label: str | None = None  # how to show a range converted from its own unit
 
     def position(self, value: float) -> str:
         """'below', 'within' or 'above' the lab's range."""
@@ -33,6 +34,8 @@ class LabRange(NamedTuple):
         return "within"
 
     def __str__(self) -> str:
+        if self.label is not None:
+            return self.label
         if self.low is None:
             return f"{'≤' if self.high_inclusive else '<'} {format_number(self.high or 0)}"
         if self.high is None:
@@ -53,14 +56,15 @@ def _unit(text: str | None) -> str | None:
     return text.strip() or None if text else None
 
 
-def scaled(lab_range: LabRange, factor: float) -> LabRange:
-    """The same range with its bounds times ``factor`` (into another unit; no unit kept)."""
+def scaled(lab_range: LabRange, factor: float, label: str | None = None) -> LabRange:
+    """The same range with its bounds times ``factor`` (into another unit; no unit kept),
+    shown as ``label`` if given."""
 
     def times(bound: float | None) -> float | None:
         return None if bound is None else float(f"{bound * factor:.12g}")
 
     low, high = times(lab_range.low), times(lab_range.high)
-    return LabRange(low, high, lab_range.low_inclusive, lab_range.high_inclusive)
+    return LabRange(low, high, lab_range.low_inclusive, lab_range.high_inclusive, None, label)
 
 
 def parse_lab_range(text: str) -> LabRange | None:
