@@ -6,11 +6,13 @@ built-in band keeps its finer flag. ``ignore``: nothing. Applied by ``evaluate``
 whatever reader it came from.
 """
 
+from b12check.core.analyte import Analyte
 from b12check.core.labrange import LabRange, parse_lab_range
 from b12check.core.note_choice import notes_for
 from b12check.core.numbers import parse_value
 from b12check.core.records import NoteRef, Record
 from b12check.core.refdata import Reference
+from b12check.core.reference import CACHE_LIMIT
 from b12check.core.separators import Style
 from b12check.core.vocab import (
     LAB_FLAG_READINGS,
@@ -51,7 +53,6 @@ def _usable_range(
 ) -> tuple[LabRange | None, float | None]:
     """The lab's range in the unit the value was written in (None when there is none, or it
     cannot be used: the record's warnings say why), and the value as written."""
-    lab_range = parse_lab_range(record.lab_range or "")
     analyte = reference.analytes.get(record.analyte or "")
     if given is None:
         number = number_as_given(record)
@@ -60,15 +61,31 @@ def _usable_range(
         factor = found[1] if found is not None else factor
     else:
         number, factor = given
-    if lab_range is None or analyte is None:
-        return lab_range, number
-    from b12check.core.labfit import fit_range
-
+    text = record.lab_range or ""
+    if analyte is None or not text.strip():
+        return parse_lab_range(text), number
     shown_unit = (record.unit or "").strip() or analyte.canonical_unit
-    fitted, why = fit_range(lab_range, analyte, reference, factor, shown_unit)
+    key = (text, analyte.id, factor, shown_unit)
+    known = reference.lab_fits.get(key)
+    if known is None:
+        known = _fit(text, analyte, reference, factor, shown_unit)
+        if len(reference.lab_fits) < CACHE_LIMIT:
+            reference.lab_fits[key] = known
+    fitted, why = known
     if why is not None:
         record.warnings.append(why)
     return fitted, number
+
+
+def _fit(
+    text: str, analyte: Analyte, reference: Reference, factor: float, unit: str
+) -> tuple[LabRange | None, str | None]:
+    from b12check.core.labfit import fit_range
+
+    lab_range = parse_lab_range(text)
+    if lab_range is None:
+        return None, None
+    return fit_range(lab_range, analyte, reference, factor, unit)
 
 
 def reading(flag: str) -> Flag:

@@ -44,6 +44,8 @@ class Reference:
         # (bounded, so a file of endless distinct names cannot grow memory).
         self._lookup_cache: dict[str, Analyte | str | None] = {}
         self._unit_cache: dict[str, str | None] = {}
+        # the lab's ranges as fitted to a test and unit (labpolicy.py), by their texts
+        self.lab_fits: dict[tuple[str, str, float, str], Any] = {}
         for analyte in self.analytes.values():
             for name in (analyte.id, analyte.name, analyte.short_name, *analyte.aliases):
                 self.names.setdefault(name_key(name), analyte.id)
