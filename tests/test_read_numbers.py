@@ -136,3 +136,13 @@ def test_comparator_words_in_typed_values() -> None:
     result = invoke("check", "vitamin d=LESS THAN 5 ng/mL", "--format", "json")
     (record,) = json.loads(result.stdout)["records"]
     assert (record["comparator"], record["value"], record["flag"]) == ("<", 5, "deficient")
+
+
+def test_the_python_api_takes_thousands_too() -> None:
+    from b12check.api import load_ranges
+
+    ranges = load_ranges()
+    assert ranges.check("b12", "1,250 pg/mL").status == "error"
+    assert ranges.check("b12", "1,250 pg/mL", thousands=",").value == 1250
+    with pytest.raises(ValueError, match="thousands"):
+        ranges.check("b12", "250 pg/mL", thousands="'")
