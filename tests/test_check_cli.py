@@ -86,7 +86,8 @@ def test_censored_value_keeps_its_comparator() -> None:
     [
         ("b12=250", "no unit given for Vitamin B12"),
         ("vitamin q=3", "unknown test 'vitamin q'; did you mean"),
-        ("b12=250 IU/L", "'IU/L' is an unknown unit"),
+        ("b12=250 IU/L", "'IU/L' is not a unit of this test"),
+        ("b12=250 furlongs", "'furlongs' is an unknown unit"),
         ("ferritin=nan", "not a finite number"),
         ("ferritin=1_000", "digit separator"),
         ("ferritin=−5", "Unicode minus"),

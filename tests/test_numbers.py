@@ -49,7 +49,7 @@ def test_values_that_read(text: str, comparator: str, number: float, rest: str) 
         ("", "no result given"),
         ("pending", "is not a number"),
         ("1.2.3", "is not a number"),
-        ("1,234.5", "is not a number"),
+        ("1,234.5", "pass --thousands ,"),
         ("1,450", "ambiguous"),
     ],
 )

@@ -66,10 +66,15 @@ def test_iron_spellings(reference: Reference, value: str) -> None:
 
 
 def test_unit_that_does_not_fit_names_the_units_that_do(reference: Reference) -> None:
-    record = check_value(reference, "b12", "250 ng/mL")
+    record = check_value(reference, "b12", "250 %")
     assert record.status == "error"
     assert "pg/mL, ng/L, pmol/L" in (record.reason or "")
-    unknown = check_value(reference, "ferritin", "30 IU/mL")
+    # a mass per volume is read by its prefix, and a wrong one is caught as implausible
+    wrong = check_value(reference, "b12", "250 ng/mL")
+    assert wrong.status == "error" and "was it 250 pg/mL?" in (wrong.reason or "")
+    arbitrary = check_value(reference, "ferritin", "30 IU/mL")  # a unit, but not of ferritin
+    assert "'IU/mL' is not a unit of this test" in (arbitrary.reason or "")
+    unknown = check_value(reference, "ferritin", "30 beans/mL")
     assert "unknown unit" in (unknown.reason or "")
 
 

@@ -114,17 +114,21 @@ class Ranges:
         units_system: UnitSystem | str | None = None,
         decimal_comma: bool = False,
         lab_ranges: LabRangePolicy | str = LabRangePolicy.SHOW,
+        thousands: str | None = None,
     ) -> Result:
         """One value of test ``name``: ``value`` is the result as written (``"45 nmol/L"``,
         ``"<5"``, ``"250 H"``) or a number, with its unit in the text or in ``unit``.
 
         ``sex`` ("female"/"male"), ``age``, ``notes`` (none, brief, full), ``units_system``
-        (conventional, si: the unit of a bare number), ``decimal_comma`` and ``lab_ranges``
+        (conventional, si: the unit of a bare number), ``decimal_comma``, ``thousands`` ('.',
+        ',' or 'none': the mark that groups thousands) and ``lab_ranges``
         (ignore, show, prefer: what the lab's own ``lab_range`` and ``lab_flag`` do) are the
         command line's options; an unknown string for any of them raises ValueError. Raises
         UnknownTest for a test b12check does not know.
         """
-        settings = self._settings_for(sex, age, notes, units_system, decimal_comma, lab_ranges)
+        settings = self._settings_for(
+            sex, age, notes, units_system, decimal_comma, lab_ranges, thousands
+        )
         self._known(name)
         record = evaluate(
             settings,
@@ -149,6 +153,7 @@ class Ranges:
         units_system: UnitSystem | str | None = None,
         decimal_comma: bool = False,
         lab_ranges: LabRangePolicy | str = LabRangePolicy.SHOW,
+        thousands: str | None = None,
         skip_unknown: bool = True,
     ) -> Iterator[Result]:
         """A result per observation, in order, read lazily. Consecutive observations of one
@@ -159,7 +164,9 @@ class Ranges:
         cover gives a result with status ``skipped``, as in ``scan``; with
         ``skip_unknown=False`` it raises UnknownTest instead.
         """
-        settings = self._settings_for(sex, age, notes, units_system, decimal_comma, lab_ranges)
+        settings = self._settings_for(
+            sex, age, notes, units_system, decimal_comma, lab_ranges, thousands
+        )
         group: list[tuple[Observation, Record]] = []
         for observation in observations:
             if group and (
@@ -222,8 +229,9 @@ class Ranges:
         units_system: UnitSystem | str | None,
         decimal_comma: bool,
         lab_ranges: LabRangePolicy | str,
+        thousands: str | None = None,
     ) -> Settings:
-        key = (sex, age, notes, units_system, decimal_comma, lab_ranges)
+        key = (sex, age, notes, units_system, decimal_comma, lab_ranges, thousands)
         settings = self._settings.get(key)
         if settings is None:
             settings = Settings(
@@ -235,6 +243,7 @@ class Ranges:
                 notes=notes,
                 guidelines=self._guidelines,
                 lab_ranges=lab_ranges,
+                thousands=thousands,
             )
             if len(self._settings) < _SETTINGS_KEPT:
                 self._settings[key] = settings

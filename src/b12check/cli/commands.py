@@ -78,6 +78,7 @@ class Common(NamedTuple):
     age: float | None
     units_system: str | None
     decimal_comma: bool
+    thousands: str | None
     ranges_files: tuple[str, ...]
     fmt: str
     notes: str | None
@@ -95,6 +96,7 @@ class Common(NamedTuple):
             age=self.age,
             units_system=self.units_system,
             decimal_comma=self.decimal_comma,
+            thousands=self.thousands,
             notes=default_notes(self.fmt, self.notes),
             guidelines=parse_guidelines(self.guideline, reference),
             # a flag typed with the value (b12=500pg/mL L) is weighed as scan's default does

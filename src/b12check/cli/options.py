@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import click
 
+from b12check.core.separators import THOUSANDS_CHOICES
 from b12check.core.vocab import FAIL_ON_CHOICES, NOTES_MODES, SEXES, UNIT_SYSTEMS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,7 +136,16 @@ person_options = _stack(
     click.option(
         "--decimal-comma",
         is_flag=True,
-        help="Read every comma in a number as a decimal separator (1,450 = 1.45).",
+        help="Read every comma in a number as a decimal separator (1,450 = 1.45), so that a "
+        "dot between groups of three digits groups thousands (1.250,5 = 1250.5).",
+    ),
+    click.option(
+        "--thousands",
+        type=click.Choice(THOUSANDS_CHOICES),
+        default=None,
+        help="The mark that groups thousands: . (1.250 = 1250, 1.250,5 = 1250.5), "
+        ", (1,250 = 1250, 1,250.5 = 1250.5) or none (1.250 = 1.25). Without it a number that "
+        "reads differently either way is an error saying which reading is plausible.",
     ),
     ranges_option,
     click.option(

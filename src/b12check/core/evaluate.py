@@ -6,17 +6,18 @@ range and flag are weighed here too, by the settings' ``lab_ranges`` policy (lab
 """
 
 import math
-import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from b12check.core.classify import classify
 from b12check.core.errors import ValueProblem
-from b12check.core.lazyre import LazyPattern
 from b12check.core.note_choice import notes_for
 from b12check.core.numbers import format_interval, format_number, parse_value
+from b12check.core.read_number import read_number, split_lab_flag
 from b12check.core.records import Record
 from b12check.core.refdata import Analyte, Companion, Reference
 from b12check.core.settings import Settings
+from b12check.core.units import per_volume
 from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED, LabRangePolicy
 
 __all__ = [  # Settings and notes_for live beside this module; their old home still works
@@ -28,10 +29,6 @@ __all__ = [  # Settings and notes_for live beside this module; their old home st
     "split_lab_flag",
 ]
 
-_LAB_FLAG = LazyPattern(
-    r"(?:\(?(?:HH|LL|H|L|A|AA|N|CH|CL|High|Low|Critical|Abnormal|Normal)\)?|[*!↑↓]+)",
-    re.IGNORECASE,
-)
 _SEX_WORDS = {
     "f": "female",
     "female": "female",
@@ -49,59 +46,61 @@ def read_sex(text: str | None) -> str | None:
     return _SEX_WORDS.get(text.strip().casefold())
 
 
-def split_lab_flag(rest: str) -> tuple[str, str | None]:
-    """'pg/mL H' -> ('pg/mL', 'H'); '*' -> ('', '*'); 'ng/mL' -> ('ng/mL', None)."""
-    text = rest.strip()
-    if not text:
-        return "", None
-    if _LAB_FLAG.fullmatch(text):
-        return "", text
-    head, _, tail = text.rpartition(" ")
-    if head and _LAB_FLAG.fullmatch(tail):
-        return head.strip(), tail
-    for mark in ("*", "!"):
-        if text.endswith(mark):
-            return text.rstrip(mark).strip(), mark
-    return text, None
+class UnitRead(NamedTuple):
+    code: str  # one of the test's units (the canonical one for a unit read by its prefix)
+    number: float  # the value in ``code``
+    written: str  # the unit as written ("" when none was), for messages
+    factor: float  # the written unit's factor to the canonical unit
 
 
 def _unit_for(
     analyte: Analyte, unit_text: str, number: float, settings: Settings, record: Record
-) -> tuple[str, float]:
-    """The unit code the number is in, and the number itself (a TSAT fraction becomes %)."""
+) -> UnitRead:
+    """The unit code the number is in, and the number itself (a TSAT fraction becomes %; a
+    unit of the right kind that the test does not list, such as ``ug/L`` for serum iron, is
+    converted to the canonical unit by its prefix and the test's molar mass)."""
     reference = settings.reference
     if unit_text:
-        code = reference.unit_code(unit_text)
-        if code is None or code not in analyte.factors:
+        found = reference.unit_factor(analyte, unit_text)
+        if found is None:
             accepted = ", ".join(analyte.factors)
-            what = "an unknown unit" if code is None else "not a unit of this test"
+            code = reference.unit_code(unit_text)
+            known = code is not None or per_volume(unit_text) is not None
+            what = "not a unit of this test" if known else "an unknown unit"
             raise ValueProblem(f"{unit_text!r} is {what}; {analyte.name} takes {accepted}")
-        return code, number
+        code, factor = found
+        if code in analyte.factors:
+            return UnitRead(code, number, code, factor)
+        return UnitRead(analyte.canonical_unit, number * factor, code, factor)
     if analyte.fraction_as_percent and number <= 1:
         percent = float(f"{number * 100:.12g}")
         record.warnings.append(
             f"no unit: {format_number(number)} read as a fraction, "
             f"{format_number(percent)} {analyte.canonical_unit}"
         )
-        return analyte.canonical_unit, percent
+        return _listed(analyte, analyte.canonical_unit, percent)
     if not analyte.unit_needed:
-        return analyte.canonical_unit, number
+        return _listed(analyte, analyte.canonical_unit, number)
     if settings.units_system == "conventional":
-        return analyte.conventional_unit, number
+        return _listed(analyte, analyte.conventional_unit, number)
     if settings.units_system == "si":
-        return analyte.si_unit, number
+        return _listed(analyte, analyte.si_unit, number)
     accepted = ", ".join(analyte.factors)
     raise ValueProblem(
         f"no unit given for {analyte.name}; add one ({accepted}) or pass --units conventional|si"
     )
 
 
-def _unit_mistake_hint(analyte: Analyte, unit: str, number: float) -> str:
+def _listed(analyte: Analyte, code: str, number: float) -> UnitRead:
+    return UnitRead(code, number, code, analyte.factors[code])
+
+
+def _unit_mistake_hint(analyte: Analyte, read: UnitRead, number: float) -> str:
     """Name another unit in which the same number would be a believable result."""
     candidates = [
         other
         for other, factor in analyte.factors.items()
-        if factor != analyte.factors[unit] and analyte.plausible.contains(number * factor)
+        if factor != read.factor and analyte.plausible.contains(number * factor)
     ]
     candidates.sort(
         key=lambda other: not analyte.expected.contains(number * analyte.factors[other])
@@ -180,13 +179,15 @@ def evaluate(
     record.analyte = analyte.id
     record.canonical_unit = analyte.canonical_unit
     try:
-        _read_value(settings, analyte, record)
+        given = _read_value(settings, analyte, record)
     except ValueProblem as exc:
         return _error(record, str(exc))
     if settings.lab_ranges is not LabRangePolicy.IGNORE:
         from b12check.core.labpolicy import apply_lab_policy  # (check never needs it)
 
-        apply_lab_policy(record, settings.lab_ranges, settings.reference, settings.notes)
+        apply_lab_policy(
+            record, settings.lab_ranges, settings.reference, settings.notes, given=given
+        )
     return record
 
 
@@ -196,7 +197,7 @@ def _companion_record(settings: Settings, record: Record, companion: Companion) 
     record.analyte = companion.id
     record.reason = f"{companion.name} is read only to work out other values; it is not flagged"
     try:
-        parsed = parse_value(record.value_text or "", decimal_comma=settings.decimal_comma)
+        parsed = parse_value(record.value_text or "", style=settings.style)
     except ValueProblem:
         return record
     unit_text, _ = split_lab_flag(parsed.rest)
@@ -216,36 +217,37 @@ def _error(record: Record, reason: str) -> Record:
     return record
 
 
-def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
-    parsed = parse_value(record.value_text or "", decimal_comma=settings.decimal_comma)
+def _read_value(settings: Settings, analyte: Analyte, record: Record) -> tuple[float, float]:
+    """Read the record's value into it; returns the number as written (a bare fraction as
+    its percentage) and its unit's factor to the canonical unit, for the lab's range."""
+    parsed = read_number(settings, analyte, record)
     rest_unit, glued_flag = split_lab_flag(parsed.rest)
     if glued_flag and not record.lab_flag:
         record.lab_flag = glued_flag
-    if (
-        rest_unit
-        and record.unit
-        and settings.reference.unit_code(rest_unit) != (settings.reference.unit_code(record.unit))
-    ):
+    if rest_unit and record.unit and not settings.reference.same_unit(rest_unit, record.unit):
         raise ValueProblem(f"the value says {rest_unit!r} but the unit says {record.unit!r}")
     unit_text = rest_unit or (record.unit or "").strip()
     if rest_unit and not record.unit:
         record.unit = rest_unit
-    unit, number = _unit_for(analyte, unit_text, parsed.number, settings, record)
+    read = _unit_for(analyte, unit_text, parsed.number, settings, record)
+    unit, number = read.code, read.number
     canonical = number * analyte.factors[unit]
     if not math.isfinite(canonical):  # a huge number times the factor: never a band
         raise ValueProblem(
-            f"{parsed.number_text} {unit} is too large to convert to {analyte.canonical_unit} "
-            "(it overflows)"
+            f"{parsed.number_text} {read.written} is too large to convert to "
+            f"{analyte.canonical_unit} (it overflows)"
         )
     record.comparator = parsed.comparator or None
     record.value = float(f"{canonical:.6g}")
+    shown = number if read.written == unit else parsed.number  # as written
     if not analyte.plausible.contains(canonical):
         raise ValueProblem(
-            f"{parsed.comparator}{format_number(number)} {unit} is not a plausible {analyte.name} "
-            f"result (plausible: {format_interval(analyte.plausible)} {analyte.canonical_unit})"
-            + _unit_mistake_hint(analyte, unit, number)
+            f"{parsed.comparator}{format_number(shown)} {read.written} is not a plausible "
+            f"{analyte.name} result (plausible: {format_interval(analyte.plausible)} "
+            f"{analyte.canonical_unit})" + _unit_mistake_hint(analyte, read, shown)
         )
-    record.warnings.extend(_warnings(analyte, unit, number, canonical, not parsed.comparator))
+    exact = not parsed.comparator
+    record.warnings.extend(_warnings(analyte, read.written, shown, canonical, exact))
     sex_text = record.sex
     sex = read_sex(sex_text)
     if sex_text and sex is None:
@@ -267,6 +269,7 @@ def _read_value(settings: Settings, analyte: Analyte, record: Record) -> None:
         record.band_low = outcome.span.low
         record.band_high = outcome.span.high
     record.notes = notes_for(settings.reference, analyte.id, outcome.flag, settings.notes)
+    return shown, read.factor
 
 
 def apply_patterns(records: Iterable[Record], reference: Reference, mode: str) -> None:

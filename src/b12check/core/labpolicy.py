@@ -6,11 +6,14 @@ built-in band keeps its finer flag. ``ignore``: nothing. Applied by ``evaluate``
 whatever reader it came from.
 """
 
+from b12check.core.analyte import Analyte
 from b12check.core.labrange import LabRange, parse_lab_range
 from b12check.core.note_choice import notes_for
 from b12check.core.numbers import parse_value
 from b12check.core.records import NoteRef, Record
 from b12check.core.refdata import Reference
+from b12check.core.reference import CACHE_LIMIT
+from b12check.core.separators import Style
 from b12check.core.vocab import (
     LAB_FLAG_READINGS,
     STATUS_RESULT,
@@ -24,16 +27,65 @@ LAB_SOURCE = "the lab's report"
 _POSITION_READING = {"below": Flag.LOW, "within": Flag.NORMAL, "above": Flag.HIGH}
 
 
+Given = tuple[float, float]  # the number as written, and its unit's factor to the canonical
+
+
 def apply_lab_policy(
-    record: Record, policy: LabRangePolicy, reference: Reference, notes: NotesMode
+    record: Record,
+    policy: LabRangePolicy,
+    reference: Reference,
+    notes: NotesMode,
+    given: Given | None = None,
 ) -> None:
-    """Apply ``policy`` to a result record (records of other statuses are left alone)."""
+    """Apply ``policy`` to a result record (records of other statuses are left alone).
+    ``given``: the value as written and its unit's factor (else read from the record)."""
     if record.status != STATUS_RESULT or policy is LabRangePolicy.IGNORE:
         return
+    lab_range, number = _usable_range(record, reference, given)
     if policy is LabRangePolicy.PREFER:
-        prefer_lab_range(record, reference, notes)
+        prefer_lab_range(record, reference, notes, lab_range, number)
     elif notes is not NotesMode.NONE:
-        compare_with_lab(record)
+        compare_with_lab(record, lab_range, number)
+
+
+def _usable_range(
+    record: Record, reference: Reference, given: Given | None
+) -> tuple[LabRange | None, float | None]:
+    """The lab's range in the unit the value was written in (None when there is none, or it
+    cannot be used: the record's warnings say why), and the value as written."""
+    analyte = reference.analytes.get(record.analyte or "")
+    if given is None:
+        number = number_as_given(record)
+        found = reference.unit_factor(analyte, record.unit) if analyte and record.unit else None
+        factor = record.value / number if number and record.value is not None else 1.0
+        factor = found[1] if found is not None else factor
+    else:
+        number, factor = given
+    text = record.lab_range or ""
+    if analyte is None or not text.strip():
+        return parse_lab_range(text), number
+    shown_unit = (record.unit or "").strip() or analyte.canonical_unit
+    key = (text, analyte.id, factor, shown_unit)
+    known = reference.lab_fits.get(key)
+    if known is None:
+        known = _fit(text, analyte, reference, factor, shown_unit)
+        if len(reference.lab_fits) < CACHE_LIMIT:
+            reference.lab_fits[key] = known
+    fitted, why = known
+    if why is not None:
+        record.warnings.append(why)
+    return fitted, number
+
+
+def _fit(
+    text: str, analyte: Analyte, reference: Reference, factor: float, unit: str
+) -> tuple[LabRange | None, str | None]:
+    from b12check.core.labfit import fit_range
+
+    lab_range = parse_lab_range(text)
+    if lab_range is None:
+        return None, None
+    return fit_range(lab_range, analyte, reference, factor, unit)
 
 
 def reading(flag: str) -> Flag:
@@ -44,14 +96,18 @@ def reading(flag: str) -> Flag:
         return Flag.NORMAL
 
 
-def prefer_lab_range(record: Record, reference: Reference, notes: NotesMode) -> None:
-    """The record's own lab range decides low / normal / high where it reads the value
-    differently from the built-in band (or that band could not flag it)."""
-    lab_range = parse_lab_range(record.lab_range or "")
-    number = number_as_given(record)
+def prefer_lab_range(
+    record: Record,
+    reference: Reference,
+    notes: NotesMode,
+    lab_range: LabRange | None,
+    number: float | None,
+) -> None:
+    """The record's own lab range (in the value's unit) decides low / normal / high where it
+    reads the value differently from the built-in band (or that band could not flag it)."""
     if lab_range is None or record.comparator or number is None or record.value is None:
         # (a flag note even under --notes none: as scan has always written it)
-        compare_with_lab(record)
+        compare_with_lab(record, lab_range, number)
         return
     theirs = _POSITION_READING[lab_range.position(number)]
     flag = record.flag or ""
@@ -81,16 +137,14 @@ def _take_lab_band(record: Record, lab_range: LabRange, flag: Flag, factor: floa
     record.flag_by_sex = None
 
 
-def compare_with_lab(record: Record) -> None:
-    """A note when the lab's own range, or failing that its flag, reads the value
-    differently from the built-in band."""
+def compare_with_lab(record: Record, lab_range: LabRange | None, number: float | None) -> None:
+    """A note when the lab's own range (in the value's unit), or failing that its flag, reads
+    the value differently from the built-in band."""
     flag = record.flag or ""
     if flag == Flag.UNCLASSIFIED:
         return
     ours = reading(flag)
-    lab_range = parse_lab_range(record.lab_range or "")
     if lab_range is not None and not record.comparator:
-        number = number_as_given(record)
         if number is not None:
             theirs = _POSITION_READING[lab_range.position(number)]
             if theirs != ours:
@@ -120,6 +174,7 @@ def _lab_note(text: str) -> NoteRef:
 def number_as_given(record: Record) -> float | None:
     """The record's number in the unit it was given in (the lab's range is in that unit)."""
     try:
-        return parse_value(record.value_text or "", decimal_comma=True).number
+        # (any single mark as a decimal one, as this has always read them)
+        return parse_value(record.value_text or "", style=Style(thousands="none")).number
     except ValueError:
         return None

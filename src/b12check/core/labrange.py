@@ -18,6 +18,8 @@ class LabRange(NamedTuple):
     high: float | None
     low_inclusive: bool
     high_inclusive: bool
+    unit: str | None = None  # the unit written with the range ('30-100 ng/mL'), if any
+    label: str | None = None  # how to show a range converted from its own unit
 
     def position(self, value: float) -> str:
         """'below', 'within' or 'above' the lab's range."""
@@ -32,6 +34,8 @@ class LabRange(NamedTuple):
         return "within"
 
     def __str__(self) -> str:
+        if self.label is not None:
+            return self.label
         if self.low is None:
             return f"{'≤' if self.high_inclusive else '<'} {format_number(self.high or 0)}"
         if self.high is None:
@@ -46,6 +50,21 @@ def _number(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{text!r} is too large")
     return number
+
+
+def _unit(text: str | None) -> str | None:
+    return text.strip() or None if text else None
+
+
+def scaled(lab_range: LabRange, factor: float, label: str | None = None) -> LabRange:
+    """The same range with its bounds times ``factor`` (into another unit; no unit kept),
+    shown as ``label`` if given."""
+
+    def times(bound: float | None) -> float | None:
+        return None if bound is None else float(f"{bound * factor:.12g}")
+
+    low, high = times(lab_range.low), times(lab_range.high)
+    return LabRange(low, high, lab_range.low_inclusive, lab_range.high_inclusive, None, label)
 
 
 def parse_lab_range(text: str) -> LabRange | None:
@@ -64,12 +83,12 @@ def _parse(text: str) -> LabRange | None:
         low, high = _number(match[1]), _number(match[2])
         if low > high:
             return None
-        return LabRange(low, high, True, True)
+        return LabRange(low, high, True, True, _unit(match["unit"]))
     match = _ONE_SIDED.fullmatch(text)
     if match:
         number = _number(match["num"])
         op = match["op"]
         if op in ("<", "<=", "=<", "≤"):
-            return LabRange(None, number, False, op != "<")
-        return LabRange(number, None, op != ">", False)
+            return LabRange(None, number, False, op != "<", _unit(match["unit"]))
+        return LabRange(number, None, op != ">", False, _unit(match["unit"]))
     return None

@@ -12,6 +12,7 @@ from typing import Final, NamedTuple
 
 from b12check.core.errors import ValueProblem
 from b12check.core.lazyre import LazyPattern
+from b12check.core.separators import Style, read_mantissa
 
 COMPARATORS: Final = {
     "<": "<",
@@ -24,13 +25,28 @@ COMPARATORS: Final = {
     "≥": ">=",
 }
 
+# Comparators some labs write as words ("GREATER THAN 2000"), matched without regard to case.
+COMPARATOR_WORDS: Final = {
+    "greater than or equal to": ">=",
+    "less than or equal to": "<=",
+    "greater than": ">",
+    "more than": ">",
+    "less than": "<",
+    "above": ">",
+    "below": "<",
+}
+
 _VALUE = LazyPattern(
     r"\s*(?P<cmp><=|>=|=<|=>|<|>|≤|≥)?\s*"
-    r"(?P<num>[+-]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    r"(?P<num>(?P<sign>[+-]?)(?P<mantissa>[0-9]+(?:[.,][0-9]+)*|[.,][0-9]+)"
+    r"(?P<exp>[eE][+-]?[0-9]+)?)"
     r"(?P<rest>.*)",
     re.DOTALL,
 )
-_THOUSANDS_OR_DECIMAL = LazyPattern(r"[+-]?[0-9]{1,3},[0-9]{3}")
+_WORD = LazyPattern(
+    r"\s*(?P<word>" + "|".join(w.replace(" ", r"\s+") for w in COMPARATOR_WORDS) + r")\s+",
+    re.IGNORECASE,
+)
 _INTERVAL = LazyPattern(
     r"\s*(?P<open>[\[(])\s*(?P<low>[^,\s]*)\s*,\s*(?P<high>[^,\s\])]*)\s*(?P<close>[\])])\s*"
 )
@@ -61,30 +77,43 @@ def _why_not_a_number(text: str) -> str:
     return f"{stripped!r} is not a number"
 
 
-def parse_value(text: str, *, decimal_comma: bool = False) -> ParsedValue:
-    """Split ``"<= 5,5 ng/mL"`` into comparator, number and the remaining text.
+def parse_value(
+    text: str, *, decimal_comma: bool = False, style: Style | None = None
+) -> ParsedValue:
+    """Split ``"<= 5,5 ng/mL"`` (or ``"GREATER THAN 2000"``) into comparator, number and the
+    remaining text.
 
-    A comma is a decimal separator (``0,72``) except before exactly three digits (``1,450``),
-    which could be a thousands separator: that is an error unless ``decimal_comma`` settles it.
+    A comma or dot is a decimal separator (``0,72``, ``45.5``) where it can be nothing else;
+    where it could group thousands (``1,450``; ``1.250`` in a file that writes decimal commas;
+    ``1.250,5``) the number is an ``AmbiguousNumber`` unless ``style`` (or ``decimal_comma``)
+    settles it (separators.py).
     """
+    original = text
+    word = _WORD.compiled.match(text) if text.lstrip()[:1].isalpha() else None
+    word_comparator = ""
+    if word is not None and _VALUE.fullmatch(text[word.end() :]) is not None:
+        word_comparator = COMPARATOR_WORDS[" ".join(word["word"].casefold().split())]
+        text = text[word.end() :]
     match = _VALUE.fullmatch(text)
     if match is None:
         raise ValueProblem(_why_not_a_number(text))
-    num = match["num"]
     rest = match["rest"]
     if rest[:1].isdigit() or rest[:1] in {",", ".", "_"}:
         raise ValueProblem(_why_not_a_number(text))
-    if "," in num:
-        if not decimal_comma and _THOUSANDS_OR_DECIMAL.fullmatch(num):
-            raise ValueProblem(
-                f"{num!r} is ambiguous: thousands separator or decimal comma? "
-                "Write it without the comma, or pass --decimal-comma if commas are decimals"
-            )
-        num = num.replace(",", ".")
-    number = float(num)
+    if word_comparator and match["cmp"]:
+        raise ValueProblem(f"{original.strip()!r} has two comparators")
+    chosen = style or Style(decimal_comma=decimal_comma)
+    mantissa = match["mantissa"]
+    if match["exp"] and sum(mantissa.count(m) for m in ".,") > 1:
+        raise ValueProblem(_why_not_a_number(text))
+    if match["exp"]:  # 1,5e3: the mark can only be a decimal one
+        number = float(match["sign"] + mantissa.replace(",", ".") + match["exp"])
+    else:
+        number = read_mantissa(mantissa, chosen)
+        number = -number if match["sign"] == "-" else number
     if not math.isfinite(number):
         raise ValueProblem(f"{text.strip()!r} overflows: it is not a finite number")
-    comparator = COMPARATORS[match["cmp"]] if match["cmp"] else ""
+    comparator = word_comparator or (COMPARATORS[match["cmp"]] if match["cmp"] else "")
     return ParsedValue(comparator, number, match["num"], rest.strip())
 
 

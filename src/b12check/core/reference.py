@@ -6,7 +6,7 @@ from b12check.core.analyte import Analyte, Companion
 from b12check.core.errors import ValueProblem
 from b12check.core.names import loinc_code, name_key
 from b12check.core.notes_data import Note, Pattern
-from b12check.core.units import UnitDef, unit_key
+from b12check.core.units import NoFactor, UnitDef, derive_factor, per_volume, unit_key
 
 if TYPE_CHECKING:
     from b12check.core.matching import NameMatcher
@@ -73,6 +73,8 @@ class Reference:
         # (bounded, so a file of endless distinct names cannot grow memory).
         self._lookup_cache: dict[str, NameMatch] = {}
         self._unit_cache: dict[str, str | None] = {}
+        # the lab's ranges as fitted to a test and unit (labpolicy.py), by their texts
+        self.lab_fits: dict[tuple[str, str, float, str], Any] = {}
         for analyte in self.analytes.values():
             for name in (analyte.id, analyte.name, analyte.short_name, *analyte.aliases):
                 key = name_key(name)
@@ -189,6 +191,31 @@ class Reference:
         if len(self._unit_cache) < CACHE_LIMIT:
             self._unit_cache[text] = code
         return code
+
+    def unit_factor(self, analyte: Analyte, text: str) -> tuple[str, float] | None:
+        """(unit, factor to the canonical unit) for a unit ``analyte`` takes: one of its
+        listed units (the code), or any mass, amount or charge per volume its molar mass or
+        valence converts (the text as written); None for any other unit."""
+        code = self.unit_code(text)
+        if code is not None and code in analyte.factors:
+            return code, analyte.factors[code]
+        unit = self.units.get(code) if code is not None else per_volume(text)
+        canonical = self.units.get(analyte.canonical_unit)
+        if unit is None or canonical is None:
+            return None
+        try:
+            return text.strip(), derive_factor(unit, canonical, analyte.molar_mass, analyte.valence)
+        except NoFactor:
+            return None
+
+    def same_unit(self, first: str, second: str) -> bool:
+        """Whether two spellings name the same unit (``ug/L`` and ``mcg/L``, ``ng/mL``)."""
+        one, other = self.unit_code(first), self.unit_code(second)
+        if one is not None or other is not None:
+            return one == other
+        return per_volume(first) == per_volume(second) and (
+            per_volume(first) is not None or unit_key(first) == unit_key(second)
+        )
 
     def unit_kind(self, code: str) -> str | None:
         """Kind of a unit code (mass, substance, charge or fraction); None if not in the table."""

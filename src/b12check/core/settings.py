@@ -9,6 +9,7 @@ import math
 from typing import Any, NamedTuple
 
 from b12check.core.refdata import Analyte, Reference
+from b12check.core.separators import THOUSANDS_CHOICES, Style
 from b12check.core.vocab import LabRangePolicy, NotesMode, Sex, UnitSystem
 
 Guidelines = tuple[tuple[str, str], ...]  # (analyte id or "*", guideline name)
@@ -23,10 +24,15 @@ class _Fields(NamedTuple):
     notes: NotesMode
     guidelines: Guidelines
     lab_ranges: LabRangePolicy
+    thousands: str | None
+    comma_file: bool
 
 
 class Settings(_Fields):
     """The run's settings; strings for the modes become their enum members (or raise).
+
+    ``thousands`` ('.', ',' or 'none') says which mark groups thousands (``--thousands``);
+    ``comma_file`` is set per file by scan when the file writes decimals with a comma.
 
     ``lab_ranges`` defaults to ignore: a caller that reads the lab's own range or flag says
     what to do with them (``scan --lab-ranges``, default show; the Python API, default show).
@@ -44,9 +50,15 @@ class Settings(_Fields):
         notes: NotesMode | str = NotesMode.BRIEF,
         guidelines: Guidelines = (),
         lab_ranges: LabRangePolicy | str = LabRangePolicy.IGNORE,
+        thousands: str | None = None,
+        comma_file: bool = False,
     ) -> "Settings":
         if age is not None and not (math.isfinite(age) and age >= 0):
             raise ValueError(f"age {age!r} is not a number of years")
+        if thousands is not None and thousands not in THOUSANDS_CHOICES:
+            raise ValueError(
+                f"thousands separator {thousands!r}: choose one of {', '.join(THOUSANDS_CHOICES)}"
+            )
         return super().__new__(
             cls,
             reference,
@@ -57,7 +69,15 @@ class Settings(_Fields):
             NotesMode(notes),
             tuple(guidelines),
             LabRangePolicy(lab_ranges),
+            thousands,
+            bool(comma_file),
         )
+
+    @property
+    def style(self) -> Style:
+        """How numbers are written: ``decimal_comma`` and ``thousands`` as the run says, and
+        ``comma_file`` when the file being read writes decimals with a comma (scan)."""
+        return Style(self.decimal_comma, self.thousands, self.comma_file)
 
     def _replace(self, **changes: Any) -> "Settings":
         """A copy with some fields changed, checked like a new one."""

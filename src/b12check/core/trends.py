@@ -2,6 +2,9 @@
 
 Kept as the first and last point per (patient, test), so memory grows with the number of
 patients, not rows, and is capped at ``LIMIT`` series (the output says when it was reached).
+Points are ordered by their ISO date (readers/dates.py writes every date it understood so);
+a date that was not understood (kept as written, with a warning) is no point of any series,
+and the count of such results is reported, so no trend starts or ends on a guess.
 """
 
 from collections.abc import Iterator
@@ -54,10 +57,23 @@ class Series:
         return 1 if self.first.date == self.last.date else 2
 
 
+def is_iso_date(text: str) -> bool:
+    """``YYYY-MM-DD``: a date the readers understood (any other text was not)."""
+    return (
+        len(text) == 10
+        and text[4] == text[7] == "-"
+        and text[:4].isdigit()
+        and text[5:7].isdigit()
+        and text[8:].isdigit()
+        and text.isascii()
+    )
+
+
 class Trends:
     def __init__(self) -> None:
         self.series: dict[tuple[str, str], Series] = {}
         self.truncated = False
+        self.undated = 0  # results left out because their date was not understood
 
     def add(
         self,
@@ -70,6 +86,9 @@ class Trends:
     ) -> None:
         """Record one exact result with a date (others say nothing about a trend)."""
         if not (analyte and date and value is not None and flag):
+            return
+        if not is_iso_date(date):
+            self.undated += 1
             return
         key = (patient or "", analyte)
         series = self.series.get(key)

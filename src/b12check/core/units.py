@@ -3,7 +3,9 @@
 import math
 import unicodedata
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Final, NamedTuple
+
+from b12check.core.lazyre import LazyPattern
 
 
 class UnitDef(NamedTuple):
@@ -11,11 +13,49 @@ class UnitDef(NamedTuple):
     scale: float  # one of this unit, in base units of its kind
 
 
+_CALC = LazyPattern(r"\((?:calc|calc\.|calculated)\)$")
+# Any mass, amount of substance or charge per volume, as the folded key spells it (after
+# unit_key: 'mcg/dL' is 'ug/dl'); UCUM's '[iU]/L' is an arbitrary unit no factor reaches.
+_PER_VOLUME = LazyPattern(r"(?P<prefix>[fpnumcdk]?)(?P<base>g|mol|eq|\[iu\]|iu)/(?P<vol>[dmu]?)l")
+PREFIXES: Final = {
+    "": 1.0,
+    "k": 1e3,
+    "d": 1e-1,
+    "c": 1e-2,
+    "m": 1e-3,
+    "u": 1e-6,
+    "n": 1e-9,
+    "p": 1e-12,
+    "f": 1e-15,
+}
+_KINDS: Final = {
+    "g": "mass",
+    "mol": "substance",
+    "eq": "charge",
+    "[iu]": "arbitrary",
+    "iu": "arbitrary",
+}
+
+
 def unit_key(text: str) -> str:
-    """Fold a unit spelling to a lookup key: case, spaces, micro/mu and 'mcg' do not matter."""
+    """Fold a unit spelling to a lookup key: case, spaces, micro/mu, 'mcg' and a trailing
+    '(calc)' (a calculated result is in the same unit) do not matter."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = folded.replace("\u03bc", "u").replace("mc", "u")
-    return "".join(folded.split())
+    key = "".join(folded.split())
+    if key.endswith(")"):
+        key = _CALC.sub("", key)
+    return key
+
+
+def per_volume(text: str) -> UnitDef | None:
+    """The kind and scale of any mass, amount or charge per volume (``ng/mL``, ``mcg/dL``,
+    ``umol/L``, ``pmol/mL``, ``[iU]/L``), read by prefix; None for anything else."""
+    match = _PER_VOLUME.fullmatch(unit_key(text))
+    if match is None:
+        return None
+    scale = PREFIXES[match["prefix"]] / PREFIXES[match["vol"]]
+    return UnitDef(_KINDS[match["base"]], float(f"{scale:.12g}"))
 
 
 def build_spelling_index(

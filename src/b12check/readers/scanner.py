@@ -31,6 +31,7 @@ from b12check.readers.layout import (
     find_layout,
     units_row,
 )
+from b12check.readers.numberstyle import writes_decimal_commas
 from b12check.readers.routing import RowReader
 from b12check.readers.shortcut import Shortcut
 from b12check.readers.source import FileProblem, Row, open_source
@@ -69,6 +70,7 @@ class Scanner:
         # results may come in batches: nothing groups them (no notes)
         self.batching = False
         self.layout: Layout | None = None
+        self.delimiter: str | None = None  # the file's, once it is open
         # called now and then with (file, bytes read, data rows read) while a file is read
         self.progress: Callable[[str, int, int], None] | None = None
 
@@ -93,6 +95,7 @@ class Scanner:
                 self.notice(f"{name}: {warning}")
             self.layout = None
             self.dates.start_file()
+            self.delimiter = source.delimiter
             rows = source.rows()
             if self.progress is not None:
                 rows = self._reporting(rows, source.bytes_read, name, self.progress)
@@ -146,6 +149,7 @@ class Scanner:
             return
         self.notice_layout(name, layout)
         self.layout = layout
+        self._learn_number_style(layout, [r for r in first if r.line > layout.header_line])
         date_at = layout.roles.get("date")
         if date_at is not None:  # let the rows read so far settle d/m/y versus m/d/y
             for row in first:
@@ -165,6 +169,14 @@ class Scanner:
         if pending_problem is not None:
             after_header.append(pending_problem)
         yield from self._data(chain(after_header, rows), layout, name)
+
+    def _learn_number_style(self, layout: Layout, rows: list[Row]) -> None:
+        """Whether this file writes decimal commas (numberstyle.py), for all of its values."""
+        positions = [layout.roles[r] for r in ("result", "lab_range") if r in layout.roles]
+        positions += [column.position for column in layout.tests]
+        cells = (row.cells[p] for row in rows for p in positions if p < len(row.cells))
+        comma_file = writes_decimal_commas(self.delimiter, cells)
+        self.reader.settings = self.settings._replace(comma_file=comma_file)
 
     def notice_layout(self, name: str, layout: Layout) -> None:
         if layout.kind == "wide":

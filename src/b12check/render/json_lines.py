@@ -123,7 +123,8 @@ class JsonWriter(JsonLinesBase, Writer):
         for number, series in enumerate(self.trends.items()):
             self.out.write(", " if number else "")
             self.out.write(json_text(series))
-        self.out.write(f'], "truncated": {json.dumps(self.trends.truncated)}}},\n')
+        self.out.write(f'], "truncated": {json.dumps(self.trends.truncated)}')
+        self.out.write(f', "dates_not_understood": {self.trends.undated}}},\n')
         self.out.write(f'"disclaimer": {json_text(DISCLAIMER)}}}\n')
 
 
