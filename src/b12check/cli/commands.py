@@ -233,8 +233,13 @@ def run_scan(
             "no file given and stdin is a terminal: name a CSV file, or pipe one in "
             "(use '-' to type CSV at the terminal, ending with Ctrl-D)"
         )
-    with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
-        return _scan(common, paths, scan_options, out)
+    from b12check.readers.columns import ColumnNotFound
+
+    try:
+        with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
+            return _scan(common, paths, scan_options, out)
+    except ColumnNotFound as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", out: IO[str]) -> int:

@@ -20,6 +20,7 @@ from b12check.core.evaluate import Settings
 from b12check.core.lazyre import LazyPattern
 from b12check.core.records import FastLine, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
+from b12check.readers.columns import ColumnNotFound
 from b12check.readers.context import RowDates
 from b12check.readers.grouping import grouped
 from b12check.readers.items import Item, Redo
@@ -138,6 +139,8 @@ class Scanner:
                 overrides=self.options.columns,
                 forced=self.options.layout,
             )
+        except ColumnNotFound as exc:
+            raise ColumnNotFound(f"{name}: {exc}") from None
         except LayoutProblem as exc:
             if pending_problem is not None and not first:
                 yield self._row_problem(name, pending_problem)
@@ -168,6 +171,9 @@ class Scanner:
         yield from self._data(chain(after_header, rows), layout, name)
 
     def notice_layout(self, name: str, layout: Layout) -> None:
+        for choice in layout.choices.values():
+            if choice.notice:
+                self.notice(f"{name}: {choice.notice}")
         if layout.kind == "wide":
             uncovered = [c.header for c in layout.tests if c.analyte is None]
             if uncovered:

@@ -1,0 +1,87 @@
+"""Which column takes each role: ``--column`` always wins, and where two columns could take a
+role their cells decide (issue 15, "The wrong column")."""
+
+import json
+from typing import Any
+
+from tests.conftest import invoke
+
+
+def scan_json(*args: str, input: str) -> tuple[int, dict[str, Any], str]:
+    result = invoke("scan", "-", *args, "--format", "json", input=input)
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+# A MyChart-style export: the patient's name, then the test, shaped like a portal download.
+MYCHART = (
+    "Name,Component,Value,Units,Reference Range,Date\n"
+    "Jane Q Public,Vitamin B12,150,pg/mL,200-900,2025-03-04\n"
+    "Jane Q Public,Ferritin,9,ng/mL,15-150,2025-03-04\n"
+    "Jane Q Public,Folate,12.1,ng/mL,>5.8,2025-03-04\n"
+)
+
+
+def test_column_override_wins_over_a_test_header_further_left() -> None:
+    text = "Test Name,Component,Result,Units\nPanel A,Vitamin B12,150,pg/mL\n"
+    code, data, _ = scan_json("--column", "test=Component", "--column", "result=Result", input=text)
+    (record,) = data["records"]
+    assert (record["analyte"], record["label"], record["flag"]) == (
+        "b12",
+        "Vitamin B12",
+        "deficient",
+    )
+    assert code == 1
+
+
+def test_column_override_beats_a_header_of_the_same_role_even_on_its_right() -> None:
+    text = "Component,Assay,Result,Units\nPanel A,Ferritin,9,ng/mL\n"
+    _, data, _ = scan_json("--column", "test=Assay", input=text)
+    (record,) = data["records"]
+    assert (record["analyte"], record["label"]) == ("ferritin", "Ferritin")
+
+
+def test_unknown_column_header_is_a_usage_error_naming_the_headers() -> None:
+    text = "Test,Result,Units\nB12,150,pg/mL\n"
+    result = invoke("scan", "-", "--column", "test=NoSuchHeader", input=text)
+    assert result.exit_code == 2
+    assert "--column test=NoSuchHeader" in result.stderr
+    assert "'Test', 'Result', 'Units'" in result.stderr
+
+
+def test_row_number_column_is_not_the_patient() -> None:
+    text = (
+        "ID,PID,Test,Result,Units,Date\n"
+        "1,P001,Vitamin B12,250,pg/mL,2025-01-10\n"
+        "2,P001,MMA,0.6,umol/L,2025-01-10\n"
+        "3,P002,Ferritin,40,ng/mL,2025-01-10\n"
+    )
+    _, data, stderr = scan_json(input=text)
+    assert [r["patient"] for r in data["records"]] == ["P001", "P001", "P002"]
+    assert "patient read from column 'PID'" in stderr and "'ID'" in stderr
+    # the two results of one patient on one date are read together
+    b12 = data["records"][0]
+    assert any(n["kind"] == "pattern" and "MMA" in n["text"] for n in b12["notes"])
+
+
+def test_mychart_patient_name_is_not_the_test() -> None:
+    code, data, stderr = scan_json(input=MYCHART)
+    analytes = [r["analyte"] for r in data["records"]]
+    assert analytes == ["b12", "ferritin", None]
+    assert [r["flag"] for r in data["records"][:2]] == ["deficient", "deficient"]
+    assert data["records"][2]["status"] == "skipped" and data["records"][2]["label"] == "Folate"
+    assert "test read from column 'Component' rather than 'Name'" in stderr
+    assert code == 1
+
+
+def test_lab_name_column_is_not_the_test() -> None:
+    text = "Lab,Test Name,Result,Units\nQuest Diagnostics,Ferritin,9,ng/mL\n"
+    _, data, stderr = scan_json(input=text)
+    (record,) = data["records"]
+    assert record["analyte"] == "ferritin"
+    assert "'Test Name' rather than 'Lab'" in stderr
+
+
+def test_one_candidate_per_role_says_nothing() -> None:
+    text = "Test,Result,Units\nFerritin,40,ng/mL\n"
+    result = invoke("scan", "-", "--format", "csv", input=text)
+    assert result.stderr == ""
