@@ -85,3 +85,33 @@ def test_one_candidate_per_role_says_nothing() -> None:
     text = "Test,Result,Units\nFerritin,40,ng/mL\n"
     result = invoke("scan", "-", "--format", "csv", input=text)
     assert result.stderr == ""
+
+
+def test_lab_range_in_two_columns_is_read() -> None:
+    # shaped like a hospital research extract: lower and upper limits in their own columns
+    text = (
+        "subject_id,label,valuenum,valueuom,ref_range_lower,ref_range_upper\n"
+        "10001,Magnesium,0.65,mmol/L,0.9,1.2\n"
+        "10002,Magnesium,0.95,mmol/L,0.9,1.2\n"
+    )
+    _, data, _ = scan_json("--lab-ranges", "prefer", input=text)
+    low, inside = data["records"]
+    assert low["lab_range"] == "0.9 - 1.2" and inside["lab_range"] == "0.9 - 1.2"
+    assert low["patient"] == "10001"
+
+
+def test_lab_range_low_high_and_one_side_alone() -> None:
+    text = (
+        "Test,Result,Units,LOW,HIGH\n"
+        "Vitamin D,25,ng/mL,30,\n"
+        "Ferritin,400,ng/mL,,150\n"
+        "B12,400,pg/mL,,\n"
+    )
+    _, data, _ = scan_json(input=text)
+    assert [r["lab_range"] for r in data["records"]] == [">=30", "<=150", None]
+
+
+def test_lab_range_ref_low_ref_high_in_a_wide_file_with_the_cache() -> None:
+    text = "Patient,Ref Low,Ref High,Ferritin (ng/mL)\nA,15,150,40\nB,30,400,40\nC,15,150,40\n"
+    _, data, _ = scan_json(input=text)
+    assert [r["lab_range"] for r in data["records"]] == ["15 - 150", "30 - 400", "15 - 150"]

@@ -19,6 +19,18 @@ CONTEXT_ROLES = tuple(role for role in HEADER_ROLES if role != "result")  # read
 Context = dict[str, str | None]
 
 
+def two_column_range(low: str | None, high: str | None) -> str | None:
+    """The lab range of a file that gives it in two columns (``LOW``/``HIGH``), as the one
+    text the core reads: ``30-100``, or ``>=30`` / ``<=100`` when one side is empty."""
+    if low and high:
+        return f"{low} - {high}"
+    if low:
+        return f">={low}"
+    if high:
+        return f"<={high}"
+    return None
+
+
 class RowReader:
     """Reads rows into records for one run (``Settings``, whose ``lab_ranges`` says what to
     make of the lab's own range and flag), one file at a time."""
@@ -61,6 +73,8 @@ class RowReader:
             position = roles.get(role)
             if position is not None and position < len(cells):
                 context[role] = cells[position].strip() or None
+        if not context["lab_range"]:
+            context["lab_range"] = two_column_range(context["lab_low"], context["lab_high"])
         return context
 
     def long_row(self, row: Row, layout: Layout, name: str) -> Iterator[Record]:
