@@ -115,3 +115,24 @@ def test_lab_range_ref_low_ref_high_in_a_wide_file_with_the_cache() -> None:
     text = "Patient,Ref Low,Ref High,Ferritin (ng/mL)\nA,15,150,40\nB,30,400,40\nC,15,150,40\n"
     _, data, _ = scan_json(input=text)
     assert [r["lab_range"] for r in data["records"]] == ["15 - 150", "30 - 400", "15 - 150"]
+
+
+def test_wide_file_with_units_row_keeps_every_cell_of_an_uncovered_column() -> None:
+    text = (
+        "Subject,Visit Date,B12,Glucose,Ferritin,Comment\n"
+        ",,pg/mL,mg/dL,ng/mL,\n"
+        "S1,2025-01-02,300,95,40,fasting\n"
+        "S2,2025-01-02,,99,,\n"
+        "S3,2025-01-03,310,95,41,\n"
+    )
+    _, data, stderr = scan_json(input=text)
+    glucose = [r for r in data["records"] if r["column"] == "Glucose"]
+    assert [(r["status"], r["patient"], r["value_text"]) for r in glucose] == [
+        ("skipped", "S1", "95"),
+        ("skipped", "S2", "99"),
+        ("skipped", "S3", "95"),
+    ]
+    assert all(r["reason"] == "not a test b12check covers" for r in glucose)
+    assert "columns for tests not covered: Glucose" in stderr
+    assert not any(r["column"] == "Comment" for r in data["records"])
+    assert data["summary"]["skipped"] == 3

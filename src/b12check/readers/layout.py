@@ -210,7 +210,9 @@ def _missing_override(
 
 
 def units_row(cells: list[str], layout: Layout, reference: Reference) -> list[TestColumn] | None:
-    """If ``cells`` is a units row under a wide header, the test columns with their units."""
+    """If ``cells`` is a units row under a wide header, the test columns with their units:
+    a column whose header names no covered test but which has a unit in this row is a test
+    too (one b12check does not cover: each of its cells is a skipped record)."""
     found = False
     updated = []
     for column in layout.tests:
@@ -220,4 +222,13 @@ def units_row(cells: list[str], layout: Layout, reference: Reference) -> list[Te
         found = found or bool(text)
         unit = column.unit or text or None
         updated.append(TestColumn(column.position, column.header, column.analyte, unit))
-    return updated if found else None
+    if not found:
+        return None
+    taken = set(layout.roles.values()) | {column.position for column in layout.tests}
+    for position, header in enumerate(layout.headers[: len(cells)]):
+        text = cells[position].strip()
+        if position in taken or not header.strip() or not text:
+            continue
+        if reference.unit_code(text) or _UNIT_LIKE.fullmatch(text):
+            updated.append(TestColumn(position, header.strip(), None, text))
+    return sorted(updated, key=lambda column: column.position)

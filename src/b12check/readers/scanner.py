@@ -148,7 +148,7 @@ class Scanner:
             line = exc.line or (first[0].line if first else 0)
             yield Record(STATUS_ERROR, file=name, line=line, reason=str(exc))
             return
-        self.notice_layout(name, layout)
+        self.notice_choices(name, layout)
         self.layout = layout
         date_at = layout.roles.get("date")
         if date_at is not None:  # let the rows read so far settle d/m/y versus m/d/y
@@ -170,10 +170,12 @@ class Scanner:
             after_header.append(pending_problem)
         yield from self._data(chain(after_header, rows), layout, name)
 
-    def notice_layout(self, name: str, layout: Layout) -> None:
+    def notice_choices(self, name: str, layout: Layout) -> None:
         for choice in layout.choices.values():
             if choice.notice:
                 self.notice(f"{name}: {choice.notice}")
+
+    def notice_layout(self, name: str, layout: Layout) -> None:
         if layout.kind == "wide":
             uncovered = [c.header for c in layout.tests if c.analyte is None]
             if uncovered:
@@ -191,6 +193,7 @@ class Scanner:
                 layout.tests = with_units
             else:
                 rows = chain((first,), rows)
+        self.notice_layout(name, layout)
         fast = self.fast
         if fast is not None and fast.start(name, layout, self.reader):
             yield from fast.items(
