@@ -136,3 +136,24 @@ def test_wide_file_with_units_row_keeps_every_cell_of_an_uncovered_column() -> N
     assert "columns for tests not covered: Glucose" in stderr
     assert not any(r["column"] == "Comment" for r in data["records"])
     assert data["summary"]["skipped"] == 3
+
+
+def test_labels_not_covered_are_summed_up_on_stderr_once_each() -> None:
+    rows = "".join(f"P{i},Sodium,140,mmol/L\nP{i},Glucose,90,mg/dL\n" for i in range(3))
+    text = "Patient,Test,Result,Units\n" + rows + "P9,Ferritn,40,ng/mL\nP9,Ferritin,40,ng/mL\n"
+    code, data, stderr = scan_json(input=text)
+    lines = [line for line in stderr.splitlines() if "test label" in line]
+    assert lines[0].startswith("b12check: -: test label 'Glucose' not read (3 rows)")
+    assert lines[1].startswith("b12check: -: test label 'Sodium' not read (3 rows)")
+    assert "'Ferritn' not read (1 row)" in lines[2] and "did you mean ferritin" in lines[2]
+    assert len(lines) == 3
+    assert data["summary"]["skipped"] == 7 and data["summary"]["results"] == 1
+
+
+def test_labels_summary_is_capped() -> None:
+    rows = "".join(f"Other test {i},1,mg/dL\n" for i in range(15))
+    result = invoke("scan", "-", "--format", "csv", input="Test,Result,Units\n" + rows)
+    lines = [line for line in result.stderr.splitlines() if "not read" in line]
+    assert len(lines) == 11
+    assert lines[-1] == "b12check: -: ... and 5 more test labels not read (5 rows)"
+    assert invoke("scan", "-", "-q", "--format", "csv", input="Test,Result\nX,1\n").stderr == ""

@@ -24,6 +24,7 @@ from b12check.readers.columns import ColumnNotFound
 from b12check.readers.context import RowDates
 from b12check.readers.grouping import grouped
 from b12check.readers.items import Item, Redo
+from b12check.readers.labels import LabelTally, not_covered_lines
 from b12check.readers.layout import (
     HEADER_SEARCH_ROWS,
     HeaderIndex,
@@ -71,6 +72,7 @@ class Scanner:
         # results may come in batches: nothing groups them (no notes)
         self.batching = False
         self.layout: Layout | None = None
+        self.tally: LabelTally | None = None  # the test labels of a long file, counted
         # called now and then with (file, bytes read, data rows read) while a file is read
         self.progress: Callable[[str, int, int], None] | None = None
 
@@ -98,6 +100,7 @@ class Scanner:
             rows = source.rows()
             if self.progress is not None:
                 rows = self._reporting(rows, source.bytes_read, name, self.progress)
+            self.tally = None
             items = self._scan_rows(rows, name)
             if self.batching:  # no notes: nothing to group for
                 yield from items
@@ -105,6 +108,7 @@ class Scanner:
                 yield from grouped(
                     items, self.settings.reference, self.settings.notes, self._reread
                 )
+            self._notice_labels(name)
         finally:
             source.close()
 
@@ -194,6 +198,9 @@ class Scanner:
             else:
                 rows = chain((first,), rows)
         self.notice_layout(name, layout)
+        if layout.kind == "long":
+            self.tally = LabelTally(layout)
+            rows = self.tally.counting(rows)
         fast = self.fast
         if fast is not None and fast.start(name, layout, self.reader):
             yield from fast.items(
@@ -204,6 +211,15 @@ class Scanner:
         for row in rows:
             self.data_rows[name] += 1
             yield from full(row)
+
+    def _notice_labels(self, name: str) -> None:
+        """One stderr line per test label of the file that matched no test (capped)."""
+        tally = self.tally
+        if tally is None:
+            return
+        matches = tally.matches(self.settings.reference, self.reader.test_name)
+        for line in not_covered_lines(matches, tally.uncounted):
+            self.notice(f"{name}: {line}")
 
     def _full_path(self, layout: Layout, name: str) -> Callable[[Row], Iterable[Record]]:
         def full(row: Row) -> Iterable[Record]:
