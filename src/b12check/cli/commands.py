@@ -203,6 +203,25 @@ def check_encoding(encoding: str | None) -> None:
             ) from None
 
 
+def companion_tables(
+    paths: tuple[str | None, str | None], headers: Any, reference: Reference
+) -> list[Any]:
+    """The --patients and --codes tables; one that cannot be used is a usage error."""
+    from b12check.readers.companion import CompanionProblem, load_codes, load_patients
+
+    tables = []
+    for path, load, option in zip(
+        paths, (load_patients, load_codes), ("--patients", "--codes"), strict=True
+    ):
+        if path is None:
+            continue
+        try:
+            tables.append(load(path, headers, reference))
+        except CompanionProblem as exc:
+            raise click.BadParameter(str(exc), param_hint=option) from None
+    return tables
+
+
 def run_scan(
     files: tuple[str, ...],
     *,
@@ -212,6 +231,8 @@ def run_scan(
     encoding: str | None,
     date_format: str | None,
     lab_ranges: str = "show",
+    patients: str | None = None,
+    codes: str | None = None,
     **options: Any,
 ) -> int:
     from b12check.readers.scanner import ScanOptions
@@ -237,12 +258,18 @@ def run_scan(
 
     try:
         with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
-            return _scan(common, paths, scan_options, out)
+            return _scan(common, paths, scan_options, out, (patients, codes))
     except ColumnNotFound as exc:
         raise click.UsageError(str(exc)) from None
 
 
-def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", out: IO[str]) -> int:
+def _scan(
+    common: Common,
+    paths: tuple[str, ...],
+    scan_options: "ScanOptions",
+    out: IO[str],
+    companions: tuple[str | None, str | None] = (None, None),
+) -> int:
     import os
 
     from b12check.readers.items import SkippedLine
@@ -270,6 +297,7 @@ def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", o
         notice,
         summary.data_rows,
     )
+    scanner.tables = companion_tables(companions, scanner.headers, settings.reference)
 
     def records() -> Iterator[Record | FastLine | FastBatch | SkippedLine]:
         for path in paths:

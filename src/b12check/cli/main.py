@@ -132,7 +132,8 @@ units row) are recognised from their headers; title lines above the header are p
     multiple=True,
     metavar="ROLE=HEADER",
     help="Say which column holds a role (test, loinc, result, unit, patient, date, sex, age, "
-    "birth_date, lab_range, lab_flag); repeatable.",
+    "birth_date, lab_range, lab_low, lab_high, lab_flag, code); repeatable. It always wins "
+    "over the header names b12check knows.",
 )
 @click.option(
     "--layout",
@@ -160,6 +161,24 @@ units row) are recognised from their headers; title lines above the header are p
     default=None,
     metavar="FORMAT",
     help="How to read collection dates, as for strptime (e.g. %d/%m/%Y).",
+)
+@click.option(
+    "--patients",
+    "patients",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="A patients table (patient id, and sex, birth date or age) joined to every row by "
+    "its patient column; a row's own sex or age wins.",
+)
+@click.option(
+    "--codes",
+    "codes",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="A codes table (a lab system's code, and the test label, optionally LOINC and unit) "
+    "joined to every row by its code column.",
 )
 @person_options
 @output_options

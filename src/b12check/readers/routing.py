@@ -15,7 +15,8 @@ from b12check.readers.context import RowDates
 from b12check.readers.layout import HeaderIndex, Layout, TestColumn
 from b12check.readers.source import Row
 
-CONTEXT_ROLES = tuple(role for role in HEADER_ROLES if role != "result")  # read per row
+# read per row ('joined': the notes of companion tables joined to the row, readers/joining.py)
+CONTEXT_ROLES = (*(role for role in HEADER_ROLES if role != "result"), "joined")
 Context = dict[str, str | None]
 
 
@@ -62,7 +63,7 @@ class RowReader:
             STATUS_ERROR,
             file=name,
             line=row.line,
-            reason=f"expected {layout.width} fields, found {len(row.cells)}",
+            reason=f"expected {layout.file_width} fields, found {len(row.cells)}",
         )
 
     def context(self, row: Row, layout: Layout) -> Context:
@@ -192,4 +193,6 @@ class RowReader:
             record.warnings.append(date_warning)
         if age_warning:
             record.warnings.append(age_warning)
+        if context["joined"]:
+            record.warnings.extend(context["joined"].split(" | "))
         return record

@@ -21,9 +21,11 @@ from b12check.core.lazyre import LazyPattern
 from b12check.core.records import FastLine, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.columns import ColumnNotFound
+from b12check.readers.companion import Table
 from b12check.readers.context import RowDates
 from b12check.readers.grouping import grouped
 from b12check.readers.items import Item, Redo
+from b12check.readers.joining import Join
 from b12check.readers.labels import LabelTally, not_covered_lines
 from b12check.readers.layout import (
     HEADER_SEARCH_ROWS,
@@ -73,6 +75,8 @@ class Scanner:
         self.batching = False
         self.layout: Layout | None = None
         self.tally: LabelTally | None = None  # the test labels of a long file, counted
+        self.tables: list[Table] = []  # companion tables joined to every file (--patients, --codes)
+        self.join: Join | None = None
         # called now and then with (file, bytes read, data rows read) while a file is read
         self.progress: Callable[[str, int, int], None] | None = None
 
@@ -142,7 +146,9 @@ class Scanner:
                 self.headers,
                 overrides=self.options.columns,
                 forced=self.options.layout,
+                code_names_test=any(t.key_role != "patient" for t in self.tables),
             )
+            layout = self._joined(name, layout)
         except ColumnNotFound as exc:
             raise ColumnNotFound(f"{name}: {exc}") from None
         except LayoutProblem as exc:
@@ -174,6 +180,18 @@ class Scanner:
             after_header.append(pending_problem)
         yield from self._data(chain(after_header, rows), layout, name)
 
+    def _joined(self, name: str, layout: Layout) -> Layout:
+        """``layout`` with the companion tables' columns after the file's own."""
+        self.join = None
+        tables = self.tables
+        if layout.kind == "wide" and any(t.key_role != "patient" for t in tables):
+            self.notice(f"{name}: a wide file names its tests in its header: --codes not used")
+            tables = [t for t in tables if t.key_role == "patient"]
+        if not tables:
+            return layout
+        self.join = Join(layout, tables)
+        return self.join.layout
+
     def notice_choices(self, name: str, layout: Layout) -> None:
         for choice in layout.choices.values():
             if choice.notice:
@@ -198,6 +216,8 @@ class Scanner:
             else:
                 rows = chain((first,), rows)
         self.notice_layout(name, layout)
+        if self.join is not None:
+            rows = self.join.rows(rows)
         if layout.kind == "long":
             self.tally = LabelTally(layout)
             rows = self.tally.counting(rows)
@@ -214,6 +234,9 @@ class Scanner:
 
     def _notice_labels(self, name: str) -> None:
         """One stderr line per test label of the file that matched no test (capped)."""
+        if self.join is not None:
+            for line in self.join.summary():
+                self.notice(f"{name}: {line}")
         tally = self.tally
         if tally is None:
             return
