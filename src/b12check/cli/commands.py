@@ -233,6 +233,7 @@ def run_scan(
     lab_ranges: str = "show",
     patients: str | None = None,
     codes: str | None = None,
+    show_layout: bool = False,
     **options: Any,
 ) -> int:
     from b12check.readers.scanner import ScanOptions
@@ -258,9 +259,34 @@ def run_scan(
 
     try:
         with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
+            if show_layout:
+                return _show_layout(common, paths, scan_options, out, (patients, codes))
             return _scan(common, paths, scan_options, out, (patients, codes))
     except ColumnNotFound as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def _show_layout(
+    common: Common,
+    paths: tuple[str, ...],
+    scan_options: "ScanOptions",
+    out: IO[str],
+    companions: tuple[str | None, str | None],
+) -> int:
+    """``scan --show-layout``: what each file's columns are taken for; no value is read."""
+    from b12check.readers.describe import describe
+    from b12check.readers.layout import HeaderIndex
+    from b12check.readers.scanner import Scanner
+    from b12check.render.safe import visible
+
+    settings = common.settings()
+    headers = HeaderIndex(settings.reference.headers)
+    scanner = Scanner(settings, headers, scan_options, lambda text: None, {})
+    scanner.tables = companion_tables(companions, headers, settings.reference)
+    for path in paths:
+        for line in describe(scanner, path):
+            out.write(visible(line) + "\n")
+    return ExitCode.OK
 
 
 def _scan(

@@ -180,6 +180,13 @@ units row) are recognised from their headers; title lines above the header are p
     help="A codes table (a lab system's code, and the test label, optionally LOINC and unit) "
     "joined to every row by its code column.",
 )
+@click.option(
+    "--show-layout",
+    is_flag=True,
+    help="Read no values: show each file's delimiter, encoding, layout, header line, the "
+    "column each role took and why, the date order, and every test label with what it "
+    "matched (like csvcut -n).",
+)
 @person_options
 @output_options
 @click.pass_context

@@ -83,19 +83,26 @@ class Join:
         for table in tables:
             key_at = _key_column(layout, table)
             side_roles: list[tuple[str, int | None]] = []
+            by = layout.headers[key_at].strip()
             for role, header in table.roles.items():
-                side_roles.append((role, layout.roles.get(role)))
+                own = layout.roles.get(role)
+                side_roles.append((role, own))
                 roles[role] = len(headers)
                 headers.append(f"{header} ({table.name})")
-                by = layout.headers[key_at].strip()
-                choices[role] = Choice(
-                    roles[role], f"joined from {table.name} column {header!r} by {by!r}", None
-                )
+                reason = f"joined from {table.name} column {header!r} by {by!r}"
+                if own is not None:
+                    mine = layout.headers[own].strip()
+                    own_first = table.key_role == "patient"
+                    reason += f", the row's own {mine!r} " + ("first" if own_first else "after it")
+                choices[role] = Choice(roles[role], reason, None)
             self.sides.append(_Side(table, key_at, side_roles))
         roles["joined"] = len(headers)
         headers.append("(joined notes)")
         self.layout = Layout(layout.kind, layout.header_line, headers, roles, layout.tests, choices)
         self.layout.file_width = layout.file_width
+        self.layout.read_through = {
+            own for side in self.sides for _, own in side.roles if own is not None
+        }
 
     def rows(self, rows: Iterator[Row]) -> Iterator[Row]:
         """``rows``, each of the file's width with the joined cells after its own."""

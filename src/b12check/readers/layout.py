@@ -43,7 +43,16 @@ class TestColumn(NamedTuple):
 class Layout:
     """Where the header is and what each column holds."""
 
-    __slots__ = ("kind", "header_line", "headers", "roles", "tests", "choices", "file_width")
+    __slots__ = (
+        "kind",
+        "header_line",
+        "headers",
+        "roles",
+        "tests",
+        "choices",
+        "file_width",
+        "read_through",
+    )
 
     def __init__(
         self,
@@ -61,6 +70,7 @@ class Layout:
         self.tests: list[TestColumn] = tests or []
         self.choices: dict[str, Choice] = choices or {}  # why each role took its column
         self.file_width = len(headers)  # the file's own columns (joined ones come after)
+        self.read_through: set[int] = set()  # own columns read through a joined cell
 
     @property
     def width(self) -> int:

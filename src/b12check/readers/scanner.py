@@ -140,17 +140,7 @@ class Scanner:
             if len(first) >= HEADER_SEARCH_ROWS:
                 break
         try:
-            layout = find_layout(
-                [(r.line, r.cells) for r in first],
-                self.settings.reference,
-                self.headers,
-                overrides=self.options.columns,
-                forced=self.options.layout,
-                code_names_test=any(t.key_role != "patient" for t in self.tables),
-            )
-            layout = self._joined(name, layout)
-        except ColumnNotFound as exc:
-            raise ColumnNotFound(f"{name}: {exc}") from None
+            layout = self.find(name, first)
         except LayoutProblem as exc:
             if pending_problem is not None and not first:
                 yield self._row_problem(name, pending_problem)
@@ -179,6 +169,22 @@ class Scanner:
         if pending_problem is not None:
             after_header.append(pending_problem)
         yield from self._data(chain(after_header, rows), layout, name)
+
+    def find(self, name: str, first: list[Row]) -> Layout:
+        """The layout of a file from its first rows, companion tables joined (LayoutProblem
+        when it has none; ColumnNotFound when a --column header is not in it)."""
+        try:
+            layout = find_layout(
+                [(r.line, r.cells) for r in first],
+                self.settings.reference,
+                self.headers,
+                overrides=self.options.columns,
+                forced=self.options.layout,
+                code_names_test=any(t.key_role != "patient" for t in self.tables),
+            )
+        except ColumnNotFound as exc:
+            raise ColumnNotFound(f"{name}: {exc}") from None
+        return self._joined(name, layout)
 
     def _joined(self, name: str, layout: Layout) -> Layout:
         """``layout`` with the companion tables' columns after the file's own."""
