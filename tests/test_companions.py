@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.conftest import invoke
 
 # Shaped like a hospital research extract: a lab events table keyed by subject and item id,
@@ -122,3 +125,24 @@ def test_a_row_of_the_wrong_width_stays_an_error(tmp_path: Path) -> None:
     paths = files(tmp_path, events=events, patients=PATIENTS)
     _, data, _ = scan_json(paths["events"], "--patients", paths["patients"])
     assert data["records"][1]["reason"] == "expected 4 fields, found 7"
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    sexes=st.lists(st.sampled_from(["F", "M", ""]), min_size=1, max_size=6),
+    order=st.lists(st.integers(0, 5), min_size=1, max_size=12),
+)
+def test_each_row_gets_its_own_patient_s_sex_from_the_table(
+    tmp_path: Path, sexes: list[str], order: list[int]
+) -> None:
+    """Whatever the patients and the order of their rows, each record carries its own
+    patient's sex, with the cache and without it (invoke compares the two)."""
+    patients = "Patient,Sex\n" + "".join(f"P{i},{sex}\n" for i, sex in enumerate(sexes))
+    picks = [i % len(sexes) for i in order]
+    events = "Patient,Test,Result,Units\n" + "".join(f"P{i},Ferritin,180,ng/mL\n" for i in picks)
+    paths = files(tmp_path, events=events, patients=patients)
+    _, data, _ = scan_json(paths["events"], "--patients", paths["patients"])
+    expected = {"F": ("female", "high"), "M": ("male", "normal"), "": (None, "unclassified")}
+    assert [(r["sex"], r["flag"]) for r in data["records"]] == [expected[sexes[i]] for i in picks]
