@@ -118,6 +118,8 @@ Examples:
   b12check scan exports/*.csv --format csv > flagged.csv
   curl -s https://lab.example/export.csv | b12check scan - --format ndjson
   b12check scan odd.csv --column test="Assay" --column result="Reading" --delimiter ";"
+  b12check scan odd.csv --show-layout
+  b12check scan labevents.csv --patients patients.csv --codes items.csv
 
 Long exports (one value per row) and wide ones (a column per test, unit in the header or in a
 units row) are recognised from their headers; title lines above the header are passed over.
