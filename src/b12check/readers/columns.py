@@ -20,9 +20,11 @@ from b12check.core.refdata import Reference
 from b12check.readers.dates import normalise_date
 
 SAMPLE_ROWS = 30  # data rows below a header sampled to choose between columns
-_NUMBER = LazyPattern(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-zµμ%/]{1,12})?\s*")
+# A cell that reads as a result (a number, perhaps censored, perhaps with a unit): '500', '<5',
+# '250 pg/mL', '0,72 mmol/L' — but not '25-OH Vitamin D' or '2025-01-10'.
+VALUE_CELL = LazyPattern(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-zµμ%/]{1,12})?\s*")
 _INTEGER = LazyPattern(r"\s*[0-9]{1,12}\s*")
-_UNIT_LIKE = LazyPattern(r"[^\s/]{1,8}/[^\s/]{1,8}|%")
+UNIT_LIKE = LazyPattern(r"[^\s/]{1,8}/[^\s/]{1,8}|%")  # 'mU/L', 'IU/mL', '%': a unit we lack
 
 
 class ColumnNotFound(Exception):
@@ -53,7 +55,7 @@ def _date(cell: str) -> bool:
 
 def _predicates(reference: Reference) -> dict[str, tuple[Callable[[str], bool], str]]:
     """Per role: what a cell of the right column looks like, and how to say so."""
-    number = (lambda cell: bool(_NUMBER.fullmatch(cell)), "numbers")
+    number = (lambda cell: bool(VALUE_CELL.fullmatch(cell)), "numbers")
     date = (_date, "dates")
     return {
         "test": (_known_test(reference), "known tests"),
@@ -66,7 +68,7 @@ def _predicates(reference: Reference) -> dict[str, tuple[Callable[[str], bool], 
         "birth_date": date,
         "sex": (lambda cell: read_sex(cell) is not None, "sexes"),
         "unit": (
-            lambda cell: bool(reference.unit_code(cell) or _UNIT_LIKE.fullmatch(cell.strip())),
+            lambda cell: bool(reference.unit_code(cell) or UNIT_LIKE.fullmatch(cell.strip())),
             "units",
         ),
         "lab_range": (lambda cell: parse_lab_range(cell) is not None, "ranges"),

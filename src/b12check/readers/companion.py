@@ -8,8 +8,8 @@ column choice); ``joining`` adds their values to the rows of the main file.
 from typing import NamedTuple
 
 from b12check.core.refdata import Reference
-from b12check.readers.columns import choose_roles
-from b12check.readers.layout import _VALUE_CELL, HEADER_SEARCH_ROWS, HeaderIndex
+from b12check.readers.columns import VALUE_CELL, choose_roles
+from b12check.readers.layout import HEADER_SEARCH_ROWS, HeaderIndex
 from b12check.readers.source import FileProblem, Row, open_source
 
 PATIENT_ROLES = ("sex", "birth_date", "age")
@@ -91,7 +91,7 @@ def _header(
     needs: str,
 ) -> tuple[int, str, dict[str, int]]:
     for at, row in enumerate(first):
-        if any(_VALUE_CELL.fullmatch(cell) for cell in row.cells):
+        if any(VALUE_CELL.fullmatch(cell) for cell in row.cells):
             continue
         sample = [r.cells for r in first[at + 1 :] if len(r.cells) == len(row.cells)]
         chosen = choose_roles(row.cells, index.role_of, {}, sample, reference)

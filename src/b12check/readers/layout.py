@@ -14,15 +14,18 @@ from typing import Any, NamedTuple
 from b12check.core.lazyre import LazyPattern
 from b12check.core.names import name_key
 from b12check.core.refdata import Analyte, Reference
-from b12check.readers.columns import SAMPLE_ROWS, Choice, ColumnNotFound, choose_roles
+from b12check.readers.columns import (
+    SAMPLE_ROWS,
+    UNIT_LIKE,
+    VALUE_CELL,
+    Choice,
+    ColumnNotFound,
+    choose_roles,
+)
 
 HEADER_SEARCH_ROWS = 50
 _BRACKETED_UNIT = LazyPattern(r"(?P<name>.*?)\s*[(\[]\s*(?P<unit>[^)\]]+?)\s*[)\]]\s*")
 _SPLIT = LazyPattern(r"[_\s]+")
-_UNIT_LIKE = LazyPattern(r"[^\s/]{1,8}/[^\s/]{1,8}|%")  # 'mU/L', 'IU/mL', '%': a unit we lack
-# A cell that reads as a result (a number, perhaps censored, perhaps with a unit) marks a data
-# row: '500', '<5', '250 pg/mL', '0,72 mmol/L' — but not '25-OH Vitamin D' or '2025-01-10'.
-_VALUE_CELL = LazyPattern(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-zµμ%/]{1,12})?\s*")
 
 
 class LayoutProblem(Exception):
@@ -94,7 +97,7 @@ def split_test_header(header: str, reference: Reference) -> tuple[Analyte | None
     """'B12 (pg/mL)' -> (b12, 'pg/mL'); 'ferritin_ng_ml' -> (ferritin, 'ng/ml')."""
     text = header.strip()
     match = _BRACKETED_UNIT.fullmatch(text)
-    if match and (reference.unit_code(match["unit"]) or _UNIT_LIKE.fullmatch(match["unit"])):
+    if match and (reference.unit_code(match["unit"]) or UNIT_LIKE.fullmatch(match["unit"])):
         return _safe_lookup(reference, match["name"]), match["unit"]
     analyte = _safe_lookup(reference, text)
     if analyte is not None:
@@ -157,7 +160,7 @@ def find_layout(
     ``code_names_test``: a code column (joined to a codes table) names the test."""
     rows = first_rows[:HEADER_SEARCH_ROWS]
     for number, (line, cells) in enumerate(rows):
-        if any(_VALUE_CELL.fullmatch(cell) for cell in cells):
+        if any(VALUE_CELL.fullmatch(cell) for cell in cells):
             continue  # a header names columns; a row holding numbers is data or a note
         sample = [c for _, c in rows[number + 1 : number + 1 + SAMPLE_ROWS] if len(c) == len(cells)]
         chosen = choose_roles(cells, index.role_of, overrides, sample, reference)
@@ -239,6 +242,6 @@ def units_row(cells: list[str], layout: Layout, reference: Reference) -> list[Te
         text = cells[position].strip()
         if position in taken or not header.strip() or not text:
             continue
-        if reference.unit_code(text) or _UNIT_LIKE.fullmatch(text):
+        if reference.unit_code(text) or UNIT_LIKE.fullmatch(text):
             updated.append(TestColumn(position, header.strip(), None, text))
     return sorted(updated, key=lambda column: column.position)
