@@ -206,6 +206,25 @@ def check_encoding(encoding: str | None) -> None:
             ) from None
 
 
+def companion_tables(
+    paths: tuple[str | None, str | None], headers: Any, reference: Reference
+) -> list[Any]:
+    """The --patients and --codes tables; one that cannot be used is a usage error."""
+    from b12check.readers.companion import CompanionProblem, load_codes, load_patients
+
+    tables = []
+    for path, load, option in zip(
+        paths, (load_patients, load_codes), ("--patients", "--codes"), strict=True
+    ):
+        if path is None:
+            continue
+        try:
+            tables.append(load(path, headers, reference))
+        except CompanionProblem as exc:
+            raise click.BadParameter(str(exc), param_hint=option) from None
+    return tables
+
+
 def run_scan(
     files: tuple[str, ...],
     *,
@@ -215,6 +234,9 @@ def run_scan(
     encoding: str | None,
     date_format: str | None,
     lab_ranges: str = "show",
+    patients: str | None = None,
+    codes: str | None = None,
+    show_layout: bool = False,
     **options: Any,
 ) -> int:
     from b12check.readers.scanner import ScanOptions
@@ -236,11 +258,47 @@ def run_scan(
             "no file given and stdin is a terminal: name a CSV file, or pipe one in "
             "(use '-' to type CSV at the terminal, ending with Ctrl-D)"
         )
-    with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
-        return _scan(common, paths, scan_options, out)
+    from b12check.readers.columns import ColumnNotFound
+
+    try:
+        with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
+            if show_layout:
+                return _show_layout(common, paths, scan_options, out, (patients, codes))
+            return _scan(common, paths, scan_options, out, (patients, codes))
+    except ColumnNotFound as exc:
+        raise click.UsageError(str(exc)) from None
 
 
-def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", out: IO[str]) -> int:
+def _show_layout(
+    common: Common,
+    paths: tuple[str, ...],
+    scan_options: "ScanOptions",
+    out: IO[str],
+    companions: tuple[str | None, str | None],
+) -> int:
+    """``scan --show-layout``: what each file's columns are taken for; no value is read."""
+    from b12check.readers.describe import describe
+    from b12check.readers.layout import HeaderIndex
+    from b12check.readers.scanner import Scanner
+    from b12check.render.safe import visible
+
+    settings = common.settings()
+    headers = HeaderIndex(settings.reference.headers)
+    scanner = Scanner(settings, headers, scan_options, lambda text: None, {})
+    scanner.tables = companion_tables(companions, headers, settings.reference)
+    for path in paths:
+        for line in describe(scanner, path):
+            out.write(visible(line) + "\n")
+    return ExitCode.OK
+
+
+def _scan(
+    common: Common,
+    paths: tuple[str, ...],
+    scan_options: "ScanOptions",
+    out: IO[str],
+    companions: tuple[str | None, str | None] = (None, None),
+) -> int:
     import os
 
     from b12check.readers.layout import HeaderIndex
@@ -267,6 +325,7 @@ def _scan(common: Common, paths: tuple[str, ...], scan_options: "ScanOptions", o
         notice,
         summary.data_rows,
     )
+    scanner.tables = companion_tables(companions, scanner.headers, settings.reference)
 
     def records() -> Iterator[Item]:
         for path in paths:

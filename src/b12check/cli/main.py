@@ -118,6 +118,8 @@ Examples:
   b12check scan exports/*.csv --format csv > flagged.csv
   curl -s https://lab.example/export.csv | b12check scan - --format ndjson
   b12check scan odd.csv --column test="Assay" --column result="Reading" --delimiter ";"
+  b12check scan odd.csv --show-layout
+  b12check scan labevents.csv --patients patients.csv --codes items.csv
 
 Long exports (one value per row) and wide ones (a column per test, unit in the header or in a
 units row) are recognised from their headers; title lines above the header are passed over.
@@ -132,7 +134,8 @@ units row) are recognised from their headers; title lines above the header are p
     multiple=True,
     metavar="ROLE=HEADER",
     help="Say which column holds a role (test, loinc, result, unit, patient, date, sex, age, "
-    "birth_date, lab_range, lab_flag); repeatable.",
+    "birth_date, lab_range, lab_low, lab_high, lab_flag, code); repeatable. It always wins "
+    "over the header names b12check knows.",
 )
 @click.option(
     "--layout",
@@ -160,6 +163,31 @@ units row) are recognised from their headers; title lines above the header are p
     default=None,
     metavar="FORMAT",
     help="How to read collection dates, as for strptime (e.g. %d/%m/%Y).",
+)
+@click.option(
+    "--patients",
+    "patients",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="A patients table (patient id, and sex, birth date or age) joined to every row by "
+    "its patient column; a row's own sex or age wins.",
+)
+@click.option(
+    "--codes",
+    "codes",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="A codes table (a lab system's code, and the test label, optionally LOINC and unit) "
+    "joined to every row by its code column.",
+)
+@click.option(
+    "--show-layout",
+    is_flag=True,
+    help="Read no values: show each file's delimiter, encoding, layout, header line, the "
+    "column each role took and why, the date order, and every test label with what it "
+    "matched (like csvcut -n).",
 )
 @person_options
 @output_options

@@ -203,7 +203,10 @@ HEADER_ROLES: Final = (
     "age",
     "birth_date",
     "lab_range",
+    "lab_low",
+    "lab_high",
     "lab_flag",
+    "code",
 )
 
 STATUS_RESULT: Final = Status.RESULT

@@ -14,14 +14,18 @@ from typing import Any, NamedTuple
 from b12check.core.lazyre import LazyPattern
 from b12check.core.names import name_key
 from b12check.core.refdata import Analyte, Reference
+from b12check.readers.columns import (
+    SAMPLE_ROWS,
+    UNIT_LIKE,
+    VALUE_CELL,
+    Choice,
+    ColumnNotFound,
+    choose_roles,
+)
 
 HEADER_SEARCH_ROWS = 50
 _BRACKETED_UNIT = LazyPattern(r"(?P<name>.*?)\s*[(\[]\s*(?P<unit>[^)\]]+?)\s*[)\]]\s*")
 _SPLIT = LazyPattern(r"[_\s]+")
-_UNIT_LIKE = LazyPattern(r"[^\s/]{1,8}/[^\s/]{1,8}|%")  # 'mU/L', 'IU/mL', '%': a unit we lack
-# A cell that reads as a result (a number, perhaps censored, perhaps with a unit) marks a data
-# row: '500', '<5', '250 pg/mL', '0,72 mmol/L' — but not '25-OH Vitamin D' or '2025-01-10'.
-_VALUE_CELL = LazyPattern(r"\s*[<>≤≥]?=?\s*[0-9]+(?:[.,][0-9]+)?\s*(?:[A-Za-zµμ%/]{1,12})?\s*")
 
 
 class LayoutProblem(Exception):
@@ -42,7 +46,16 @@ class TestColumn(NamedTuple):
 class Layout:
     """Where the header is and what each column holds."""
 
-    __slots__ = ("kind", "header_line", "headers", "roles", "tests")
+    __slots__ = (
+        "kind",
+        "header_line",
+        "headers",
+        "roles",
+        "tests",
+        "choices",
+        "file_width",
+        "read_through",
+    )
 
     def __init__(
         self,
@@ -51,12 +64,16 @@ class Layout:
         headers: list[str],
         roles: dict[str, int],
         tests: list[TestColumn] | None = None,
+        choices: dict[str, Choice] | None = None,
     ) -> None:
         self.kind = kind  # "long" or "wide"
         self.header_line = header_line
         self.headers = headers
         self.roles = roles
         self.tests: list[TestColumn] = tests or []
+        self.choices: dict[str, Choice] = choices or {}  # why each role took its column
+        self.file_width = len(headers)  # the file's own columns (joined ones come after)
+        self.read_through: set[int] = set()  # own columns read through a joined cell
 
     @property
     def width(self) -> int:
@@ -76,24 +93,11 @@ class HeaderIndex:
         }
 
 
-def _roles(cells: list[str], index: HeaderIndex, overrides: Mapping[str, str]) -> dict[str, int]:
-    wanted = {name_key(header): role for role, header in overrides.items()}
-    roles: dict[str, int] = {}
-    for position, cell in enumerate(cells):
-        key = name_key(cell)
-        if not key:
-            continue
-        role = wanted.get(key) or (None if key in wanted else index.role_of.get(key))
-        if role and role not in roles:
-            roles[role] = position
-    return roles
-
-
 def split_test_header(header: str, reference: Reference) -> tuple[Analyte | None, str | None]:
     """'B12 (pg/mL)' -> (b12, 'pg/mL'); 'ferritin_ng_ml' -> (ferritin, 'ng/ml')."""
     text = header.strip()
     match = _BRACKETED_UNIT.fullmatch(text)
-    if match and (reference.unit_code(match["unit"]) or _UNIT_LIKE.fullmatch(match["unit"])):
+    if match and (reference.unit_code(match["unit"]) or UNIT_LIKE.fullmatch(match["unit"])):
         return _safe_lookup(reference, match["name"]), match["unit"]
     analyte = _safe_lookup(reference, text)
     if analyte is not None:
@@ -150,13 +154,21 @@ def find_layout(
     *,
     overrides: Mapping[str, str],
     forced: str | None,
+    code_names_test: bool = False,
 ) -> Layout:
-    """Pick the header among the first rows (line, cells) and describe the columns."""
-    for line, cells in first_rows[:HEADER_SEARCH_ROWS]:
-        if any(_VALUE_CELL.fullmatch(cell) for cell in cells):
+    """Pick the header among the first rows (line, cells) and describe the columns.
+    ``code_names_test``: a code column (joined to a codes table) names the test."""
+    rows = first_rows[:HEADER_SEARCH_ROWS]
+    for number, (line, cells) in enumerate(rows):
+        if any(VALUE_CELL.fullmatch(cell) for cell in cells):
             continue  # a header names columns; a row holding numbers is data or a note
-        roles = _roles(cells, index, overrides)
-        is_long = "result" in roles and ("test" in roles or "loinc" in roles)
+        sample = [c for _, c in rows[number + 1 : number + 1 + SAMPLE_ROWS] if len(c) == len(cells)]
+        chosen = choose_roles(cells, index.role_of, overrides, sample, reference)
+        if chosen is None:
+            continue  # an override names a header this row does not have
+        roles, choices = chosen
+        names_test = "test" in roles or "loinc" in roles or (code_names_test and "code" in roles)
+        is_long = "result" in roles and names_test
         tests = [] if is_long else _wide_columns(cells, roles, reference)
         covered = any(column.analyte is not None for column in tests)
         if forced == "wide" and not covered:
@@ -169,7 +181,10 @@ def find_layout(
             problem = _duplicates(cells, important)
             if problem:
                 raise LayoutProblem(problem, line)
-            return Layout(kind, line, cells, roles, tests)
+            return Layout(kind, line, cells, roles, tests, choices)
+    missing = _missing_override(first_rows, reference, index, overrides, forced)
+    if missing:
+        raise ColumnNotFound(missing)
     seen = next((cells for _, cells in first_rows if any(c.strip() for c in cells)), [])
     shown = ", ".join(repr(c.strip()) for c in seen[:12] if c.strip()) or "nothing"
     raise LayoutProblem(
@@ -179,8 +194,38 @@ def find_layout(
     )
 
 
+def _missing_override(
+    first_rows: list[tuple[int, list[str]]],
+    reference: Reference,
+    index: HeaderIndex,
+    overrides: Mapping[str, str],
+    forced: str | None,
+) -> str | None:
+    """What to say when a header ``--column`` names is in no header row (None: each is)."""
+    if not overrides:
+        return None
+    try:
+        layout = find_layout(first_rows, reference, index, overrides={}, forced=forced)
+        line, seen = layout.header_line, layout.headers
+    except LayoutProblem:
+        line, seen = next(
+            ((n, cells) for n, cells in first_rows if any(c.strip() for c in cells)), (0, [])
+        )
+    keys = {name_key(cell) for cell in seen}
+    missing = [
+        f"{role}={header}" for role, header in overrides.items() if name_key(header) not in keys
+    ]
+    if not missing:
+        return None
+    shown = ", ".join(repr(c.strip()) for c in seen if c.strip()) or "none"
+    what = ", ".join(f"--column {item}" for item in missing)
+    return f"{what}: no such column (headers seen on line {line}: {shown})"
+
+
 def units_row(cells: list[str], layout: Layout, reference: Reference) -> list[TestColumn] | None:
-    """If ``cells`` is a units row under a wide header, the test columns with their units."""
+    """If ``cells`` is a units row under a wide header, the test columns with their units:
+    a column whose header names no covered test but which has a unit in this row is a test
+    too (one b12check does not cover: each of its cells is a skipped record)."""
     found = False
     updated = []
     for column in layout.tests:
@@ -190,4 +235,13 @@ def units_row(cells: list[str], layout: Layout, reference: Reference) -> list[Te
         found = found or bool(text)
         unit = column.unit or text or None
         updated.append(TestColumn(column.position, column.header, column.analyte, unit))
-    return updated if found else None
+    if not found:
+        return None
+    taken = set(layout.roles.values()) | {column.position for column in layout.tests}
+    for position, header in enumerate(layout.headers[: len(cells)]):
+        text = cells[position].strip()
+        if position in taken or not header.strip() or not text:
+            continue
+        if reference.unit_code(text) or UNIT_LIKE.fullmatch(text):
+            updated.append(TestColumn(position, header.strip(), None, text))
+    return sorted(updated, key=lambda column: column.position)

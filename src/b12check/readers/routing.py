@@ -15,8 +15,21 @@ from b12check.readers.context import RowDates
 from b12check.readers.layout import HeaderIndex, Layout, TestColumn
 from b12check.readers.source import Row
 
-CONTEXT_ROLES = tuple(role for role in HEADER_ROLES if role != "result")  # read per row
+# read per row ('joined': the notes of companion tables joined to the row, readers/joining.py)
+CONTEXT_ROLES = (*(role for role in HEADER_ROLES if role != "result"), "joined")
 Context = dict[str, str | None]
+
+
+def two_column_range(low: str | None, high: str | None) -> str | None:
+    """The lab range of a file that gives it in two columns (``LOW``/``HIGH``), as the one
+    text the core reads: ``30-100``, or ``>=30`` / ``<=100`` when one side is empty."""
+    if low and high:
+        return f"{low} - {high}"
+    if low:
+        return f">={low}"
+    if high:
+        return f"<={high}"
+    return None
 
 
 class RowReader:
@@ -50,7 +63,7 @@ class RowReader:
             STATUS_ERROR,
             file=name,
             line=row.line,
-            reason=f"expected {layout.width} fields, found {len(row.cells)}",
+            reason=f"expected {layout.file_width} fields, found {len(row.cells)}",
         )
 
     def context(self, row: Row, layout: Layout) -> Context:
@@ -61,6 +74,8 @@ class RowReader:
             position = roles.get(role)
             if position is not None and position < len(cells):
                 context[role] = cells[position].strip() or None
+        if not context["lab_range"]:
+            context["lab_range"] = two_column_range(context["lab_low"], context["lab_high"])
         return context
 
     def long_row(self, row: Row, layout: Layout, name: str) -> Iterator[Record]:
@@ -178,4 +193,6 @@ class RowReader:
             record.warnings.append(date_warning)
         if age_warning:
             record.warnings.append(age_warning)
+        if context["joined"]:
+            record.warnings.extend(context["joined"].split(" | "))
         return record

@@ -20,9 +20,13 @@ from b12check.core.evaluate import Settings
 from b12check.core.lazyre import LazyPattern
 from b12check.core.records import FastLine, NoteRef, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
+from b12check.readers.columns import ColumnNotFound
+from b12check.readers.companion import Table
 from b12check.readers.context import RowDates
 from b12check.readers.grouping import grouped
 from b12check.readers.items import Item
+from b12check.readers.joining import Join
+from b12check.readers.labels import LabelTally, not_covered_lines
 from b12check.readers.layout import (
     HEADER_SEARCH_ROWS,
     HeaderIndex,
@@ -71,6 +75,9 @@ class Scanner:
         self.batching = False
         self.layout: Layout | None = None
         self.delimiter: str | None = None  # the file's, once it is open
+        self.tally: LabelTally | None = None  # the test labels of a long file, counted
+        self.tables: list[Table] = []  # companion tables joined to every file (--patients, --codes)
+        self.join: Join | None = None
         # called now and then with (file, bytes read, data rows read) while a file is read
         self.progress: Callable[[str, int, int], None] | None = None
 
@@ -99,6 +106,7 @@ class Scanner:
             rows = source.rows()
             if self.progress is not None:
                 rows = self._reporting(rows, source.bytes_read, name, self.progress)
+            self.tally = None
             items = self._scan_rows(rows, name)
             if self.batching:  # no notes: nothing to group for
                 yield from items
@@ -106,6 +114,7 @@ class Scanner:
                 yield from grouped(
                     items, self.settings.reference, self.settings.notes, self._reread
                 )
+            self._notice_labels(name)
         finally:
             source.close()
 
@@ -133,13 +142,7 @@ class Scanner:
             if len(first) >= HEADER_SEARCH_ROWS:
                 break
         try:
-            layout = find_layout(
-                [(r.line, r.cells) for r in first],
-                self.settings.reference,
-                self.headers,
-                overrides=self.options.columns,
-                forced=self.options.layout,
-            )
+            layout = self.find(name, first)
         except LayoutProblem as exc:
             if pending_problem is not None and not first:
                 yield self._row_problem(name, pending_problem)
@@ -147,7 +150,7 @@ class Scanner:
             line = exc.line or (first[0].line if first else 0)
             yield Record(STATUS_ERROR, file=name, line=line, reason=str(exc))
             return
-        self.notice_layout(name, layout)
+        self.notice_choices(name, layout)
         self.layout = layout
         self._learn_number_style(layout, [r for r in first if r.line > layout.header_line])
         date_at = layout.roles.get("date")
@@ -177,6 +180,38 @@ class Scanner:
         cells = (row.cells[p] for row in rows for p in positions if p < len(row.cells))
         comma_file = writes_decimal_commas(self.delimiter, cells)
         self.reader.settings = self.settings._replace(comma_file=comma_file)
+    def find(self, name: str, first: list[Row]) -> Layout:
+        """The layout of a file from its first rows, companion tables joined (LayoutProblem
+        when it has none; ColumnNotFound when a --column header is not in it)."""
+        try:
+            layout = find_layout(
+                [(r.line, r.cells) for r in first],
+                self.settings.reference,
+                self.headers,
+                overrides=self.options.columns,
+                forced=self.options.layout,
+                code_names_test=any(t.key_role != "patient" for t in self.tables),
+            )
+        except ColumnNotFound as exc:
+            raise ColumnNotFound(f"{name}: {exc}") from None
+        return self._joined(name, layout)
+
+    def _joined(self, name: str, layout: Layout) -> Layout:
+        """``layout`` with the companion tables' columns after the file's own."""
+        self.join = None
+        tables = self.tables
+        if layout.kind == "wide" and any(t.key_role != "patient" for t in tables):
+            self.notice(f"{name}: a wide file names its tests in its header: --codes not used")
+            tables = [t for t in tables if t.key_role == "patient"]
+        if not tables:
+            return layout
+        self.join = Join(layout, tables)
+        return self.join.layout
+
+    def notice_choices(self, name: str, layout: Layout) -> None:
+        for choice in layout.choices.values():
+            if choice.notice:
+                self.notice(f"{name}: {choice.notice}")
 
     def notice_layout(self, name: str, layout: Layout) -> None:
         if layout.kind == "wide":
@@ -196,6 +231,12 @@ class Scanner:
                 layout.tests = with_units
             else:
                 rows = chain((first,), rows)
+        self.notice_layout(name, layout)
+        if self.join is not None:
+            rows = self.join.rows(rows)
+        if layout.kind == "long":
+            self.tally = LabelTally(layout)
+            rows = self.tally.counting(rows)
         fast = self.fast
         if fast is not None and fast.start(name, layout, self.reader):
             yield from fast.items(
@@ -206,6 +247,18 @@ class Scanner:
         for row in rows:
             self.data_rows[name] += 1
             yield from full(row)
+
+    def _notice_labels(self, name: str) -> None:
+        """One stderr line per test label of the file that matched no test (capped)."""
+        if self.join is not None:
+            for line in self.join.summary():
+                self.notice(f"{name}: {line}")
+        tally = self.tally
+        if tally is None:
+            return
+        matches = tally.matches(self.settings.reference, self.reader.test_name)
+        for line in not_covered_lines(matches, tally.uncounted):
+            self.notice(f"{name}: {line}")
 
     def _full_path(self, layout: Layout, name: str) -> Callable[[Row], Iterable[Record]]:
         def full(row: Row) -> Iterable[Record]:

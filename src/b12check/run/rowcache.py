@@ -38,8 +38,19 @@ CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
 SHARED_LIMIT = 4096  # distinct shared pieces kept per file
 DATE_LIMIT = 4096  # date cells remembered per file
 BATCH_SIZE = 100  # rendered lines per batch
-KIND_ROLES = ("test", "loinc", "unit", "sex", "lab_range", "lab_flag")
-WIDE_KIND_ROLES = ("sex", "lab_range", "lab_flag")
+KIND_ROLES = (
+    "test",
+    "loinc",
+    "unit",
+    "sex",
+    "lab_range",
+    "lab_low",
+    "lab_high",
+    "lab_flag",
+    "code",
+    "joined",
+)
+WIDE_KIND_ROLES = ("sex", "lab_range", "lab_low", "lab_high", "lab_flag", "joined")
 # Placeholder texts: plain letters, so no format quotes or escapes them.
 TOKENS = ("QZQLINEQZQ", "QZQPATIENTQZQ", "QZQDATEQZQ", "QZQAGEQZQ", "QZQTEXTQZQ", "QZQVALUEQZQ")
 OWN_FIELDS = ("line", "patient", "date", "age", "value_text", "value")  # (TOKENS' fields)

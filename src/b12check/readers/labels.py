@@ -1,0 +1,114 @@
+"""The test labels of a long file, counted as the rows stream past, and what each matched.
+
+After a file, the labels that name no test b12check covers are summed up on stderr (one line
+each, the most frequent first, capped); ``scan --show-layout`` lists every label with the
+test it matched, or why it matched none. The label of a row is what the core is given for it
+(``RowReader.test_name``: a known LOINC code, else the test cell).
+"""
+
+from collections.abc import Callable, Hashable, Iterator
+from operator import itemgetter
+from typing import NamedTuple
+
+from b12check.core.errors import ValueProblem
+from b12check.core.refdata import Reference
+from b12check.readers.layout import Layout
+from b12check.readers.source import Row
+
+LABELS_KEPT = 10_000  # distinct labels counted per file; rows past it are counted together
+SHOWN = 10  # labels not covered named on stderr per file
+
+
+class Match(NamedTuple):
+    label: str
+    rows: int
+    analyte: str | None  # the test it matched (a companion's id too), None if none
+    why: str  # what it matched, or why it matched none
+
+
+def match_label(reference: Reference, label: str) -> tuple[str | None, str]:
+    """(analyte or None, what ``label`` matched or why not), as the core reads the name."""
+    if not label.strip():
+        return None, "no test name"
+    try:
+        analyte = reference.lookup(label)
+    except ValueProblem as exc:
+        return None, f"refused: {exc}"
+    except ValueError as exc:
+        return None, f"not read: {exc}"
+    if analyte is not None:
+        return analyte.id, f"{analyte.id} ({analyte.name})"
+    companion = reference.companion(label)
+    if companion is not None:
+        return companion.id, f"{companion.id}: read only to work out other values"
+    near = reference.suggestions(label)
+    return None, "not a test b12check covers" + (near if "did you mean" in near else "")
+
+
+class LabelTally:
+    """Counts the label cells of one long file's rows."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.roles = [role for role in ("test", "loinc") if role in layout.roles]
+        self.positions = [layout.roles[role] for role in self.roles]
+        self.width = layout.width
+        self.counts: dict[Hashable, int] = {}
+        self.uncounted = 0  # rows whose label came after LABELS_KEPT others
+
+    def counting(self, rows: Iterator[Row]) -> Iterator[Row]:
+        """``rows``, counting the label cells of each row of the layout's width."""
+        positions = self.positions
+        if not positions:
+            yield from rows
+            return
+        key_of: Callable[[list[str]], Hashable] = itemgetter(*positions)
+        counts, width = self.counts, self.width
+        get = counts.get
+        for row in rows:
+            cells = row.cells
+            if len(cells) == width:
+                key = key_of(cells)
+                seen = get(key)
+                if seen is not None:
+                    counts[key] = seen + 1
+                elif len(counts) < LABELS_KEPT:
+                    counts[key] = 1
+                else:
+                    self.uncounted += 1
+            yield row
+
+    def matches(
+        self, reference: Reference, label_of: Callable[[dict[str, str | None]], str]
+    ) -> list[Match]:
+        """Every distinct label with its count and match, the most frequent first.
+        ``label_of``: the label the core is given for a row's test and loinc cells."""
+        roles = self.roles
+        rows: dict[str, int] = {}
+        for key, count in self.counts.items():
+            cells = key if isinstance(key, tuple) else (key,)
+            context: dict[str, str | None] = {"test": None, "loinc": None}
+            for role, cell in zip(roles, cells, strict=True):
+                context[role] = str(cell).strip() or None
+            label = label_of(context)
+            rows[label] = rows.get(label, 0) + count
+        found = [
+            Match(label, count, *match_label(reference, label)) for label, count in rows.items()
+        ]
+        return sorted(found, key=lambda m: (-m.rows, m.label))
+
+
+def not_covered_lines(matches: list[Match], uncounted: int) -> list[str]:
+    """The stderr summary lines of the labels that matched no test (capped at SHOWN)."""
+    missing = [m for m in matches if m.analyte is None]
+    lines = [f"test label {m.label!r} not read ({_rows(m.rows)}): {m.why}" for m in missing[:SHOWN]]
+    rest = missing[SHOWN:]
+    if rest:
+        rows = sum(m.rows for m in rest)
+        lines.append(f"... and {len(rest)} more test labels not read ({_rows(rows)})")
+    if uncounted:
+        lines.append(f"{uncounted} rows with labels past the first {LABELS_KEPT} not counted")
+    return lines
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
