@@ -16,7 +16,7 @@ from typing import Any
 from b12check.core.analyte import Analyte, Companion, UnitCheck
 from b12check.core.bands import DEFAULT_TITLE, Band, Guideline, Scale, joined_source
 from b12check.core.names import name_key
-from b12check.core.notes_data import Note, Pattern
+from b12check.core.notes_data import BandEdges, Note, Pattern
 from b12check.core.numbers import Interval, parse_interval, parse_plain_number
 from b12check.core.reference import CACHE_LIMIT, Reference
 from b12check.core.units import UnitDef, build_spelling_index, derive_factor
@@ -134,10 +134,37 @@ def _paired(raw: dict[str, dict[str, float]] | None) -> dict[str, dict[float, fl
     }
 
 
+def _edges(text: str) -> BandEdges:
+    interval = parse_interval(text)
+    return interval.low, interval.high
+
+
+def _described(raw: dict[str, Any], every: list[dict[str, Any]]) -> frozenset[BandEdges]:
+    """For a note with ``bands: other``: the bands described by the notes of its test and kind
+    that share one of its flags."""
+    flags = set(raw["flags"])
+    return frozenset(
+        _edges(text)
+        for note in every
+        if isinstance(note.get("bands"), list)
+        and note["analyte"] == raw["analyte"]
+        and note["kind"] == raw["kind"]
+        and ("*" in flags or "*" in note["flags"] or flags & set(note["flags"]))
+        for text in note["bands"]
+    )
+
+
 def _notes(notes: dict[str, Any]) -> tuple[tuple[Note, ...], tuple[Pattern, ...]]:
     note_objects = []
-    for raw in notes.get("notes", ()):
+    every = list(notes.get("notes", ()))
+    for raw in every:
         source, source_type = _source(raw)
+        bands = raw.get("bands")
+        other = bands == "other"
+        if other:
+            edges: frozenset[BandEdges] | None = _described(raw, every)
+        else:
+            edges = None if bands is None else frozenset(_edges(text) for text in bands)
         note_objects.append(
             Note(
                 raw["analyte"],
@@ -146,6 +173,8 @@ def _notes(notes: dict[str, Any]) -> tuple[tuple[Note, ...], tuple[Pattern, ...]
                 raw["text"],
                 source,
                 source_type,
+                edges,
+                other,
             )
         )
     patterns = []
