@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import click
 
+from b12check.core.evaluate import read_sex
 from b12check.core.vocab import FAIL_ON_CHOICES, NOTES_MODES, SEXES, UNIT_SYSTEMS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,6 +24,19 @@ def _finite_age(_ctx: click.Context, param: click.Parameter, value: float | None
     if value is not None and not math.isfinite(value):
         raise click.BadParameter(f"{value} is not a number of years", param=param)
     return value
+
+
+def _sex(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--sex``: female or male, or F, M (any case), as files and the prompts take them."""
+    if value is None:
+        return None
+    sex = read_sex(value)
+    if sex is None:
+        raise click.BadParameter(
+            f"{value!r} is not a sex b12check reads; use {' or '.join(SEXES)} (f, m)",
+            param=param,
+        )
+    return sex
 
 
 FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown")
@@ -111,7 +125,8 @@ def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
 person_options = _stack(
     click.option(
         "--sex",
-        type=click.Choice(SEXES, case_sensitive=False),
+        metavar="[female|male|f|m]",
+        callback=_sex,
         default=None,
         help="Sex for sex-specific bands (ferritin, serum iron). Without it a value whose flag "
         "differs between the sexes is 'unclassified'.",
