@@ -283,7 +283,17 @@ def load_reference(overlays: tuple[str, ...] = ()) -> Reference:
             )
             _loaded["reference"] = built_in
         return built_in
+    ranges = effective_ranges(overlays)
+    return build_reference(ranges, compiled["notes"], ("built-in", *overlays), compiled["headers"])
+
+
+def effective_ranges(overlays: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ranges data in force, in the shape of a ranges file: the shipped data with any
+    overlay files laid over it in order (validated). Do not change it (see load_compiled)."""
+    compiled = load_compiled()
+    if not overlays:
+        ranges: dict[str, Any] = compiled["ranges"]
+        return ranges
     from b12check.core.overlays import apply_overlays  # pydantic and yaml only when needed
 
-    ranges = apply_overlays(compiled["ranges"], overlays)
-    return build_reference(ranges, compiled["notes"], ("built-in", *overlays), compiled["headers"])
+    return apply_overlays(compiled["ranges"], overlays)
