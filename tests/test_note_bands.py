@@ -299,3 +299,13 @@ def test_a_note_naming_a_band_the_test_lacks_is_refused() -> None:
     assert model is None and "has no band (, 170)" in problems[0][1]
     good = {"version": 1, "notes": [{**note, "text": "x", "bands": ["(, 180)"]}]}
     assert validate_notes(good, ranges)[0] is not None
+
+
+def test_explain_says_which_bands_a_note_is_for() -> None:
+    data = json.loads(invoke("explain", "vitamin_d", "--format", "json").stdout)
+    findings = {n["text"][:24]: n.get("bands") for n in data["notes"]["finding"]}
+    assert findings["Below 12 ng/mL, the leve"] == ["< 12"]
+    assert findings["Deficient by the bands i"] == "other"
+    table = invoke("explain", "vitamin_d", env={"COLUMNS": "200"}).stdout
+    assert "[borderline; band 12–20] Insufficient: between 12 and 20 ng/mL" in table
+    assert "[borderline; other bands] Insufficient by the bands in use" in table
