@@ -129,3 +129,8 @@ def test_an_unknown_sex_is_a_usage_error() -> None:
     result = invoke("check", "ferritin=170", "--sex", "x")
     assert result.exit_code == 2
     assert "'x' is not a sex b12check reads; use female or male (f, m)" in result.stderr
+
+
+def test_a_unit_with_the_same_numbers_is_not_repeated() -> None:
+    out = invoke("check", "ferritin=12 ng/mL", env=WIDE).stdout
+    assert "< 15 ug/L" in out and "ng/mL)" not in out

@@ -13,14 +13,15 @@ PLACES_SHOWN = 3  # values named for each
 
 def _own_unit_band(record: Record, reference: Reference | None) -> str:
     """The record's band in the unit the result was given in ('30–50 nmol/L'), or '' when
-    that is the canonical unit, unknown, or not one of the test's units."""
+    that unit is unknown, not one of the test's, or gives the same numbers as the canonical
+    one (ferritin's ng/mL and µg/L)."""
     if reference is None or not record.analyte or not record.unit:
         return ""
     analyte = reference.analytes.get(record.analyte)
     unit = reference.unit_code(record.unit.strip())
     if analyte is None or unit is None or unit == analyte.canonical_unit:
         return ""
-    if unit not in analyte.factors:
+    if analyte.factors.get(unit, 1.0) == 1.0:  # not the test's, or the same numbers (ng/mL, µg/L)
         return ""
 
     def edge(value: float) -> str:
