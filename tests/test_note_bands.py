@@ -277,7 +277,13 @@ def test_no_note_contradicts_a_random_overlay_or_lab_range(data: Any, tmp_path: 
     low = data.draw(st.floats(min_value=0, max_value=top).map(lambda x: float(f"{x:.3g}")))
     high = data.draw(st.floats(min_value=low, max_value=top * 2).map(lambda x: float(f"{x:.3g}")))
     lab = f"{low:g}-{high:g}"
-    prefer = Settings(_BUILT_IN, notes="full", lab_ranges=LabRangePolicy.PREFER)
+    guideline = data.draw(st.sampled_from(sorted(_BUILT_IN.analytes[analyte].guidelines)))
+    prefer = Settings(
+        _BUILT_IN,
+        notes="full",
+        lab_ranges=LabRangePolicy.PREFER,
+        guidelines=((analyte, guideline),),
+    )
     problems: list[str] = []
     for value in _values([low, high, *_edges(reference, analyte)]):
         for sex in (None, "female", "male"):
