@@ -315,3 +315,57 @@ def test_explain_says_which_bands_a_note_is_for() -> None:
     table = invoke("explain", "vitamin_d", env={"COLUMNS": "200"}).stdout
     assert "[borderline; band 12–20] Insufficient: between 12 and 20 ng/mL" in table
     assert "[borderline; other bands] Insufficient by the bands in use" in table
+
+
+def _shifted(reference: Reference, analyte_id: str) -> str:
+    """An overlay whose bands are the default ones with every edge moved up by 1.3 %: the same
+    flags, none of the edges a note describes."""
+    lines = []
+    for band in reference.analytes[analyte_id].bands:
+        interval = band.interval
+        low = "" if interval.low is None else f"{interval.low * 1.013:.6g}"
+        high = "" if interval.high is None else f"{interval.high * 1.013:.6g}"
+        opening = "[" if interval.low_inclusive else "("
+        closing = "]" if interval.high_inclusive else ")"
+        sex = f", sex: {band.sex}" if band.sex else ""
+        lines.append(
+            f'      - {{range: "{opening}{low}, {high}{closing}", flag: {band.flag}, '
+            f"interpretation: {band.interpretation}{sex}, source: Shifted}}\n"
+        )
+    return f"version: 1\nanalytes:\n  {analyte_id}:\n    bands:\n" + "".join(lines)
+
+
+def test_every_finding_note_is_reached_and_none_contradicts(tmp_path: Path) -> None:
+    """Every finding note of notes.yaml goes on some result: the band notes under the
+    guidelines they describe, the 'other' ones under an overlay whose edges differ."""
+    built_in = load_reference()
+    seen: set[str] = set()
+    problems: list[str] = []
+    for analyte_id, analyte in built_in.analytes.items():
+        path = tmp_path / f"{analyte_id}.yaml"
+        path.write_text(_shifted(built_in, analyte_id), encoding="utf-8")
+        runs = [
+            Settings(built_in, notes="full", guidelines=((analyte_id, name),))
+            for name in analyte.guidelines
+        ]
+        runs.append(Settings(load_reference((str(path),)), notes="full"))
+        values = _values(_edges(built_in, analyte_id))
+        for run in runs:
+            for value in values:
+                for sex in (None, "female", "male"):
+                    for censor in ("", "<", ">"):
+                        record = evaluate(
+                            run,
+                            file="t",
+                            line=1,
+                            name=analyte_id,
+                            value_text=f"{censor}{value:.6g}",
+                            unit_text=analyte.canonical_unit,
+                            sex=sex,
+                        )
+                        seen.update(note.text for note in record.notes)
+                        if record.status == "result":
+                            problems.extend(contradictions(record))
+    findings = {note.text for note in built_in.notes if note.kind == "finding"}
+    assert not findings - seen, sorted(findings - seen)
+    assert not problems, "\n".join(problems[:20])
