@@ -134,3 +134,39 @@ def test_an_unknown_sex_is_a_usage_error() -> None:
 def test_a_unit_with_the_same_numbers_is_not_repeated() -> None:
     out = invoke("check", "ferritin=12 ng/mL", env=WIDE).stdout
     assert "< 15 ug/L" in out and "ng/mL)" not in out
+
+
+# ----------------------------------------------------------------------- check --compare
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_compare_shows_the_band_in_the_results_unit_and_each_sexs_flag(fmt: str) -> None:
+    args = ("check", "vitamin d=45 nmol/L", "ferritin=170", "--compare", "-f", fmt)
+    out = invoke(*args, env=WIDE).stdout.replace("\\", "")
+    assert "12–20 ng/mL (30–50 nmol/L)" in out
+    assert "< 20 ng/mL (< 50 nmol/L)" in out  # Endocrine Society 2011: its own paired edge
+    assert "female: high, male: normal" in out
+    assert "pass --sex to settle it" in out
+
+
+def test_compare_machine_formats_keep_their_fields() -> None:
+    args = ("check", "vitamin d=45 nmol/L", "ferritin=170", "--compare")
+    rows = json.loads(invoke(*args, "-f", "json").stdout)["comparisons"]
+    assert list(rows[0]) == [
+        "status",
+        "line",
+        "analyte",
+        "value_text",
+        "guideline",
+        "title",
+        "flag",
+        "band_label",
+        "band",
+        "band_source",
+        "reason",
+    ]
+    assert rows[0]["band"] == "12–20 ng/mL"
+    header = invoke(*args, "-f", "csv").stdout.splitlines()[0]
+    assert header == (
+        "status,line,analyte,value_text,guideline,title,flag,band_label,band,band_source,reason"
+    )
