@@ -6,7 +6,6 @@ from typing import Any, TypeVar
 
 import click
 
-from b12check.core.evaluate import read_sex
 from b12check.core.vocab import FAIL_ON_CHOICES, NOTES_MODES, SEXES, UNIT_SYSTEMS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,6 +29,8 @@ def _sex(_ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     """``--sex``: female or male, or F, M (any case), as files and the prompts take them."""
     if value is None:
         return None
+    from b12check.core.evaluate import read_sex  # (not on start-up: --help, ranges, explain)
+
     sex = read_sex(value)
     if sex is None:
         raise click.BadParameter(
