@@ -60,7 +60,7 @@ ALL_FLAGS: dict[str, frozenset[str]] = {
     analyte: frozenset((*flags, "unclassified")) for analyte, flags in ANALYTE_FLAGS.items()
 }
 KINDS = frozenset({"about", "finding", "follow_up", "pitfall"})
-NOTE_KEYS = frozenset({"analyte", "flags", "kind", "text", "section", "reference"})
+NOTE_KEYS = frozenset({"analyte", "flags", "kind", "text", "section", "reference", "bands"})
 PATTERN_KEYS = frozenset({"id", "title", "when", "absent", "text", "section", "reference"})
 MAX_TEXT = 220
 HEX = re.compile(r"^[0-9a-f]+$")

@@ -14,8 +14,10 @@ from b12check.core.records import Record
 from b12check.core.vocab import DISCLAIMER, STATUS_ERROR, STATUS_RESULT, fails
 from b12check.readers.typed import TYPED_FILE, split_argument
 from b12check.render.base import band_text
+from b12check.render.people import band_cell
 from b12check.run.exitcodes import ExitCode
 
+SHOWN_BAND = "shown_band"  # a row's band as the table and markdown show it (not a field)
 # The fields of one comparison, in output order (the columns of csv and tsv).
 COLUMNS = (
     "status",
@@ -79,6 +81,8 @@ def comparisons(
                     "band": band_text(again),
                     "band_source": again.band_source,
                     "reason": again.reason,
+                    # for people (table, markdown): also in the value's unit, or each sex's flag
+                    SHOWN_BAND: band_cell(again, settings.reference),
                 }
             )
     return rows
@@ -121,10 +125,11 @@ def write_comparisons(rows: list[dict[str, Any]], fmt: str, out: IO[str]) -> Non
     from b12check.render.delimited import make_delimited
     from b12check.render.json_lines import json_text
 
+    fields = [{column: row[column] for column in COLUMNS} for row in rows]
     if fmt == "json":
-        out.write(json_text({"comparisons": rows, "disclaimer": DISCLAIMER}) + "\n")
+        out.write(json_text({"comparisons": fields, "disclaimer": DISCLAIMER}) + "\n")
     elif fmt == "ndjson":
-        for row in rows:
+        for row in fields:
             out.write(json_text(row) + "\n")
     elif fmt in ("csv", "tsv"):
         delimited = make_delimited(fmt, out, COLUMNS)
@@ -149,7 +154,7 @@ def _write_markdown(rows: list[dict[str, Any]], out: IO[str]) -> None:
             f"{row['analyte']}={row['value_text']}",
             row["guideline"],
             _flag_text(row),
-            row["band"],
+            row.get(SHOWN_BAND) or row["band"],
             row["band_source"] or row["reason"] or "",
         )
         out.write("| " + " | ".join(markdown_text(text) for text in cells) + " |\n")
@@ -188,8 +193,8 @@ def _write_table(rows: list[dict[str, Any]], out: IO[str]) -> None:
             Text(visible(f"{row['analyte']}={row['value_text']}")),
             Text(visible(row["guideline"])),
             Text(visible(_flag_text(row)), style=FLAG_STYLES.get(row["flag"] or "", "")),
-            Text(visible(row["band"])),
-            Text(visible(row["band_source"] or "")),
+            Text(visible(row.get(SHOWN_BAND) or row["band"])),
+            Text(visible(row["band_source"] or row["reason"] or "")),
         )
     console.print(table)
     console.print(Text(DISCLAIMER, style="italic"))

@@ -241,6 +241,7 @@ Examples:
   b12check ranges                        every test's bands, with their sources
   b12check ranges b12 --format json      one test (id, name or LOINC code)
   b12check ranges --ranges my-lab.yaml   the bands after your overlay
+  b12check ranges --format yaml > in-force.yaml   the ranges in force, as a file to edit
   b12check ranges template > my-lab.yaml
   b12check ranges validate my-lab.yaml
 """

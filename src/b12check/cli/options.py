@@ -26,6 +26,21 @@ def _finite_age(_ctx: click.Context, param: click.Parameter, value: float | None
     return value
 
 
+def _sex(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--sex``: female or male, or F, M (any case), as files and the prompts take them."""
+    if value is None:
+        return None
+    from b12check.core.evaluate import read_sex  # (not on start-up: --help, ranges, explain)
+
+    sex = read_sex(value)
+    if sex is None:
+        raise click.BadParameter(
+            f"{value!r} is not a sex b12check reads; use {' or '.join(SEXES)} (f, m)",
+            param=param,
+        )
+    return sex
+
+
 FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown")
 
 
@@ -112,7 +127,8 @@ def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
 person_options = _stack(
     click.option(
         "--sex",
-        type=click.Choice(SEXES, case_sensitive=False),
+        metavar="[female|male|f|m]",
+        callback=_sex,
         default=None,
         help="Sex for sex-specific bands (ferritin, serum iron). Without it a value whose flag "
         "differs between the sexes is 'unclassified'.",

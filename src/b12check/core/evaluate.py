@@ -268,7 +268,9 @@ def _read_value(settings: Settings, analyte: Analyte, record: Record) -> tuple[f
     if outcome.span is not None:
         record.band_low = outcome.span.low
         record.band_high = outcome.span.high
-    record.notes = notes_for(settings.reference, analyte.id, outcome.flag, settings.notes)
+    band = None if outcome.band is None else outcome.band.interval
+    edges = None if band is None else (band.low, band.high)
+    record.notes = notes_for(settings.reference, analyte.id, outcome.flag, settings.notes, edges)
     return shown, read.factor
 
 

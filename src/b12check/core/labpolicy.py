@@ -114,7 +114,8 @@ def prefer_lab_range(
     if flag != Flag.UNCLASSIFIED and theirs == reading(flag):
         return
     _take_lab_band(record, lab_range, theirs, record.value / number if number else 1.0)
-    record.notes = notes_for(reference, record.analyte or "", theirs.value, notes)
+    lab_band = (record.band_low, record.band_high)  # only notes that fit the lab's band
+    record.notes = notes_for(reference, record.analyte or "", theirs.value, notes, lab_band)
     if notes is not NotesMode.NONE:
         built_in = flag.replace("_", " ")
         record.notes.append(

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from b12check.core.names import name_key
+from b12check.core.numbers import parse_interval
 from b12check.core.range_checks import ranges_problems
 from b12check.core.schema import (
     AnalyteModel,
@@ -147,6 +148,7 @@ def notes_problems(notes: NotesModel, ranges: RangesModel) -> list[Problem]:
         for flag in note.flags:
             if flag != "*" and flag not in allowed:
                 problems.append(((*loc, "flags"), f"{note.analyte} has no flag {flag!r}"))
+        problems.extend(_note_band_problems(note, ranges, loc))
     ids: set[str] = set()
     for index, pattern in enumerate(notes.patterns):
         loc = ("patterns", index)
@@ -155,6 +157,27 @@ def notes_problems(notes: NotesModel, ranges: RangesModel) -> list[Problem]:
         ids.add(pattern.id)
         problems.extend(_pattern_problems(pattern, flags_of, loc))
     return problems
+
+
+def _band_edges(band: BandModel) -> tuple[float | None, float | None]:
+    interval = band.interval
+    return interval.low, interval.high
+
+
+def _note_band_problems(note: NoteModel, ranges: RangesModel, loc: Loc) -> Iterator[Problem]:
+    """A note's ``bands`` are bands of its test, under some guideline, with one of its flags."""
+    if not isinstance(note.bands, list):
+        return
+    analyte = ranges.analytes.get(note.analyte)
+    if analyte is None:
+        yield (*loc, "bands"), "only a note for one test can name its bands"
+        return
+    every = [*analyte.bands, *(b for g in analyte.guidelines.values() for b in g.bands)]
+    known = {_band_edges(b) for b in every if "*" in note.flags or b.flag in note.flags}
+    for text in note.bands:
+        interval = parse_interval(text)
+        if (interval.low, interval.high) not in known:
+            yield (*loc, "bands"), f"{note.analyte} has no band {text} with one of these flags"
 
 
 def _pattern_problems(

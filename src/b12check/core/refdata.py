@@ -16,7 +16,7 @@ from typing import Any
 from b12check.core.analyte import Analyte, Companion, UnitCheck
 from b12check.core.bands import DEFAULT_TITLE, Band, Guideline, Scale, joined_source
 from b12check.core.names import name_key
-from b12check.core.notes_data import Note, Pattern
+from b12check.core.notes_data import BandEdges, Note, Pattern
 from b12check.core.numbers import Interval, parse_interval, parse_plain_number
 from b12check.core.reference import CACHE_LIMIT, Reference
 from b12check.core.units import UnitDef, build_spelling_index, derive_factor
@@ -134,10 +134,37 @@ def _paired(raw: dict[str, dict[str, float]] | None) -> dict[str, dict[float, fl
     }
 
 
+def _edges(text: str) -> BandEdges:
+    interval = parse_interval(text)
+    return interval.low, interval.high
+
+
+def _described(raw: dict[str, Any], every: list[dict[str, Any]]) -> frozenset[BandEdges]:
+    """For a note with ``bands: other``: the bands described by the notes of its test and kind
+    that share one of its flags."""
+    flags = set(raw["flags"])
+    return frozenset(
+        _edges(text)
+        for note in every
+        if isinstance(note.get("bands"), list)
+        and note["analyte"] == raw["analyte"]
+        and note["kind"] == raw["kind"]
+        and ("*" in flags or "*" in note["flags"] or flags & set(note["flags"]))
+        for text in note["bands"]
+    )
+
+
 def _notes(notes: dict[str, Any]) -> tuple[tuple[Note, ...], tuple[Pattern, ...]]:
     note_objects = []
-    for raw in notes.get("notes", ()):
+    every = list(notes.get("notes", ()))
+    for raw in every:
         source, source_type = _source(raw)
+        bands = raw.get("bands")
+        other = bands == "other"
+        if other:
+            edges: frozenset[BandEdges] | None = _described(raw, every)
+        else:
+            edges = None if bands is None else frozenset(_edges(text) for text in bands)
         note_objects.append(
             Note(
                 raw["analyte"],
@@ -146,6 +173,8 @@ def _notes(notes: dict[str, Any]) -> tuple[tuple[Note, ...], tuple[Pattern, ...]
                 raw["text"],
                 source,
                 source_type,
+                edges,
+                other,
             )
         )
     patterns = []
@@ -260,9 +289,7 @@ def load_reference(overlays: tuple[str, ...] = ()) -> Reference:
             )
             _loaded["reference"] = built_in
         return built_in
-    from b12check.core.overlays import apply_overlays  # pydantic and yaml only when needed
-
-    ranges = apply_overlays(compiled["ranges"], overlays)
+    ranges = effective_ranges(overlays)
     return build_reference(
         ranges,
         compiled["notes"],
@@ -270,3 +297,15 @@ def load_reference(overlays: tuple[str, ...] = ()) -> Reference:
         compiled["headers"],
         compiled.get("names"),
     )
+
+
+def effective_ranges(overlays: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ranges data in force, in the shape of a ranges file: the shipped data with any
+    overlay files laid over it in order (validated). Do not change it (see load_compiled)."""
+    compiled = load_compiled()
+    if not overlays:
+        ranges: dict[str, Any] = compiled["ranges"]
+        return ranges
+    from b12check.core.overlays import apply_overlays  # pydantic and yaml only when needed
+
+    return apply_overlays(compiled["ranges"], overlays)

@@ -138,6 +138,18 @@ class NoteModel(_Strict):
     text: Annotated[str, Field(min_length=1, max_length=300)]
     section: NonEmpty | None = None
     reference: NonEmpty | None = None
+    # The bands the note describes (it quotes their cut-offs): it goes only on a value read
+    # against one of them. "other": only on a value read against a band no note of the same
+    # test, flag and kind lists (another guideline's, an overlay's, the lab's own range).
+    bands: Annotated[list[NonEmpty], Field(min_length=1)] | Literal["other"] | None = None
+
+    @field_validator("bands")
+    @classmethod
+    def _bands(cls, value: list[str] | str | None) -> list[str] | str | None:
+        if isinstance(value, list):
+            for text in value:
+                parse_interval(text)
+        return value
 
 
 class PatternModel(_Strict):

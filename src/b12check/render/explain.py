@@ -114,7 +114,12 @@ def _write_table(data: dict[str, Any], out: IO[str]) -> None:
         if notes:
             console.print()
             line(KIND_HEADINGS[kind], style="bold")
-            bullets([(f"[{flags_text(n['flags'])}] {n['text']}", cite(n)) for n in notes])
+            bullets(
+                [
+                    (f"[{flags_text(n['flags'], n.get('bands'))}] {n['text']}", cite(n))
+                    for n in notes
+                ]
+            )
 
     if data["patterns"]:
         heading("Patterns with other tests")

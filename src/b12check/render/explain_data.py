@@ -84,13 +84,37 @@ def _flags(flags: frozenset[str]) -> list[str]:
     return sorted(flags, key=lambda flag: (order.get(flag, len(order)), flag))
 
 
+def _edges_text(edges: tuple[float | None, float | None]) -> str:
+    low, high = edges
+    if low is None:
+        return f"< {format_number(high or 0)}"
+    if high is None:
+        return f"> {format_number(low)}"
+    return f"{format_number(low)}–{format_number(high)}"
+
+
+def _note_bands(note: Note) -> list[str] | str | None:
+    """The bands a note goes on (notes.yaml ``bands``): None for any band, "other" for bands
+    no other note of its kind describes, else each band's edges ('< 180', '180–350')."""
+    if note.bands is None:
+        return None
+    if note.other:
+        return "other"
+    ordered = sorted(note.bands, key=lambda e: (e[0] is not None, e[0] or 0.0, e[1] or 0.0))
+    return [_edges_text(edges) for edges in ordered]
+
+
 def _note(note: Note) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "text": note.text,
         "flags": _flags(note.flags),
         "source": note.source,
         "source_type": note.source_type,
     }
+    bands = _note_bands(note)
+    if bands is not None:
+        data["bands"] = bands
+    return data
 
 
 def _pattern(pattern: Pattern) -> dict[str, Any]:
@@ -166,8 +190,15 @@ def roles_text(roles: list[str]) -> str:
     return ", ".join("SI" if role == "si" else role for role in roles) or "also accepted"
 
 
-def flags_text(flags: list[str]) -> str:
-    return "any flag" if flags == ["*"] else ", ".join(flags)
+def flags_text(flags: list[str], bands: list[str] | str | None = None) -> str:
+    """'deficient', 'any flag'; with the note's bands: 'deficient; band < 180',
+    'deficient; other bands'."""
+    text = "any flag" if flags == ["*"] else ", ".join(flags)
+    if bands == "other":
+        return f"{text}; other bands"
+    if bands:
+        return f"{text}; band {' or '.join(bands)}"
+    return text
 
 
 def when_text(pattern: dict[str, Any]) -> str:

@@ -37,8 +37,13 @@ def _code(text: str) -> str:
     return f"`{plain}`"
 
 
-def _md_flags(flags: list[str]) -> str:
-    return "any flag" if flags == ["*"] else ", ".join(_code(flag) for flag in flags)
+def _md_flags(flags: list[str], bands: list[str] | str | None = None) -> str:
+    text = "any flag" if flags == ["*"] else ", ".join(_code(flag) for flag in flags)
+    if bands == "other":
+        return f"{text} (other bands)"
+    if bands:
+        return f"{text} (band {' or '.join(_md(band) for band in bands)})"
+    return text
 
 
 def explain_markdown(data: dict[str, Any]) -> str:
@@ -86,7 +91,8 @@ def explain_markdown(data: dict[str, Any]) -> str:
         if notes:
             lines += [f"### {KIND_HEADINGS[kind]}", ""]
             lines.extend(
-                f"- {_md_flags(n['flags'])}: {_md(n['text'])} ({_md(cite(n))})" for n in notes
+                f"- {_md_flags(n['flags'], n.get('bands'))}: {_md(n['text'])} ({_md(cite(n))})"
+                for n in notes
             )
             lines.append("")
     if data["patterns"]:

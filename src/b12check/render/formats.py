@@ -22,7 +22,7 @@ def make_writer(
     if fmt in ("csv", "tsv"):
         return make_delimited(fmt, out)
     if fmt == "markdown":
-        return MarkdownWriter(out, only_flagged=only_flagged)
+        return MarkdownWriter(out, reference, only_flagged=only_flagged)
     from b12check.render.table import TableWriter  # rich only for people at a terminal
 
     return TableWriter(out, reference, only_flagged=only_flagged)

@@ -7,9 +7,11 @@ from typing import IO, Final
 
 from b12check.core.lazyre import LazyPattern
 from b12check.core.records import Record, Summary
+from b12check.core.refdata import Reference
 from b12check.core.vocab import DISCLAIMER, STATUS_ERROR, STATUS_SKIPPED
-from b12check.render.base import Writer, band_text
+from b12check.render.base import Writer
 from b12check.render.cells import escape_undecodable, note_text, result_text
+from b12check.render.people import Warnings, band_cell
 from b12check.render.safe import visible
 
 _MD_SPECIAL: Final = LazyPattern(r"[\\`*_\[\]<>|~#&!]|(?<=[A-Za-z]):(?=//)|(?<=[Ww]{3})\.")
@@ -28,8 +30,12 @@ class MarkdownWriter(Writer):
 
     HEADER = ("Patient", "Date", "Test", "Result", "Flag", "Reference band", "Source")
 
-    def __init__(self, out: IO[str], *, only_flagged: bool = False) -> None:
+    def __init__(
+        self, out: IO[str], reference: Reference | None = None, *, only_flagged: bool = False
+    ) -> None:
         self.out = out
+        self.reference = reference
+        self.warnings = Warnings(reference)
         self.only_flagged = only_flagged
         self.hidden_normal = 0
         self.notes: dict[str, list[str]] = {}
@@ -38,6 +44,7 @@ class MarkdownWriter(Writer):
         self.rows = 0
 
     def write(self, record: Record) -> None:
+        self.warnings.add(record)
         if record.status == STATUS_ERROR:
             self.problems.append(f"{record.place()}: {record.reason}")
             return
@@ -61,7 +68,7 @@ class MarkdownWriter(Writer):
             record.label or "",
             result,
             flag,
-            band_text(record),
+            band_cell(record, self.reference),
             record.band_source or record.reason or "",
         )
         self.out.write("| " + " | ".join(markdown_text(c) for c in cells) + " |\n")
@@ -81,6 +88,12 @@ class MarkdownWriter(Writer):
             for key, lines in self.notes.items():
                 for line in lines:
                     out.write(f"- {markdown_text(key)}: {markdown_text(line)}\n")
+        if self.warnings.where:
+            out.write("\n**Warnings**\n\n")
+            for line in self.warnings.lines():
+                out.write(f"- {markdown_text(line)}\n")
+            if self.warnings.more:
+                out.write(f"- … and {self.warnings.more} more warnings\n")
         if self.problems:
             out.write("\n**Values that could not be read**\n\n")
             for line in self.problems:

@@ -78,14 +78,41 @@ def ranges_data(reference: Reference, analyte_id: str | None) -> dict[str, Any]:
     }
 
 
+def ranges_file(reference: Reference, analyte_id: str | None) -> dict[str, Any]:
+    """The ranges in force (one analyte's, or all) as a ranges file: ``ranges validate``
+    accepts it and, given with ``--ranges``, it changes no result."""
+    from b12check.core.refdata import effective_ranges
+
+    ranges = effective_ranges(tuple(reference.origins[1:]))  # (origins[0] is "built-in")
+    if analyte_id is None:
+        return dict(ranges)
+    chosen = find_analyte(reference, analyte_id).id
+    return {"version": ranges["version"], "analytes": {chosen: ranges["analytes"][chosen]}}
+
+
+def _ranges_file_text(reference: Reference, analyte_id: str | None) -> str:
+    import yaml
+
+    from b12check.render.safe import visible
+
+    laid = visible(", then ".join(reference.origins))  # a file name cannot break the comment
+    head = (
+        f"# The ranges in force ({laid}) as a b12check ranges file.\n"
+        "# Edit it, check it with `b12check ranges validate FILE`, use it with --ranges FILE.\n"
+    )
+    data = ranges_file(reference, analyte_id)
+    return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def write_ranges(reference: Reference, analyte_id: str | None, fmt: str, out: IO[str]) -> None:
+    """``json`` and ``table``: a view of the bands in force (units as factors, each band's
+    source and file); ``yaml``: the ranges in force as a ranges file (``ranges_file``)."""
+    if fmt == "yaml":
+        out.write(_ranges_file_text(reference, analyte_id))
+        return
     data = ranges_data(reference, analyte_id)
     if fmt == "json":
         out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    elif fmt == "yaml":
-        import yaml
-
-        out.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     elif fmt == "table":
         _write_ranges_table(data, out)
     else:

@@ -24,10 +24,11 @@ from b12check.core.vocab import (
     STATUS_RESULT,
     STATUS_SKIPPED,
 )
-from b12check.render.base import Writer, band_text
+from b12check.render.base import Writer
 from b12check.render.cells import note_text, result_text
 from b12check.render.encoding import fitter, for_people
 from b12check.render.gauge import FLAG_STYLES, gauge_segments
+from b12check.render.people import Warnings, band_cell, shown_name
 from b12check.render.safe import visible
 
 MAX_ROWS = 1000
@@ -122,8 +123,10 @@ class TableWriter(Writer):
         self.problems: list[Record] = []
         self.problem_count = 0
         self.skipped: dict[str, int] = {}
+        self.warnings = Warnings(reference)
 
     def write(self, record: Record) -> None:
+        self.warnings.add(record)
         if record.status == STATUS_RESULT:
             if self.only_flagged and record.flag == "normal":
                 self.hidden_normal += 1
@@ -159,8 +162,7 @@ class TableWriter(Writer):
         return text
 
     def _test_name(self, record: Record) -> str:
-        analyte = self.reference.analytes.get(record.analyte or "") if self.reference else None
-        return analyte.short_name if analyte else record.label or ""
+        return shown_name(record, self.reference)
 
     def _table(self, records: list[Record]) -> Table:
         """Test, result, flag, gauge and band; on a narrow terminal (under ``NARROW``
@@ -183,7 +185,7 @@ class TableWriter(Writer):
                 Text(show(label), style=FLAG_STYLES.get(flag, "")),
             ]
             if wide:
-                cells += [self._gauge(record), Text(show(band_text(record)))]
+                cells += [self._gauge(record), Text(show(band_cell(record, self.reference)))]
             table.add_row(*cells)
         return table
 
@@ -248,6 +250,7 @@ class TableWriter(Writer):
         if self.hidden_normal:
             self._line(f"{self.hidden_normal} normal results not shown (--only-flagged).")
         self._print_notes()
+        self._print_warnings()
         if self.problem_count:
             self._line(f"\nCould not read {self.problem_count} value(s):", style="bold")
             for record in self.problems:
@@ -265,6 +268,15 @@ class TableWriter(Writer):
             for name, line in summary.per_file_lines():
                 self._line(self.show(f"  {name}: {line}"))
         self._line(DISCLAIMER, style="italic")
+
+    def _print_warnings(self) -> None:
+        if not self.warnings.where:
+            return
+        self._line("\nWarnings", style="bold")
+        for line in self.warnings.lines():
+            self._line(f"• {self.show(line)}")
+        if self.warnings.more:
+            self._line(f"  … and {self.warnings.more} more warnings; --format json lists every one")
 
     def _print_notes(self) -> None:
         lines: list[tuple[str, str]] = []
