@@ -128,8 +128,9 @@ def test_every_band_edge_in_every_unit_agrees(
     reference = run_settings.reference
     chosen = {a.id: run_settings.guideline_for(a) or "" for a in reference.analytes.values()}
     rows = edge_rows(reference, {k: v for k, v in chosen.items() if v})
+    sql = engine(configs, config, kind, folder)
     problems, declined = disagreements(
-        rows, python_records(ranges, rows), engine(configs, config, kind, folder).load(rows)
+        rows, python_records(ranges, rows), sql.load(rows), sql.tie_rounding
     )
     assert not problems, "\n".join(problems[:20])
     assert declined == 0
@@ -224,7 +225,8 @@ def test_generated_observations_agree(
     )
     @given(st.lists(observation(run_settings.reference), min_size=1, max_size=30))
     def check(rows: list[Row]) -> None:
-        problems, declined = disagreements(rows, python_records(ranges, rows), sql.load(rows))
+        python = python_records(ranges, rows)
+        problems, declined = disagreements(rows, python, sql.load(rows), sql.tie_rounding)
         assert not problems, "\n".join(problems[:10])
         agreed["rows"] += len(rows)
         agreed["declined"] += declined

@@ -76,6 +76,11 @@ class Dialect:
     def contains(self, expr: str, text: str) -> str:
         return f"instr({expr}, {self.string(text)}) > 0"
 
+    def rounds_exactly(self, number_text: str) -> str:
+        """Whether round_sig(x, 12) rounds this number's x * 100 as Python would (a
+        TSAT fraction read as a percent, which then meets the band edges)."""
+        return "1 = 1"
+
     def name_key_layers(self, expr: str) -> list[Layer]:
         """Layers ending in the column b12_name_key: ``expr`` folded as core/names.name_key
         folds ASCII text (lower case, letters and digits only)."""
@@ -131,6 +136,11 @@ class Spark(Dialect):
     name = "spark"
     text_type = "STRING"
     int_type = "INT"
+
+    def rounds_exactly(self, number_text: str) -> str:
+        # (its formatter rounds a 16-17 digit decimal, not the exact binary value: a long
+        # fraction could round twice to the other side of a band edge)
+        return f"length({number_text}) <= 12"
 
     def string(self, text: str) -> str:
         return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -195,6 +205,11 @@ class SQLite(Dialect):
 
     _WS = "char(" + ", ".join(str(code) for code in WS_CODES) + ")"
     _NOT_ALNUM = tuple(c for c in range(1, 128) if not chr(c).isalnum() or not chr(c).isascii())
+
+    def rounds_exactly(self, number_text: str) -> str:
+        # (its formatter rounds a 16-17 digit decimal, not the exact binary value: a long
+        # fraction could round twice to the other side of a band edge)
+        return f"length({number_text}) <= 12"
 
     def trim(self, expr: str) -> str:
         return f"trim({expr}, {self._WS})"

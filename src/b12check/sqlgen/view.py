@@ -166,6 +166,8 @@ def _problem_layer(d: Dialect) -> Layer:
       WHEN b12_has_rest = 1 AND (b12_rest_wide = 1 OR b12_rest_flag = 1)
         THEN {_limit(d, "a lab flag or non-ASCII text after the number")}
       WHEN b12_unit_given = 1 AND b12_unit_wide = 1 THEN {_limit(d, "a non-ASCII unit")}
+      WHEN b12_percent = 1 AND NOT ({d.rounds_exactly("b12_num_raw")})
+        THEN {_limit(d, "a fraction of more than 12 characters read as a percent")}
       WHEN b12_has_rest = 1 AND b12_unit_given = 1
         AND COALESCE(b12_rest_code, '') <> COALESCE(b12_unit_code, '')
         THEN 'the value says ' || {_quoted(d, "b12_rest")} || ' but the unit says '
