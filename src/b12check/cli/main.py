@@ -309,6 +309,11 @@ def explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> None:
     write_explain(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
 
 
+from b12check.cli.sqlcmd import sql  # noqa: E402  (click only; the work loads when it runs)
+
+cli.add_command(sql)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps every way a run can end to a documented exit status."""
     from b12check.cli.stopping import Stopped, stop_on_signals

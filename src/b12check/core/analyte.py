@@ -137,6 +137,19 @@ class Analyte:
             self._ageless[chosen.name] = ageless
         return ageless
 
+    def group_bands(self, guideline: str | None, age: Interval | None) -> tuple[Band, ...]:
+        """The bands of one age group (``None``: the bands without an age), as ``bands_for``
+        picks them for an age inside it (validated: age groups never overlap)."""
+        return tuple(band for band in self.guideline(guideline).bands if band.age == age)
+
+    def group_scale(
+        self, sex: str | None, unit: str, guideline: str | None, age: Interval | None
+    ) -> Scale:
+        """The scale ``scale()`` gives for an age inside the age group ``age`` (the SQL
+        generator lays out every group's scale without picking an age in it)."""
+        name = self.guideline(guideline).name
+        return self._build_scale(sex, unit, name, self.group_bands(name, age))
+
     def age_specific_in(self, guideline: str | None) -> bool:
         return any(band.age is not None for band in self.bands_of(guideline))
 
