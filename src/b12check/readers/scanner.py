@@ -14,7 +14,7 @@ patient's results of one date together. The lab's own range and flag are weighed
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
 from types import MappingProxyType
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from b12check.core.evaluate import Settings
 from b12check.core.lazyre import LazyPattern
@@ -35,6 +35,9 @@ from b12check.readers.layout import (
 from b12check.readers.routing import RowReader
 from b12check.readers.shortcut import Shortcut
 from b12check.readers.source import FileProblem, Row, open_source
+
+if TYPE_CHECKING:
+    from b12check.readers.fhir import FhirReader
 
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
@@ -70,6 +73,7 @@ class Scanner:
         # results may come in batches: nothing groups them (no notes)
         self.batching = False
         self.layout: Layout | None = None
+        self.fhir: FhirReader | None = None  # made on the first FHIR file of the run
         # called now and then with (file, bytes read, data rows read) while a file is read
         self.progress: Callable[[str, int, int], None] | None = None
 
@@ -78,6 +82,10 @@ class Scanner:
     def scan(self, path: str, stdin: BinaryIO | None = None) -> Iterator[Item]:
         name = path
         self.data_rows.setdefault(name, 0)
+        other = self._by_content(path, stdin)  # a format told by its content, not CSV
+        if other is not None:
+            yield from self._grouped(other)
+            return
         try:
             source = open_source(
                 path,
@@ -97,15 +105,52 @@ class Scanner:
             rows = source.rows()
             if self.progress is not None:
                 rows = self._reporting(rows, source.bytes_read, name, self.progress)
-            items = self._scan_rows(rows, name)
-            if self.batching:  # no notes: nothing to group for
-                yield from items
-            else:
-                yield from grouped(
-                    items, self.settings.reference, self.settings.notes, self._reread
-                )
+            yield from self._grouped(self._scan_rows(rows, name))
         finally:
             source.close()
+
+    def _grouped(self, items: Iterator[Item]) -> Iterator[Item]:
+        if self.batching:  # no notes: nothing to group for
+            return items
+        return grouped(items, self.settings.reference, self.settings.notes, self._reread)
+
+    def _by_content(self, path: str, stdin: BinaryIO | None) -> Iterator[Item] | None:
+        """The records of a file that is not CSV but a format b12check reads (FHIR JSON),
+        told by its first bytes; None for anything else (CSV, or a file that cannot be
+        opened, which the CSV source reports)."""
+        from b12check.readers.fhir import first_bytes, looks_like_fhir
+
+        if path == "-":
+            raw: BinaryIO | None = stdin if stdin is not None else _stdin_or_none()
+            if raw is None or not looks_like_fhir(first_bytes(raw)):
+                return None
+            return self._fhir(raw, path, owned=False)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 (closed here or by _fhir)
+        except (OSError, ValueError):
+            return None
+        try:
+            fhir = looks_like_fhir(first_bytes(handle))
+        except OSError:
+            fhir = False
+        if not fhir:
+            handle.close()
+            return None
+        return self._fhir(handle, path, owned=True)
+
+    def _fhir(self, raw: BinaryIO, name: str, *, owned: bool) -> Iterator[Item]:
+        from b12check.readers.fhir import FhirReader
+
+        if self.fhir is None:
+            self.fhir = FhirReader(self.settings, self.dates)
+        self.dates.start_file()
+        try:
+            yield from self.fhir.read(raw, name, self.data_rows)
+        except OSError as exc:
+            yield Record(STATUS_ERROR, file=name, line=0, reason=f"cannot read: {exc}")
+        finally:
+            if owned:
+                raw.close()
 
     def _reporting(
         self,
@@ -231,3 +276,11 @@ class Scanner:
             if 0 <= position < len(self.layout.headers):
                 column = self.layout.headers[position].strip() or None
         return Record(STATUS_ERROR, file=name, line=row.line, column=column, reason=row.problem)
+
+
+def _stdin_or_none() -> BinaryIO | None:
+    import sys
+
+    text = sys.stdin
+    raw: BinaryIO | None = getattr(text, "buffer", None) if text is not None else None
+    return raw

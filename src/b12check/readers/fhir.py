@@ -1,0 +1,170 @@
+"""FHIR JSON input: a Bundle, a single resource, or NDJSON bulk export, to records.
+
+Recognised by content (``looks_like_fhir``), not by file name. A file whose first line holds
+a whole JSON object is read as NDJSON, one resource a line, streamed in constant memory; any
+other is read whole as one JSON document (a Bundle costs several times its size in memory).
+Only the standard ``json`` module and a small extractor (``fhir_walk``, ``fhir_values``) read
+it, with no model validation, so one bad entry is one error record and the rest is still read.
+Every value goes to the same core as a CSV row (``evaluate``).
+"""
+
+import json
+from collections.abc import Iterator
+from typing import IO, Any, Final
+
+from b12check.core.evaluate import Settings, evaluate
+from b12check.core.lazyre import LazyPattern
+from b12check.core.records import Record
+from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
+from b12check.readers.context import RowDates
+from b12check.readers.fhir_walk import Found, Walker
+
+PEEK: Final = 512  # bytes looked at to recognise FHIR JSON
+_BOM: Final = b"\xef\xbb\xbf"
+_DATE: Final = LazyPattern(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T.*)?")
+_PARTIAL_DATE: Final = LazyPattern(r"[0-9]{4}(?:-[0-9]{2})?")
+
+
+def looks_like_fhir(first_bytes: bytes) -> bool:
+    """Whether a file starting with these bytes is JSON to read as FHIR: a JSON object (its
+    first character ``{``, after a byte-order mark and white space). CSV never starts so."""
+    start = first_bytes.removeprefix(_BOM).lstrip()
+    return start.startswith(b"{")
+
+
+def first_bytes(raw: IO[bytes]) -> bytes:
+    """The first bytes of a stream, left unread: peeked, or read and sought back."""
+    peek = getattr(raw, "peek", None)
+    if peek is not None:
+        return bytes(peek(PEEK)[:PEEK])
+    if raw.seekable():
+        position = raw.tell()
+        head = raw.read(PEEK)
+        raw.seek(position)
+        return head
+    return b""
+
+
+def _loads(data: bytes | str) -> Any:
+    """JSON with numbers kept as their text (``6.60``, not 6.6)."""
+    return json.loads(data, parse_float=str, parse_int=str)
+
+
+def fhir_date(text: str) -> tuple[str, str | None]:
+    """A FHIR date or dateTime as (YYYY-MM-DD, None), else (the text, a warning)."""
+    match = _DATE.fullmatch(text)
+    if match:
+        from datetime import date
+
+        try:
+            return date(int(match[1]), int(match[2]), int(match[3])).isoformat(), None
+        except ValueError:
+            return text, f"date {text!r} is not a valid calendar date"
+    if _PARTIAL_DATE.fullmatch(text):
+        return text, f"date {text!r} has no day"
+    return text, f"date {text!r} is not a FHIR date"
+
+
+class FhirReader:
+    """Reads FHIR files of one run into records (Patients seen stay known to later files,
+    so a ``Patient.ndjson`` named before ``Observation.ndjson`` gives their sex and age)."""
+
+    def __init__(self, settings: Settings, dates: RowDates) -> None:
+        self.settings = settings
+        self.dates = dates
+        self.walker = Walker(settings.reference)
+
+    def read(self, raw: IO[bytes], name: str, counted: dict[str, int]) -> Iterator[Record]:
+        first = raw.readline()
+        stripped = first.removeprefix(_BOM).strip()
+        if stripped.startswith(b"{") and stripped.endswith(b"}"):
+            yield from self._ndjson(first, raw, name, counted)
+            return
+        whole = first + raw.read()
+        try:
+            document = _loads(whole)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", 0)
+            why = getattr(exc, "msg", str(exc))
+            reason = f"not valid JSON ({why}); nothing in this file was read"
+            yield Record(STATUS_ERROR, file=name, line=line, reason=reason)
+            return
+        for found in self.walker.walk(document, ""):
+            counted[name] += 1
+            yield self.record(found, name, 0)
+
+    def _ndjson(
+        self, first: bytes, raw: IO[bytes], name: str, counted: dict[str, int]
+    ) -> Iterator[Record]:
+        for number, line in enumerate(_lines(first, raw), 1):
+            if not line.strip():
+                continue
+            try:
+                resource = _loads(line)
+            except ValueError as exc:
+                counted[name] += 1
+                why = getattr(exc, "msg", str(exc))
+                yield Record(STATUS_ERROR, file=name, line=number, reason=f"not valid JSON ({why})")
+                continue
+            for found in self.walker.walk(resource, ""):
+                counted[name] += 1
+                yield self.record(found, name, number)
+
+    def record(self, found: Found, name: str, line: int) -> Record:
+        date, date_warning = fhir_date(found.date) if found.date else (None, None)
+        if found.skip is not None or (found.problem is not None and not found.test):
+            status = STATUS_SKIPPED if found.skip is not None else STATUS_ERROR
+            return Record(
+                status,
+                file=name,
+                line=line,
+                patient=found.patient,
+                date=date,
+                label=found.label or None,
+                reason=found.skip or found.problem,
+                locator=found.locator,
+            )
+        person = found.person
+        sex, sex_warning = _sex(person.sex if person else None)
+        birth = person.birth_date if person else None
+        age, age_warning = self.dates.age(None, birth, None if date_warning else date)
+        if birth and not _DATE.fullmatch(birth):
+            age, age_warning = None, f"birth date {birth!r} is not a full date; no age worked out"
+        record = evaluate(
+            self.settings,
+            file=name,
+            line=line,
+            name=found.test,
+            value_text=found.value_text,
+            unit_text=found.unit,
+            patient=found.patient,
+            date=date,
+            sex=sex,
+            age=age,
+            lab_range=found.lab_range,
+            lab_flag=found.lab_flag,
+            unknown_is_skipped=True,
+        )
+        record.locator = found.locator
+        if found.label:
+            record.label = found.label
+        if found.problem is not None and record.status == STATUS_ERROR:
+            record.reason = found.problem
+        record.warnings.extend(
+            w for w in (*found.warnings, date_warning, sex_warning, age_warning) if w
+        )
+        return record
+
+
+def _lines(first: bytes, raw: IO[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from raw
+
+
+def _sex(gender: str | None) -> tuple[str | None, str | None]:
+    """The Patient's gender as the core reads a sex; ``other`` and ``unknown`` give none."""
+    if gender is None or gender.casefold() == "unknown":
+        return None, None
+    if gender.casefold() == "other":
+        return None, "the Patient's gender is 'other': read without a sex"
+    return gender, None
