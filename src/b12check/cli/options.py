@@ -25,7 +25,7 @@ def _finite_age(_ctx: click.Context, param: click.Parameter, value: float | None
     return value
 
 
-FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown")
+FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown", "fhir")
 
 
 def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:

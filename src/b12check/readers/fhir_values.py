@@ -106,9 +106,9 @@ def value_parts(element: dict[str, Any], reference: Reference) -> tuple[str, str
         return number, None
     absent = element.get("dataAbsentReason")
     if absent is not None:
-        why = next((text_of(c.get("code")) for c in codings(absent)), None)
-        why = why or (text_of(absent.get("text")) if isinstance(absent, dict) else None)
-        raise Malformed(f"no value: the lab gives the reason {why or 'unknown'!r}")
+        why = next((text_of(c.get("code")) for c in codings(absent)), None) or "unknown"
+        text = text_of(absent.get("text")) if isinstance(absent, dict) else None
+        raise Malformed(f"no value: the reason given is {why!r}" + (f" ({text})" if text else ""))
     for key in _OTHER_VALUES:
         if key in element:
             raise Malformed(f"the value is a {key[5:]}, not a number")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from b12check.core.refdata import Reference
+from b12check.core.vocab import PRELIMINARY_WARNING
 from b12check.readers.fhir_values import (
     Malformed,
     lab_flag,
@@ -150,7 +151,7 @@ class Walker:
             return
         warnings: tuple[str, ...] = ()
         if status == "preliminary":
-            warnings = ("status preliminary: the lab may still change this result",)
+            warnings = (PRELIMINARY_WARNING,)
         if components is not None and not isinstance(components, list):
             yield common._replace(problem="component is not a list")
             return
@@ -198,10 +199,10 @@ class Walker:
             return None, None
         reference = text_of(subject.get("reference"))
         identifier = subject.get("identifier")
-        name = reference
+        name = None if reference is None or reference.startswith("#") else reference
         if name is None and isinstance(identifier, dict):
             name = text_of(identifier.get("value"))
-        name = name or text_of(subject.get("display"))
+        name = name or text_of(subject.get("display")) or reference
         if reference is None:
             return name, None
         person = (context.local or {}).get(reference) or self.persons.get(reference)
