@@ -308,3 +308,35 @@ def test_any_observation_shape_gives_records_never_a_crash(
     found = list(walker.walk({"resourceType": "Observation", **shape}, ""))
     assert found  # at least one record (an error, if nothing in it can be read)
     assert all(f.locator.startswith("Observation") for f in found)
+
+
+def test_the_same_value_twice_gets_its_own_place_person_and_lists(tmp_path: Path) -> None:
+    lines = [
+        observation(
+            valueQuantity={"value": 150, "unit": "pg/mL"},
+            subject={"reference": f"Patient/{who}"},
+            effectiveDateTime=when,
+        )
+        for who, when in (("a", "2024-01-01"), ("b", "2024-02-02"))
+    ]
+    path = tmp_path / "twice.ndjson"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    first, second = scan(path, extra=("--notes", "full"))[0]
+    assert (first["patient"], first["date"], first["line"]) == ("Patient/a", "2024-01-01", 1)
+    assert (second["patient"], second["date"], second["line"]) == ("Patient/b", "2024-02-02", 2)
+    assert first["flag"] == second["flag"] == "deficient"
+    assert first["notes"] == second["notes"] and first["notes"]
+
+
+def test_records_from_the_memo_share_no_lists(reference: Reference) -> None:
+    from b12check.core.evaluate import Settings
+    from b12check.readers.context import RowDates
+    from b12check.readers.fhir import FhirReader
+    from b12check.readers.fhir_walk import Found
+
+    reader = FhirReader(Settings(reference, notes="full"), RowDates(None))
+    found = Found("Observation", test="b12", value_text="150", unit="pg/mL")
+    one, two = reader.record(found, "x", 1), reader.record(found, "x", 2)
+    one.notes.clear()
+    one.warnings.append("only on the first")
+    assert two.notes and "only on the first" not in two.warnings

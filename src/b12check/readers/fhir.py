@@ -9,16 +9,20 @@ Every value goes to the same core as a CSV row (``evaluate``).
 """
 
 import json
-from collections.abc import Iterator
-from typing import IO, Any, Final
+from collections.abc import Hashable, Iterator
+from operator import attrgetter
+from typing import IO, Final
 
+from b12check.core.depends import AgeKeys
 from b12check.core.evaluate import Settings, evaluate
 from b12check.core.lazyre import LazyPattern
-from b12check.core.records import Record
+from b12check.core.records import FIELDS, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.context import RowDates
 from b12check.readers.fhir_walk import Found, Walker
 
+MEMO_LIMIT: Final = 10240  # values (and dates) remembered per run
+_FIELDS_OF: Final = attrgetter(*FIELDS)  # (in the order Record takes them)
 PEEK: Final = 512  # bytes looked at to recognise FHIR JSON
 _BOM: Final = b"\xef\xbb\xbf"
 _DATE: Final = LazyPattern(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T.*)?")
@@ -45,9 +49,7 @@ def first_bytes(raw: IO[bytes]) -> bytes:
     return b""
 
 
-def _loads(data: bytes | str) -> Any:
-    """JSON with numbers kept as their text (``6.60``, not 6.6)."""
-    return json.loads(data, parse_float=str, parse_int=str)
+_loads = json.loads
 
 
 def fhir_date(text: str) -> tuple[str, str | None]:
@@ -67,12 +69,20 @@ def fhir_date(text: str) -> tuple[str, str | None]:
 
 class FhirReader:
     """Reads FHIR files of one run into records (Patients seen stay known to later files,
-    so a ``Patient.ndjson`` named before ``Observation.ndjson`` gives their sex and age)."""
+    so a ``Patient.ndjson`` named before ``Observation.ndjson`` gives their sex and age).
+
+    In front of the core sits a memo keyed by everything ``evaluate`` reads of a value (the
+    test, value and unit texts, the lab's range and flag, the sex and the core's age key,
+    ``core/depends.py``): a value seen before gets a copy of its record with this value's own
+    place, person and date. No rule is applied here."""
 
     def __init__(self, settings: Settings, dates: RowDates) -> None:
         self.settings = settings
         self.dates = dates
         self.walker = Walker(settings.reference)
+        self.age_keys = AgeKeys(settings.reference)
+        self.memo: dict[Hashable, Record] = {}
+        self.dates_read: dict[str, tuple[str, str | None]] = {}
 
     def read(self, raw: IO[bytes], name: str, counted: dict[str, int]) -> Iterator[Record]:
         first = raw.readline()
@@ -110,8 +120,18 @@ class FhirReader:
                 counted[name] += 1
                 yield self.record(found, name, number)
 
+    def date(self, text: str | None) -> tuple[str | None, str | None]:
+        if text is None:
+            return None, None
+        known = self.dates_read.get(text)
+        if known is None:
+            known = fhir_date(text)
+            if len(self.dates_read) < MEMO_LIMIT:
+                self.dates_read[text] = known
+        return known
+
     def record(self, found: Found, name: str, line: int) -> Record:
-        date, date_warning = fhir_date(found.date) if found.date else (None, None)
+        date, date_warning = self.date(found.date)
         if found.skip is not None or (found.problem is not None and not found.test):
             status = STATUS_SKIPPED if found.skip is not None else STATUS_ERROR
             return Record(
@@ -130,21 +150,8 @@ class FhirReader:
         age, age_warning = self.dates.age(None, birth, None if date_warning else date)
         if birth and not _DATE.fullmatch(birth):
             age, age_warning = None, f"birth date {birth!r} is not a full date; no age worked out"
-        record = evaluate(
-            self.settings,
-            file=name,
-            line=line,
-            name=found.test,
-            value_text=found.value_text,
-            unit_text=found.unit,
-            patient=found.patient,
-            date=date,
-            sex=sex,
-            age=age,
-            lab_range=found.lab_range,
-            lab_flag=found.lab_flag,
-            unknown_is_skipped=True,
-        )
+        record = self.evaluate(found, sex, age)
+        record.file, record.line, record.patient, record.date = name, line, found.patient, date
         record.locator = found.locator
         if found.label:
             record.label = found.label
@@ -153,6 +160,42 @@ class FhirReader:
         record.warnings.extend(
             w for w in (*found.warnings, date_warning, sex_warning, age_warning) if w
         )
+        return record
+
+    def evaluate(self, found: Found, sex: str | None, age: float | None) -> Record:
+        """A fresh record of the value (its place and person not yet set)."""
+        key = (
+            found.test,
+            found.value_text,
+            found.unit,
+            found.lab_range,
+            found.lab_flag,
+            sex,
+            self.age_keys.key(age),
+        )
+        known = self.memo.get(key)
+        if known is None:
+            known = evaluate(
+                self.settings,
+                file="",
+                line=0,
+                name=found.test,
+                value_text=found.value_text,
+                unit_text=found.unit,
+                sex=sex,
+                age=age,
+                lab_range=found.lab_range,
+                lab_flag=found.lab_flag,
+                unknown_is_skipped=True,
+            )
+            if len(self.memo) < MEMO_LIMIT:
+                self.memo[key] = known
+            else:
+                return known
+        record = Record(*_FIELDS_OF(known))
+        record.warnings, record.notes = list(known.warnings), list(known.notes)
+        if age is not None:
+            record.age = age
         return record
 
 

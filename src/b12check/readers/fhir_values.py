@@ -1,13 +1,13 @@
 """The parts of one FHIR Observation (or one of its components) that b12check reads.
 
-Plain dicts from the standard ``json`` module, read with numbers kept as their text
-(``parse_float=str``, ``parse_int=str``), so ``6.60`` stays ``6.60``. Each function tolerates
+Plain dicts from the standard ``json`` module (numbers as ``int`` and ``float``, which
+``number_text`` writes back as text for the core's strict number reader). Each function tolerates
 the shapes of DSTU2, STU3 and R4/R4B: one object where a later version has a list
 (``interpretation``), ``units`` where later versions have ``unit``, a number given as a string.
 Nothing here decides a flag: the values go to the same core as a CSV row (``evaluate``).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from b12check.core.names import loinc_code
@@ -33,6 +33,19 @@ def text_of(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
+
+
+def number_text(value: Any) -> str | None:
+    """A JSON number, or a number given as a string (DSTU2 portals do), as text for the
+    core: 250 and 250.0 as '250', 6.6 as '6.6', NaN as 'nan' (which the core refuses);
+    None for anything else (true, an object)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
 
 
 def codings(concept: Any) -> Iterator[dict[str, Any]]:
@@ -88,20 +101,25 @@ _OTHER_VALUES: Final = (
 )
 
 
-def value_parts(element: dict[str, Any], reference: Reference) -> tuple[str, str | None]:
+UnitOf = Callable[[dict[str, Any]], str | None]
+
+
+def value_parts(
+    element: dict[str, Any], reference: Reference, unit_of: UnitOf | None = None
+) -> tuple[str, str | None]:
     """(value text, unit text) of an Observation or component; Malformed says why there is
     no number to read (the reason an error record then gives)."""
     quantity = element.get("valueQuantity")
     if quantity is not None:
-        return quantity_parts(quantity, reference)
+        return quantity_parts(quantity, reference, unit_of)
     if "valueString" in element:
         text = element["valueString"]
         if not isinstance(text, str):
             raise Malformed("valueString is not a string")
         return text.strip(), None
     if "valueInteger" in element:
-        number = element["valueInteger"]
-        if not isinstance(number, str):  # (numbers are read as their text)
+        number = number_text(element["valueInteger"])
+        if number is None:
             raise Malformed("valueInteger is not a number")
         return number, None
     absent = element.get("dataAbsentReason")
@@ -115,18 +133,22 @@ def value_parts(element: dict[str, Any], reference: Reference) -> tuple[str, str
     raise Malformed("no value")
 
 
-def quantity_parts(quantity: Any, reference: Reference) -> tuple[str, str | None]:
+def quantity_parts(
+    quantity: Any, reference: Reference, unit_of: UnitOf | None = None
+) -> tuple[str, str | None]:
     if not isinstance(quantity, dict):
         raise Malformed("valueQuantity is not an object")
-    number = quantity.get("value")
-    if number is None:
+    given = quantity.get("value")
+    if given is None:
         raise Malformed("valueQuantity has no value")
-    if not isinstance(number, str):  # true, false, NaN or an object
-        raise Malformed(f"valueQuantity.value {number!r} is not a number")
+    number = number_text(given)
+    if number is None:  # true, false or an object
+        raise Malformed(f"valueQuantity.value {given!r} is not a number")
     comparator = quantity.get("comparator")
     if comparator is not None and comparator not in COMPARATORS:
         raise Malformed(f"comparator {comparator!r} is not one of < <= >= >")
-    return f"{comparator or ''}{number.strip()}", quantity_unit(quantity, reference)
+    unit = unit_of(quantity) if unit_of is not None else quantity_unit(quantity, reference)
+    return f"{comparator or ''}{number}", unit
 
 
 def quantity_unit(quantity: dict[str, Any], reference: Reference) -> str | None:
@@ -157,6 +179,33 @@ def lab_flag(element: dict[str, Any]) -> str | None:
         if isinstance(concept, dict) and text_of(concept.get("text")):
             return text_of(concept.get("text"))
     return None
+
+
+def range_key(element: dict[str, Any], unit: str | None) -> Any:
+    """What ``lab_range`` reads of one element, as a key (None: read it each time)."""
+    ranges = element.get("referenceRange")
+    if ranges is None:
+        return (unit,)
+    if not isinstance(ranges, list) or len(ranges) != 1 or not isinstance(ranges[0], dict):
+        return None
+    chosen = ranges[0]
+    sides = [chosen.get("low"), chosen.get("high")]
+    for index, side in enumerate(sides):
+        if isinstance(side, dict):
+            sides[index] = (
+                side.get("value"),
+                side.get("unit"),
+                side.get("code"),
+                side.get("units"),
+            )
+        elif side is not None:
+            return None
+    return unit, sides[0], sides[1], chosen.get("text")
+
+
+def unit_key(quantity: dict[str, Any]) -> Any:
+    """What ``quantity_unit`` reads of a Quantity, as a key."""
+    return quantity.get("code"), quantity.get("unit"), quantity.get("units")
 
 
 def lab_range(
@@ -199,8 +248,8 @@ def lab_range(
 
 
 def _bound(quantity: Any) -> str | None:
-    if isinstance(quantity, dict) and isinstance(quantity.get("value"), str):
-        return str(quantity["value"]).strip()
+    if isinstance(quantity, dict):
+        return number_text(quantity.get("value"))
     return None
 
 

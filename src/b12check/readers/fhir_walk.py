@@ -10,7 +10,7 @@ next entry. The locator is a FHIRPath from the root resource:
 """
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from b12check.core.refdata import Reference
 from b12check.core.vocab import PRELIMINARY_WARNING
@@ -19,8 +19,11 @@ from b12check.readers.fhir_values import (
     lab_flag,
     lab_range,
     listed,
+    quantity_unit,
+    range_key,
     test_name,
     text_of,
+    unit_key,
     value_parts,
     when,
 )
@@ -61,6 +64,22 @@ class Context(NamedTuple):
 
 
 NO_CONTEXT = Context()
+NAMES_KEPT = 4096  # test names remembered per run
+
+
+def concept_key(concept: Any) -> Any:
+    """What ``test_name`` reads of a CodeableConcept, as a key; None if it is not one."""
+    if not isinstance(concept, dict):
+        return None
+    coding = concept.get("coding")
+    if isinstance(coding, list):
+        coding = tuple(
+            (c.get("system"), c.get("code"), c.get("display")) if isinstance(c, dict) else 0
+            for c in coding
+        )
+    elif coding is not None:
+        return None
+    return concept.get("text"), coding
 
 
 def person_of(resource: dict[str, Any]) -> Person:
@@ -77,6 +96,9 @@ class Walker:
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
         self.persons: dict[str, Person] = {}
+        self.names: dict[Any, tuple[str, str]] = {}
+        self.units: dict[Any, object] = {}
+        self.ranges: dict[Any, tuple[str | None, list[str]]] = {}
 
     def walk(self, resource: Any, path: str, context: Context = NO_CONTEXT) -> Iterator[Found]:
         if not isinstance(resource, dict):
@@ -90,20 +112,24 @@ class Walker:
         if kind == "Patient":
             self.remember(resource, ())
             return
-        local = self.contained_patients(resource, context)
+        contained = resource.get("contained")
+        if contained:
+            context = context._replace(local=self.contained_patients(contained, context))
         if kind == "Bundle":
             yield from self.bundle(resource, path)
         elif kind == "Observation":
-            yield from self.observation(resource, path, context._replace(local=local))
+            yield from self.observation(resource, path, context)
         elif kind != "DiagnosticReport":
             yield Found(path, skip=f"{kind} resource: not a lab result")
+        if not contained:
+            return
         inner = Context(
-            resource.get("subject", context.subject), when(resource) or context.date, local
+            resource.get("subject", context.subject), when(resource) or context.date, context.local
         )
-        for index, contained in enumerate(listed(resource.get("contained"))):
-            if isinstance(contained, dict) and contained.get("resourceType") == "Patient":
+        for index, inside in enumerate(listed(contained)):
+            if isinstance(inside, dict) and inside.get("resourceType") == "Patient":
                 continue
-            yield from self.walk(contained, f"{path}.contained[{index}]", inner)
+            yield from self.walk(inside, f"{path}.contained[{index}]", inner)
 
     def remember(self, patient: dict[str, Any], keys: tuple[str, ...]) -> None:
         person = person_of(patient)
@@ -112,13 +138,13 @@ class Walker:
             if key:
                 self.persons[key] = person
 
-    def contained_patients(self, resource: dict[str, Any], context: Context) -> dict[str, Person]:
+    def contained_patients(self, contained: Any, context: Context) -> dict[str, Person]:
         local = dict(context.local or {})
-        for contained in listed(resource.get("contained")):
-            if isinstance(contained, dict) and contained.get("resourceType") == "Patient":
-                ident = text_of(contained.get("id"))
+        for inside in listed(contained):
+            if isinstance(inside, dict) and inside.get("resourceType") == "Patient":
+                ident = text_of(inside.get("id"))
                 if ident:
-                    local[f"#{ident}"] = person_of(contained)
+                    local[f"#{ident}"] = person_of(inside)
         return local
 
     def bundle(self, bundle: dict[str, Any], path: str) -> Iterator[Found]:
@@ -166,19 +192,35 @@ class Walker:
 
     def safe_name(self, element: dict[str, Any]) -> tuple[str, str]:
         try:
-            return test_name(element.get("code"), self.reference)
+            return self.name(element.get("code"))
         except Malformed:
             return "", ""
 
+    def name(self, concept: Any) -> tuple[str, str]:
+        """``test_name``, remembered by the concept's text and codings (a bulk export names
+        the same few tests on every line)."""
+        key = concept_key(concept)
+        if key is None:
+            return test_name(concept, self.reference)
+        try:
+            known = self.names.get(key)
+        except TypeError:  # a part that cannot be a key (a list where a text should be)
+            return test_name(concept, self.reference)
+        if known is None:
+            known = test_name(concept, self.reference)
+            if len(self.names) < NAMES_KEPT:
+                self.names[key] = known
+        return known
+
     def value(self, element: dict[str, Any], common: Found) -> Found:
         try:
-            test, label = test_name(element.get("code"), self.reference)
+            test, label = self.name(element.get("code"))
         except Malformed as exc:
             return common._replace(problem=str(exc))
         try:
-            value_text, unit = value_parts(element, self.reference)
+            value_text, unit = value_parts(element, self.reference, self.unit)
             flag = lab_flag(element)
-            range_text, range_warnings = lab_range(element, unit, self.reference)
+            range_text, range_warnings = self.range(element, unit)
         except Malformed as exc:
             return common._replace(test=test, label=label, problem=str(exc))
         except (TypeError, AttributeError, ValueError) as exc:  # a shape no version has
@@ -192,6 +234,32 @@ class Walker:
             lab_flag=flag,
             warnings=(*common.warnings, *range_warnings),
         )
+
+    def unit(self, quantity: dict[str, Any]) -> str | None:
+        """``quantity_unit``, remembered by what it reads."""
+        key = unit_key(quantity)
+        try:
+            known = self.units.get(key, self)
+        except TypeError:
+            return quantity_unit(quantity, self.reference)
+        if known is self:
+            known = quantity_unit(quantity, self.reference)  # (a Malformed is not kept)
+            if len(self.units) < NAMES_KEPT:
+                self.units[key] = known
+        return cast("str | None", known)
+
+    def range(self, element: dict[str, Any], unit: str | None) -> tuple[str | None, list[str]]:
+        """``lab_range``, remembered by what it reads (the warnings copied)."""
+        key = range_key(element, unit)
+        try:
+            known = self.ranges.get(key) if key is not None else None
+        except TypeError:
+            key = known = None
+        if known is None:
+            known = lab_range(element, unit, self.reference)
+            if key is not None and len(self.ranges) < NAMES_KEPT:
+                self.ranges[key] = known
+        return known[0], list(known[1])
 
     def subject(self, subject: Any, context: Context) -> tuple[str | None, Person | None]:
         """The patient as the records name it, and the Patient resource if the input has it."""
