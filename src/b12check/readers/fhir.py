@@ -144,12 +144,7 @@ class FhirReader:
                 reason=found.skip or found.problem,
                 locator=found.locator,
             )
-        person = found.person
-        sex, sex_warning = _sex(person.sex if person else None)
-        birth = person.birth_date if person else None
-        age, age_warning = self.dates.age(None, birth, None if date_warning else date)
-        if birth and not _DATE.fullmatch(birth):
-            age, age_warning = None, f"birth date {birth!r} is not a full date; no age worked out"
+        sex, age, person_warnings = self.person(found, None if date_warning else date)
         record = self.evaluate(found, sex, age)
         record.file, record.line, record.patient, record.date = name, line, found.patient, date
         record.locator = found.locator
@@ -157,10 +152,25 @@ class FhirReader:
             record.label = found.label
         if found.problem is not None and record.status == STATUS_ERROR:
             record.reason = found.problem
-        record.warnings.extend(
-            w for w in (*found.warnings, date_warning, sex_warning, age_warning) if w
-        )
+        if found.warnings:
+            record.warnings.extend(found.warnings)
+        if date_warning:
+            record.warnings.append(date_warning)
+        if person_warnings:
+            record.warnings.extend(person_warnings)
         return record
+
+    def person(self, found: Found, date: str | None) -> tuple[str | None, float | None, list[str]]:
+        """Sex, age on ``date`` and warnings, from the subject's Patient resource."""
+        person = found.person
+        if person is None:
+            return None, None, []
+        sex, sex_warning = _sex(person.sex)
+        birth = person.birth_date
+        age, age_warning = self.dates.age(None, birth, date)
+        if birth and not _DATE.fullmatch(birth):
+            age, age_warning = None, f"birth date {birth!r} is not a full date; no age worked out"
+        return sex, age, [w for w in (sex_warning, age_warning) if w]
 
     def evaluate(self, found: Found, sex: str | None, age: float | None) -> Record:
         """A fresh record of the value (its place and person not yet set)."""
@@ -171,7 +181,7 @@ class FhirReader:
             found.lab_range,
             found.lab_flag,
             sex,
-            self.age_keys.key(age),
+            None if age is None else self.age_keys.key(age),
         )
         known = self.memo.get(key)
         if known is None:

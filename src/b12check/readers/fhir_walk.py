@@ -182,13 +182,13 @@ class Walker:
             yield common._replace(problem="component is not a list")
             return
         if not components or any(k.startswith("value") for k in resource):
-            yield self.value(resource, common._replace(warnings=warnings))
+            yield self.value(resource, common, warnings)
         for index, component in enumerate(components or ()):
             where = f"{path}.component[{index}]"
             if not isinstance(component, dict):
                 yield common._replace(locator=where, problem="a component that is not an object")
                 continue
-            yield self.value(component, common._replace(locator=where, warnings=warnings))
+            yield self.value(component, common._replace(locator=where), warnings)
 
     def safe_name(self, element: dict[str, Any]) -> tuple[str, str]:
         try:
@@ -212,27 +212,33 @@ class Walker:
                 self.names[key] = known
         return known
 
-    def value(self, element: dict[str, Any], common: Found) -> Found:
+    def value(self, element: dict[str, Any], common: Found, warnings: tuple[str, ...]) -> Found:
+        """The Found of one Observation or component: ``common`` (its place and person) with
+        what the element itself says."""
         try:
             test, label = self.name(element.get("code"))
         except Malformed as exc:
-            return common._replace(problem=str(exc))
+            return common._replace(problem=str(exc), warnings=warnings)
         try:
             value_text, unit = value_parts(element, self.reference, self.unit)
             flag = lab_flag(element)
             range_text, range_warnings = self.range(element, unit)
-        except Malformed as exc:
-            return common._replace(test=test, label=label, problem=str(exc))
-        except (TypeError, AttributeError, ValueError) as exc:  # a shape no version has
-            return common._replace(test=test, label=label, problem=f"not shaped as FHIR ({exc})")
-        return common._replace(
-            test=test,
-            label=label,
-            value_text=value_text,
-            unit=unit,
-            lab_range=range_text,
-            lab_flag=flag,
-            warnings=(*common.warnings, *range_warnings),
+        except (Malformed, TypeError, AttributeError, ValueError) as exc:
+            # (a TypeError and the like: a shape no version of FHIR has)
+            problem = str(exc) if isinstance(exc, Malformed) else f"not shaped as FHIR ({exc})"
+            return common._replace(test=test, label=label, problem=problem, warnings=warnings)
+        return Found(
+            common.locator,
+            test,
+            label,
+            value_text,
+            unit,
+            range_text,
+            flag,
+            common.patient,
+            common.date,
+            common.person,
+            (*warnings, *range_warnings) if range_warnings else warnings,
         )
 
     def unit(self, quantity: dict[str, Any]) -> str | None:

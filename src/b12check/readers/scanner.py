@@ -122,7 +122,8 @@ class Scanner:
 
         if path == "-":
             raw: BinaryIO | None = stdin if stdin is not None else _stdin_or_none()
-            if raw is None or not looks_like_fhir(first_bytes(raw)):
+            # (not at a terminal: a look ahead would take the Ctrl-D that ends the input)
+            if raw is None or _at_terminal(raw) or not looks_like_fhir(first_bytes(raw)):
                 return None
             return self._fhir(raw, path, owned=False)
         try:
@@ -284,3 +285,10 @@ def _stdin_or_none() -> BinaryIO | None:
     text = sys.stdin
     raw: BinaryIO | None = getattr(text, "buffer", None) if text is not None else None
     return raw
+
+
+def _at_terminal(raw: BinaryIO) -> bool:
+    try:
+        return raw.isatty()
+    except (OSError, ValueError):
+        return False
