@@ -123,16 +123,20 @@ class Scanner:
         if path == "-":
             raw: BinaryIO | None = stdin if stdin is not None else _stdin_or_none()
             # (not at a terminal: a look ahead would take the Ctrl-D that ends the input)
-            if raw is None or _at_terminal(raw) or not looks_like_fhir(first_bytes(raw)):
+            if raw is None or _at_terminal(raw):
                 return None
-            return self._fhir(raw, path, owned=False)
+            try:
+                fhir = looks_like_fhir(first_bytes(raw))
+            except (OSError, ValueError):  # (a closed stdin: the CSV source says so)
+                return None
+            return self._fhir(raw, path, owned=False) if fhir else None
         try:
             handle = open(path, "rb")  # noqa: SIM115 (closed here or by _fhir)
         except (OSError, ValueError):
             return None
         try:
             fhir = looks_like_fhir(first_bytes(handle))
-        except OSError:
+        except (OSError, ValueError):
             fhir = False
         if not fhir:
             handle.close()
