@@ -340,3 +340,22 @@ def test_records_from_the_memo_share_no_lists(reference: Reference) -> None:
     one.notes.clear()
     one.warnings.append("only on the first")
     assert two.notes and "only on the first" not in two.warnings
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_withdrawn_results_are_not_listed_as_tests_not_covered(fmt: str) -> None:
+    result = invoke("scan", str(FIXTURES / "r4-searchset.json"), "--format", fmt)
+    lines = result.stdout.splitlines()
+    not_covered = next(line for line in lines if line.startswith("Skipped (not covered)"))
+    withdrawn = next(line for line in lines if line.startswith("Skipped (withdrawn by the lab)"))
+    assert "Hemoglobin" in not_covered and "Vitamin B12" not in not_covered
+    assert "Vitamin B12" in withdrawn and "Iron" in withdrawn
+
+
+def test_ndjson_diagnostics_name_line_and_locator(tmp_path: Path) -> None:
+    path = tmp_path / "obs.ndjson"
+    bad = observation(component=[{"code": {"text": "B12"}, "valueBoolean": True}])
+    path.write_text(json.dumps(bad) + "\n", encoding="utf-8")
+    _, stderr, status = scan(path)
+    assert f"{path}:1:Observation.component[0]: the value is a Boolean, not a number" in stderr
+    assert status == 3

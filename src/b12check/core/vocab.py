@@ -252,6 +252,10 @@ LAB_FLAG_READINGS: Final = {
     **dict.fromkeys(("n", "normal"), Flag.NORMAL),
 }
 
+# The end of the reason of a skipped record the lab withdrew (FHIR status entered-in-error or
+# cancelled); the human formats list those apart from the tests not covered.
+WITHDRAWN_REASON: Final = "withdrawn by the lab"
+
 # The warning on a result the lab marked preliminary (FHIR status, HL7 result status P).
 PRELIMINARY_WARNING: Final = "status preliminary: the lab may still change this result"
 

@@ -21,7 +21,7 @@ from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.context import RowDates
 from b12check.readers.fhir_walk import Found, Walker
 
-MEMO_LIMIT: Final = 10240  # values (and dates) remembered per run
+MEMO_LIMIT: Final = 10240  # values (and dates) remembered at once
 _FIELDS_OF: Final = attrgetter(*FIELDS)  # (in the order Record takes them)
 PEEK: Final = 512  # bytes looked at to recognise FHIR JSON
 _BOM: Final = b"\xef\xbb\xbf"
@@ -198,10 +198,9 @@ class FhirReader:
                 lab_flag=found.lab_flag,
                 unknown_is_skipped=True,
             )
-            if len(self.memo) < MEMO_LIMIT:
-                self.memo[key] = known
-            else:
-                return known
+            if len(self.memo) >= MEMO_LIMIT:  # full: start again, keeping what comes now
+                self.memo.clear()
+            self.memo[key] = known
         record = Record(*_FIELDS_OF(known))
         record.warnings, record.notes = list(known.warnings), list(known.notes)
         if age is not None:

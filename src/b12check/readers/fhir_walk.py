@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple, cast
 
 from b12check.core.refdata import Reference
-from b12check.core.vocab import PRELIMINARY_WARNING
+from b12check.core.vocab import PRELIMINARY_WARNING, WITHDRAWN_REASON
 from b12check.readers.fhir_values import (
     Malformed,
     lab_flag,
@@ -172,7 +172,7 @@ class Walker:
         common = Found(path, patient=patient, date=date, person=person)
         if status in WITHDRAWN:
             test, label = self.safe_name(resource)
-            skip = f"status {status}: withdrawn by the lab"
+            skip = f"status {status}: {WITHDRAWN_REASON}"
             yield common._replace(test=test, label=label, skip=skip)
             return
         warnings: tuple[str, ...] = ()
