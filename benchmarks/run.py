@@ -368,6 +368,54 @@ def data_file(rows: int, env: dict[str, str], shape: str = "long") -> Path:
     return path
 
 
+def fhir_file(rows: int, env: dict[str, str]) -> Path:
+    """benchmarks/out/obs_<rows>_s<seed>.ndjson (FHIR R4 NDJSON), made by gen_fhir.py."""
+    path = OUT_DIR / f"obs_{rows}_s{SEED}.ndjson"
+    if path.is_file():
+        return path
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    progress(f"generating {path.relative_to(BENCH_DIR.parent)} ({rows:,} Observations)")
+    command = [sys.executable, str(BENCH_DIR / "gen_fhir.py"), str(rows), str(partial)]
+    subprocess.run([*command, "--seed", str(SEED)], check=True, env=env)
+    partial.replace(path)
+    return path
+
+
+def fhir_rows(runner: Runner, cfg: Config, b12: list[str], env: dict[str, str]) -> list[Row]:
+    """``scan`` of FHIR NDJSON against its floor (json.loads per line, bisect), and its
+    peak RSS."""
+    n = f"{cfg.big_rows:,}"
+    t_target = f"`b12check scan` {n} Observations, FHIR NDJSON, `--format ndjson`"
+    m_target = f"peak RSS, FHIR NDJSON {n} Observations"
+    floor_name = "`python benchmarks/floor_fhir.py`"
+    small, big = fhir_file(cfg.small_rows, env), fhir_file(cfg.big_rows, env)
+    floor = [sys.executable, str(BENCH_DIR / "floor_fhir.py")]
+    progress(f"throughput: {t_target}")
+    try:
+        runner.preflight([*b12, "scan", str(small), "--format", "ndjson"])
+        pairs = measure_pairs(
+            runner,
+            [*b12, "scan", str(big), "--format", "ndjson"],
+            [*floor, str(big)],
+            max(1, min(cfg.throughput_pairs, 3)),
+            cfg.throughput_warmups,
+            rss=True,
+        )
+    except RunError as exc:
+        return [
+            error_row(t_target, f"≤ 3× {floor_name}", str(exc)),
+            error_row(m_target, "≤ 40 MiB", str(exc)),
+        ]
+    throughput = ratio_row(t_target, 3.0, floor_name, pairs)
+    if cfg.quick:
+        throughput = replace(throughput, measured=f"{throughput.measured} (quick)", status="n/a")
+    peak = max(pair.a.rss_kib or 0 for pair in pairs)
+    floor_rss = max(pair.b.rss_kib or 0 for pair in pairs)
+    detail = f"max of {len(pairs)} runs; floor {fmt_mib(floor_rss)}"
+    return [throughput, limit_row(m_target, peak, 40, detail)]
+
+
 def progress(message: str) -> None:
     print(f"[run.py] {message}", file=sys.stderr, flush=True)
 
@@ -693,6 +741,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows, base = startup_rows(runner, cfg, b12, small)
         scans = [scan_rows(runner, cfg, b12, (small, big, mid), fmt) for fmt in ("csv", "ndjson")]
         more = [row for case in CASES for row in case_rows(runner, cfg, b12, case, env)]
+        more.extend(fhir_rows(runner, cfg, b12, env))
     for kind in range(3):  # throughput rows, then peak RSS rows, then growth rows
         rows.extend(scan.rows[kind] for scan in scans)
     rows.extend(more)  # the other shapes and modes, each with its memory

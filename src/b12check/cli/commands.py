@@ -28,14 +28,14 @@ def default_notes(fmt: str, notes: str | None) -> str:
     formats, where the same text would repeat on every one of a million rows."""
     if notes is not None:
         return notes
-    if fmt == "json":
+    if fmt in ("json", "fhir"):
         return "full"
     if fmt in ("csv", "tsv", "ndjson"):
         return "none"
     return "brief"
 
 
-MACHINE_FORMATS = frozenset({"json", "ndjson", "csv", "tsv"})
+MACHINE_FORMATS = frozenset({"json", "ndjson", "csv", "tsv", "fhir"})
 
 
 @contextmanager

@@ -41,7 +41,7 @@ def _sex(_ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     return sex
 
 
-FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown")
+FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown", "fhir")
 
 
 def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:

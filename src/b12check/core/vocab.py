@@ -63,6 +63,12 @@ class Flag(_Choice):
         a band of the data may carry a finer one (HU), which a record then shows instead."""
         return _FLAG_CODE[self]
 
+    @property
+    def fhir_code(self) -> str:
+        """The v3-ObservationInterpretation code written for this flag (``--format fhir``):
+        as ``interpretation``, and IND (indeterminate) for unclassified."""
+        return _FLAG_CODE[self] or FHIR_UNCLASSIFIED
+
 
 _FLAG_ORDER: Final = {flag: index for index, flag in enumerate(Flag)}
 _FLAG_SEVERITY: Final = {
@@ -185,6 +191,32 @@ FLAG_SEVERITY: Final[dict[str, int]] = {flag.value: flag.severity for flag in Fl
 
 # FHIR v3-ObservationInterpretation codes that fit a numeric band.
 INTERPRETATIONS: Final = ("LL", "LU", "L", "N", "H", "HU", "HH", "A", "AA")
+FHIR_UNCLASSIFIED: Final = "IND"  # written for an unclassified result
+FHIR_INTERPRETATION_SYSTEM: Final = (
+    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+)
+# The display of each code b12check writes (terminology.hl7.org, v3-ObservationInterpretation).
+FHIR_INTERPRETATION_DISPLAY: Final = {
+    "LL": "Critical low",
+    "LU": "Significantly low",
+    "L": "Low",
+    "N": "Normal",
+    "H": "High",
+    "HU": "Significantly high",
+    "HH": "Critical high",
+    "A": "Abnormal",
+    "AA": "Critical abnormal",
+    "IND": "Indeterminate",
+}
+
+
+def fhir_interpretation(flag: str, band_code: str | None) -> str:
+    """The v3 code for a result: its band's own code (a finer HU) when it has one, else its
+    flag's (IND for unclassified)."""
+    if band_code in FHIR_INTERPRETATION_DISPLAY:
+        return band_code
+    return Flag(flag).fhir_code
+
 
 SEXES: Final = tuple(sex.value for sex in Sex)
 UNIT_SYSTEMS: Final = tuple(system.value for system in UnitSystem)
@@ -222,6 +254,13 @@ LAB_FLAG_READINGS: Final = {
     **dict.fromkeys(("h", "hh", "high", "ch", "(h)", "↑", "critical high"), Flag.HIGH),
     **dict.fromkeys(("n", "normal"), Flag.NORMAL),
 }
+
+# The end of the reason of a skipped record the lab withdrew (FHIR status entered-in-error or
+# cancelled); the human formats list those apart from the tests not covered.
+WITHDRAWN_REASON: Final = "withdrawn by the lab"
+
+# The warning on a result the lab marked preliminary (FHIR status, HL7 result status P).
+PRELIMINARY_WARNING: Final = "status preliminary: the lab may still change this result"
 
 DISCLAIMER: Final = "Not medical advice — discuss results with a qualified clinician."
 

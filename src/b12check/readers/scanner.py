@@ -14,7 +14,7 @@ patient's results of one date together. The lab's own range and flag are weighed
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
 from types import MappingProxyType
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from b12check.core.evaluate import Settings
 from b12check.core.lazyre import LazyPattern
@@ -39,6 +39,9 @@ from b12check.readers.numberstyle import writes_decimal_commas
 from b12check.readers.routing import RowReader
 from b12check.readers.shortcut import Shortcut
 from b12check.readers.source import FileProblem, Row, open_source
+
+if TYPE_CHECKING:
+    from b12check.readers.fhir import FhirReader
 
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
@@ -78,6 +81,7 @@ class Scanner:
         self.tally: LabelTally | None = None  # the test labels of a long file, counted
         self.tables: list[Table] = []  # companion tables joined to every file (--patients, --codes)
         self.join: Join | None = None
+        self.fhir: FhirReader | None = None  # made on the first FHIR file of the run
         # called now and then with (file, bytes read, data rows read) while a file is read
         self.progress: Callable[[str, int, int], None] | None = None
 
@@ -86,6 +90,10 @@ class Scanner:
     def scan(self, path: str, stdin: BinaryIO | None = None) -> Iterator[Item]:
         name = path
         self.data_rows.setdefault(name, 0)
+        other = self._by_content(path, stdin)  # a format told by its content, not CSV
+        if other is not None:
+            yield from self._grouped(other)
+            return
         try:
             source = open_source(
                 path,
@@ -107,16 +115,58 @@ class Scanner:
             if self.progress is not None:
                 rows = self._reporting(rows, source.bytes_read, name, self.progress)
             self.tally = None
-            items = self._scan_rows(rows, name)
-            if self.batching:  # no notes: nothing to group for
-                yield from items
-            else:
-                yield from grouped(
-                    items, self.settings.reference, self.settings.notes, self._reread
-                )
+            yield from self._grouped(self._scan_rows(rows, name))
             self._notice_labels(name)
         finally:
             source.close()
+
+    def _grouped(self, items: Iterator[Item]) -> Iterator[Item]:
+        if self.batching:  # no notes: nothing to group for
+            return items
+        return grouped(items, self.settings.reference, self.settings.notes, self._reread)
+
+    def _by_content(self, path: str, stdin: BinaryIO | None) -> Iterator[Item] | None:
+        """The records of a file that is not CSV but a format b12check reads (FHIR JSON),
+        told by its first bytes; None for anything else (CSV, or a file that cannot be
+        opened, which the CSV source reports)."""
+        from b12check.readers.fhir import first_bytes, looks_like_fhir
+
+        if path == "-":
+            raw: BinaryIO | None = stdin if stdin is not None else _stdin_or_none()
+            # (not at a terminal: a look ahead would take the Ctrl-D that ends the input)
+            if raw is None or _at_terminal(raw):
+                return None
+            try:
+                fhir = looks_like_fhir(first_bytes(raw))
+            except (OSError, ValueError):  # (a closed stdin: the CSV source says so)
+                return None
+            return self._fhir(raw, path, owned=False) if fhir else None
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 (closed here or by _fhir)
+        except (OSError, ValueError):
+            return None
+        try:
+            fhir = looks_like_fhir(first_bytes(handle))
+        except (OSError, ValueError):
+            fhir = False
+        if not fhir:
+            handle.close()
+            return None
+        return self._fhir(handle, path, owned=True)
+
+    def _fhir(self, raw: BinaryIO, name: str, *, owned: bool) -> Iterator[Item]:
+        from b12check.readers.fhir import FhirReader
+
+        if self.fhir is None:
+            self.fhir = FhirReader(self.settings, self.dates)
+        self.dates.start_file()
+        try:
+            yield from self.fhir.read(raw, name, self.data_rows)
+        except OSError as exc:
+            yield Record(STATUS_ERROR, file=name, line=0, reason=f"cannot read: {exc}")
+        finally:
+            if owned:
+                raw.close()
 
     def _reporting(
         self,
@@ -180,6 +230,7 @@ class Scanner:
         cells = (row.cells[p] for row in rows for p in positions if p < len(row.cells))
         comma_file = writes_decimal_commas(self.delimiter, cells)
         self.reader.settings = self.settings._replace(comma_file=comma_file)
+
     def find(self, name: str, first: list[Row]) -> Layout:
         """The layout of a file from its first rows, companion tables joined (LayoutProblem
         when it has none; ColumnNotFound when a --column header is not in it)."""
@@ -288,3 +339,18 @@ class Scanner:
             if 0 <= position < len(self.layout.headers):
                 column = self.layout.headers[position].strip() or None
         return Record(STATUS_ERROR, file=name, line=row.line, column=column, reason=row.problem)
+
+
+def _stdin_or_none() -> BinaryIO | None:
+    import sys
+
+    text = sys.stdin
+    raw: BinaryIO | None = getattr(text, "buffer", None) if text is not None else None
+    return raw
+
+
+def _at_terminal(raw: BinaryIO) -> bool:
+    try:
+        return raw.isatty()
+    except (OSError, ValueError):
+        return False

@@ -21,6 +21,10 @@ def make_writer(
         return NdjsonWriter(out)
     if fmt in ("csv", "tsv"):
         return make_delimited(fmt, out)
+    if fmt == "fhir":
+        from b12check.render.fhir_bundle import FhirWriter
+
+        return FhirWriter(out, reference)
     if fmt == "markdown":
         return MarkdownWriter(out, reference, only_flagged=only_flagged)
     from b12check.render.table import TableWriter  # rich only for people at a terminal

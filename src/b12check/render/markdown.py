@@ -8,7 +8,7 @@ from typing import IO, Final
 from b12check.core.lazyre import LazyPattern
 from b12check.core.records import Record, Summary
 from b12check.core.refdata import Reference
-from b12check.core.vocab import DISCLAIMER, STATUS_ERROR, STATUS_SKIPPED
+from b12check.core.vocab import DISCLAIMER, STATUS_ERROR, STATUS_SKIPPED, WITHDRAWN_REASON
 from b12check.render.base import Writer
 from b12check.render.cells import escape_undecodable, note_text, result_text
 from b12check.render.people import Warnings, band_cell
@@ -41,6 +41,7 @@ class MarkdownWriter(Writer):
         self.notes: dict[str, list[str]] = {}
         self.problems: list[str] = []
         self.skipped: list[str] = []
+        self.withdrawn: list[str] = []  # skipped because the lab withdrew them
         self.rows = 0
 
     def write(self, record: Record) -> None:
@@ -49,7 +50,8 @@ class MarkdownWriter(Writer):
             self.problems.append(f"{record.place()}: {record.reason}")
             return
         if record.status == STATUS_SKIPPED:
-            self.skipped.append(record.label or "?")
+            withdrawn = (record.reason or "").endswith(WITHDRAWN_REASON)
+            (self.withdrawn if withdrawn else self.skipped).append(record.label or "?")
             return
         if self.only_flagged and record.flag == "normal":
             self.hidden_normal += 1
@@ -102,6 +104,9 @@ class MarkdownWriter(Writer):
             out.write(
                 f"\nSkipped (not covered): {markdown_text(', '.join(sorted(set(self.skipped))))}\n"
             )
+        if self.withdrawn:
+            listed = markdown_text(", ".join(sorted(set(self.withdrawn))))
+            out.write(f"\nSkipped ({WITHDRAWN_REASON}): {listed}\n")
         if self.hidden_normal:
             out.write(f"\n{self.hidden_normal} normal results not shown (--only-flagged).\n")
         out.write(f"\n{summary.one_line()}\n\n*{DISCLAIMER}*\n")

@@ -23,6 +23,7 @@ from b12check.core.vocab import (
     STATUS_ERROR,
     STATUS_RESULT,
     STATUS_SKIPPED,
+    WITHDRAWN_REASON,
 )
 from b12check.render.base import Writer
 from b12check.render.cells import note_text, result_text
@@ -124,6 +125,7 @@ class TableWriter(Writer):
         self.problem_count = 0
         self.skipped: dict[str, int] = {}
         self.warnings = Warnings(reference)
+        self.withdrawn: dict[str, int] = {}  # skipped because the lab withdrew them
 
     def write(self, record: Record) -> None:
         self.warnings.add(record)
@@ -140,7 +142,9 @@ class TableWriter(Writer):
                 self.problems.append(record)
         elif record.status == STATUS_SKIPPED:
             label = self.show(record.label or "?")
-            self.skipped[label] = self.skipped.get(label, 0) + 1
+            withdrawn = (record.reason or "").endswith(WITHDRAWN_REASON)
+            kept = self.withdrawn if withdrawn else self.skipped
+            kept[label] = kept.get(label, 0) + 1
 
     def _line(self, text: str, style: str = "") -> None:
         """Print one line of b12check's own words (outside text in it already shown)."""
@@ -263,6 +267,11 @@ class TableWriter(Writer):
                 f"{name} ×{n}" if n > 1 else name for name, n in self.skipped.items()
             )
             self._line(f"\nSkipped (not covered): {listed}")
+        if self.withdrawn:
+            listed = ", ".join(
+                f"{name} ×{n}" if n > 1 else name for name, n in self.withdrawn.items()
+            )
+            self._line(f"\nSkipped ({WITHDRAWN_REASON}): {listed}")
         self._line(f"\n{self.show(summary.one_line())}")
         if summary.data_rows:
             for name, line in summary.per_file_lines():
