@@ -55,6 +55,19 @@ class LabelTally:
         self.counts: dict[Hashable, int] = {}
         self.uncounted = 0  # rows whose label came after LABELS_KEPT others
 
+    def add(self, cells: list[str]) -> None:
+        """Count the label cells of one row (of the layout's width)."""
+        if len(cells) != self.width or not self.positions:
+            return
+        key = itemgetter(*self.positions)(cells)
+        seen = self.counts.get(key)
+        if seen is not None:
+            self.counts[key] = seen + 1
+        elif len(self.counts) < LABELS_KEPT:
+            self.counts[key] = 1
+        else:
+            self.uncounted += 1
+
     def counting(self, rows: Iterator[Row]) -> Iterator[Row]:
         """``rows``, counting the label cells of each row of the layout's width."""
         positions = self.positions

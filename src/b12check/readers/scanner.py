@@ -285,16 +285,20 @@ class Scanner:
         self.notice_layout(name, layout)
         if self.join is not None:
             rows = self.join.rows(rows)
-        if layout.kind == "long":
-            self.tally = LabelTally(layout)
-            rows = self.tally.counting(rows)
+        tally = self.tally = LabelTally(layout) if layout.kind == "long" else None
         fast = self.fast
-        if fast is not None and fast.start(name, layout, self.reader):
+        # (with a cache, only rows it cannot render are counted: the summary names only
+        # labels of tests not covered, and each of their rows goes the full path or is skipped)
+        if fast is not None and fast.start(
+            name, layout, self.reader, None if tally is None else tally.add
+        ):
             yield from fast.items(
                 rows, lambda count: self._count_rows(name, count), self._full_path(layout, name)
             )
             return
         full = self._full_path(layout, name)
+        if tally is not None:
+            rows = tally.counting(rows)
         for row in rows:
             self.data_rows[name] += 1
             yield from full(row)

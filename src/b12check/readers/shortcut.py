@@ -15,8 +15,16 @@ from b12check.readers.source import Row
 
 
 class Shortcut(Protocol):
-    def start(self, name: str, layout: Layout, reader: RowReader) -> bool:
-        """Get ready for the data rows of file ``name``; False: they take the full path."""
+    def start(
+        self,
+        name: str,
+        layout: Layout,
+        reader: RowReader,
+        count_label: Callable[[list[str]], None] | None = None,
+    ) -> bool:
+        """Get ready for the data rows of file ``name``; False: they take the full path.
+        ``count_label`` is given the cells of every row the cache does not render as a
+        result."""
         ...
 
     def items(

@@ -99,9 +99,18 @@ class RowCache:
 
     # ------------------------------------------------------------------ per file
 
-    def start(self, name: str, layout: Layout, reader: RowReader) -> bool:
-        """Get ready for the rows of ``name``; False when this file takes the full path."""
+    def start(
+        self,
+        name: str,
+        layout: Layout,
+        reader: RowReader,
+        count_label: Callable[[list[str]], None] | None = None,
+    ) -> bool:
+        """Get ready for the rows of ``name``; False when this file takes the full path.
+        ``count_label`` is given the cells of every long row that goes the full path or is a
+        skipped record (every row of a test not covered is one of these)."""
         self.name = name
+        self.count_label = count_label or _no_count
         self.layout = layout
         self.reader = reader
         self.kinds: dict[Hashable, dict[Hashable, Entry]] = {}
@@ -159,6 +168,7 @@ class RowCache:
         pending = 0
         batching, name, width, ages_vary = self.batching, self.name, self.width, self.ages_vary
         flat, key_of, head_of = self.flat, self.key_of, self.head_of
+        count_label = self.count_label
         last: Hashable = object()
         head: Head | None = None
         for row in rows:
@@ -173,11 +183,13 @@ class RowCache:
                     key = (key_of(cells), head[5]) if ages_vary else key_of(cells)
                     entry = flat.get(key)
                     if entry is None:
+                        count_label(cells)
                         found = self._learn(row, flat, key, head, None)
                     elif entry is not FULL:
                         (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator = entry
                         line = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
                         if flag is None:
+                            count_label(cells)
                             found = SkippedLine(line, name, head[0], head[1])
                         elif batching:
                             texts.append(line)
@@ -201,6 +213,7 @@ class RowCache:
                 yield FastBatch("\n".join(texts), name, Counter(flags), len(texts))
                 texts, flags = [], []
             if found is None:
+                count_label(cells)
                 yield from full(row)
             elif found is not IN_BATCH and type(found) is not tuple:
                 yield found
@@ -485,6 +498,10 @@ class RowCache:
             self.shared[piece] = piece
             self.chars += len(piece) if isinstance(piece, str) else sum(map(len, piece))
         return piece
+
+
+def _no_count(cells: list[str]) -> None:
+    return None
 
 
 def _shape_of(record: Record) -> Hashable:
