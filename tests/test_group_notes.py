@@ -6,7 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from b12check.core.evaluate import Settings
-from b12check.core.patterns import GroupNotes, Result, group_notes, notes_key
+from b12check.core.patterns import (
+    GroupNotes,
+    Result,
+    derived_key,
+    derived_notes,
+    firing_patterns,
+    group_notes,
+    pattern_key,
+)
 from b12check.core.records import Record
 from b12check.core.refdata import Pattern, Reference, load_reference
 from b12check.readers.typed import typed_records
@@ -135,10 +143,15 @@ _result = st.tuples(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_result, max_size=6), st.lists(_result, max_size=6))
 def test_groups_with_one_key_get_the_same_notes(first: list[Result], second: list[Result]) -> None:
-    """Whenever two groups share a key, they get exactly the same notes, so remembering notes
-    by the key cannot change what a scan writes."""
-    if notes_key(first) == notes_key(second):
-        assert group_notes(first, REFERENCE) == group_notes(second, REFERENCE)
+    """Whenever two groups share a key, they get exactly the same notes of that kind, so
+    remembering notes by the key cannot change what a scan writes; no key, no derived value."""
+    pairs = [(a, f) for a, f, _, _ in first], [(a, f) for a, f, _, _ in second]
+    if pattern_key(first) == pattern_key(second):
+        assert firing_patterns(pairs[0], REFERENCE) == firing_patterns(pairs[1], REFERENCE)
+    if derived_key(first) == derived_key(second):
+        assert derived_notes(first, REFERENCE) == derived_notes(second, REFERENCE)
+    if derived_key(first) is None:
+        assert derived_notes(first, REFERENCE) == []
 
 
 @settings(max_examples=200, deadline=None)
@@ -149,12 +162,11 @@ def test_remembered_notes_are_the_notes(results: list[Result]) -> None:
     assert remembered(list(results)) == group_notes(results, REFERENCE)  # (the second from memory)
 
 
-def test_a_pattern_group_key_holds_no_value() -> None:
-    """Groups that differ only in their values but not their flags share the key, unless an
-    exact iron makes derived values possible."""
+def test_derived_values_are_keyed_by_the_iron_results() -> None:
     a: list[Result] = [("b12", "low", 150.0, None), ("mma", "high", 0.6, None)]
     b: list[Result] = [("b12", "low", 170.0, None), ("mma", "high", 0.9, None)]
-    assert notes_key(a) == notes_key(b)
-    assert notes_key([*a, ("iron", "normal", 60.0, None)]) != notes_key(
+    assert pattern_key(a) == pattern_key(b)
+    assert derived_key(a) is None
+    assert derived_key([*a, ("iron", "normal", 60.0, None)]) != derived_key(
         [*a, ("iron", "normal", 61.0, None)]
     )

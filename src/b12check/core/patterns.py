@@ -4,7 +4,7 @@ Both are added as notes to an existing record, so every input value still become
 one record. Input: (analyte, flag, value in the canonical unit, comparator) per result.
 """
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 
 from b12check.core.classify import classify
 from b12check.core.numbers import format_number
@@ -89,21 +89,21 @@ def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, 
     return firing_patterns(pairs, reference) + derived_notes(results, reference)
 
 
-def notes_key(results: list[Result]) -> Hashable:
-    """What ``group_notes`` reads of a group: two groups with equal keys get the same notes.
+def pattern_key(results: Sequence[Result]) -> frozenset[tuple[str, str]]:
+    """What the patterns read of a group: its set of (analyte, flag) pairs."""
+    return frozenset((analyte, flag) for analyte, flag, _, _ in results)
 
-    Patterns read the set of (analyte, flag) pairs. Derived values need an exact serum iron,
-    and then read the last exact iron, TIBC and UIBC, whether a saturation was reported, and
-    the first exact one. A key that is a frozenset holds no value: groups share it often.
-    """
-    pairs = frozenset((analyte, flag) for analyte, flag, _, _ in results)
+
+def derived_key(results: Sequence[Result]) -> Hashable:
+    """What derived values read of a group: None when there is no exact serum iron (then
+    there are none); else the last exact iron, TIBC and UIBC, whether a saturation was
+    reported, and the first exact one."""
     exact = {a: v for a, _, v, cmp in results if v is not None and not cmp}
     iron = exact.get("iron")
     if iron is None:
-        return pairs
+        return None
     reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
     return (
-        pairs,
         iron,
         exact.get("tibc"),
         exact.get("uibc"),
@@ -113,20 +113,22 @@ def notes_key(results: list[Result]) -> Hashable:
 
 
 class GroupNotes:
-    """``group_notes`` remembered by ``notes_key`` for keys that hold no value (patterns only;
-    a key with values rarely comes twice), at most ``LIMIT`` of them."""
+    """``group_notes``, with the patterns remembered by ``pattern_key`` (at most ``LIMIT``
+    keys) and derived values worked out only when ``derived_key`` says there can be some."""
 
     LIMIT = 4096
 
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
-        self.known: dict[Hashable, list[tuple[str, NoteRef]]] = {}
+        self.known: dict[frozenset[tuple[str, str]], list[tuple[str, NoteRef]]] = {}
 
     def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
-        key = notes_key(results)
-        found = self.known.get(key)
-        if found is None:
-            found = group_notes(results, self.reference)
-            if type(key) is frozenset and len(self.known) < self.LIMIT:
-                self.known[key] = found
-        return found
+        key = pattern_key(results)
+        fired = self.known.get(key)
+        if fired is None:
+            fired = firing_patterns(key, self.reference)
+            if len(self.known) < self.LIMIT:
+                self.known[key] = fired
+        if derived_key(results) is None:
+            return fired
+        return fired + derived_notes(results, self.reference)
