@@ -34,7 +34,7 @@ from b12check.readers.layout import (
 )
 from b12check.readers.routing import RowReader
 from b12check.readers.shortcut import Shortcut
-from b12check.readers.source import FileProblem, Row, open_source
+from b12check.readers.source import FileProblem, Row, Source, open_source
 
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
@@ -94,10 +94,14 @@ class Scanner:
                 self.notice(f"{name}: {warning}")
             self.layout = None
             self.dates.start_file()
-            rows = source.rows()
-            if self.progress is not None:
-                rows = self._reporting(rows, source.bytes_read, name, self.progress)
-            items = self._scan_rows(rows, name)
+            items: Iterator[Item]
+            if source.kind == "hl7":  # HL7 v2 messages, not CSV rows
+                items = self._hl7_records(source, name)
+            else:
+                rows = source.rows()
+                if self.progress is not None:
+                    rows = self._reporting(rows, source.bytes_read, name, self.progress)
+                items = self._scan_rows(rows, name)
             if self.batching:  # no notes: nothing to group for
                 yield from items
             else:
@@ -106,6 +110,20 @@ class Scanner:
                 )
         finally:
             source.close()
+
+    def _hl7_records(self, source: Source, name: str) -> Iterator[Record]:
+        from b12check.readers.hl7_records import SEGMENT_CAP, Hl7Reader
+        from b12check.readers.hl7v2 import lines
+
+        def count() -> None:
+            self.data_rows[name] += 1
+
+        reader = Hl7Reader(self.settings, self.headers, name, source.encoding or None, count)
+        try:
+            yield from reader.records(lines(source.chunks(), SEGMENT_CAP))
+        except OSError as exc:
+            reason = f"cannot read the rest of the file: {exc.strerror or exc}"
+            yield Record(STATUS_ERROR, file=name, line=0, reason=reason)
 
     def _reporting(
         self,
