@@ -26,6 +26,7 @@ from b12check.readers.hl7v2 import (
     hl7_date,
     read_separators,
     segment_name,
+    segments,
 )
 from b12check.readers.layout import HeaderIndex
 
@@ -58,13 +59,15 @@ class Hl7Reader:
         self.context = Context()
 
     def records(self, lines: Iterator[Line]) -> Iterator[Record]:
-        for line in lines:
-            record = self.segment_record(line)
+        for line, continued in segments(lines):
+            record = self.segment_record(line, continued)
             if record is not None:
                 self.count()
                 yield record
 
-    def segment_record(self, line: Line) -> Record | None:
+    def segment_record(self, line: Line, continued: list[int]) -> Record | None:
+        """The record a segment gives (OBX, or a problem), None when it gives none;
+        ``continued``: the lines that go on with it after a line break inside it."""
         data = line.data
         if data is not None and data[:3] == b"MSH":
             return self.start_message(line.number, data)
@@ -88,11 +91,13 @@ class Hl7Reader:
             return self.error(line.number, "not an HL7 segment: it does not start with a name")
         if name == "OBX":
             self.obx += 1
+        if continued and name in ("PID", "OBR", "OBX"):
+            return self.broken(line.number, name, continued)
         separators = self.separators
         if separators is None:
             if name != "OBX":
                 return None
-            return self.error(line.number, "the message's MSH could not be read")
+            return self.error(line.number, "the message's MSH could not be read", name)
         parts = fields(text, separators)
         if name == "PID":
             return self.patient(line.number, parts, separators)
@@ -152,6 +157,24 @@ class Hl7Reader:
             locator,
         )
 
+    def broken(self, number: int, name: str, continued: list[int]) -> Record:
+        """A segment that is read carries on past a line end: what it says is not read."""
+        if name == "PID":
+            self.context = Context()
+        elif name == "OBR":
+            self.context.date, self.context.date_warning = None, None
+        where = (
+            f"line {continued[0]}"
+            if len(continued) == 1
+            else (f"lines {continued[0]}-{continued[-1]}")
+        )
+        read = {"PID": "the patient", "OBR": "the collection date", "OBX": "the result"}[name]
+        return self.error(
+            number,
+            f"a line break inside the {name} segment: it goes on at {where}, so {read} is not read",
+            name,
+        )
+
     # ------------------------------------------------------------------ places
 
     def locator(self, name: str | None = None) -> str:
@@ -161,6 +184,6 @@ class Hl7Reader:
             return f"{where} (OBX {self.obx})"
         return f"{where} ({name})" if name else where
 
-    def error(self, number: int, reason: str) -> Record:
-        column = self.locator() if self.message else "before the first message"
+    def error(self, number: int, reason: str, name: str | None = None) -> Record:
+        column = self.locator(name) if self.message else "before the first message"
         return Record(STATUS_ERROR, file=self.name, line=number, column=column, reason=reason)

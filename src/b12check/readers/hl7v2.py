@@ -88,6 +88,34 @@ def lines(chunks: Iterable[bytes], cap: int) -> Iterator[Line]:
             yield line
 
 
+def segments(found: Iterable[Line]) -> Iterator[tuple[Line, list[int]]]:
+    """Each segment's line with the numbers of the lines that continue it: lines that do not
+    start with a segment name, as when a line break was written inside a field."""
+    held: tuple[Line, list[int]] | None = None
+    for line in found:
+        if held is not None and line.data is not None and not starts_segment(line.data):
+            held[1].append(line.number)
+            continue
+        if held is not None:
+            yield held
+        held = (line, [])
+    if held is not None:
+        yield held
+
+
+def starts_segment(data: bytes) -> bool:
+    """Whether a line starts with a segment name (``OBX|``, ``ZDS|``, a bare ``PV1``)."""
+    name, after = data[:3], data[3:4]
+    return (
+        len(name) == 3
+        and name.isascii()
+        and name.isalnum()
+        and name.isupper()
+        and name[:1].isalpha()
+        and not (after.isalnum() or after.isspace())
+    )
+
+
 def _line(number: int, data: bytes) -> Line | None:
     data = data.strip(MLLP_BYTES)
     if number == 1:
