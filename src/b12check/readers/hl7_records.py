@@ -56,6 +56,7 @@ class Hl7Reader:
         self.obx = 0  # OBX segments of this message so far
         self.separators: Separators | None = None
         self.codec = encoding or "utf-8"
+        self.why_codec = "rerun with --encoding NAME"
         self.context = Context()
 
     def records(self, lines: Iterator[Line]) -> Iterator[Record]:
@@ -81,10 +82,13 @@ class Hl7Reader:
         try:
             text = data.decode(self.codec)
         except UnicodeDecodeError as exc:
+            name = segment_name(data[:3].decode("latin-1"))
+            self.obx += name == "OBX"
             return self.error(
                 line.number,
                 f"not valid {self.codec} at byte {exc.start + 1} of the segment (0x"
-                f"{data[exc.start]:02X}); rerun with --encoding NAME (MSH-18 names none known)",
+                f"{data[exc.start]:02X}); {self.why_codec}",
+                name,
             )
         name = segment_name(text)
         if name is None:
@@ -120,7 +124,15 @@ class Hl7Reader:
             return self.error(number, f"MSH cannot be read: {found}; its OBX segments are not")
         self.separators = found
         charset = field(fields(text, found), 18).split(found.repetition, 1)[0]
-        self.codec = self.forced or codec_for(charset) or "utf-8"
+        named = codec_for(charset)
+        self.codec = self.forced or named or "utf-8"
+        self.why_codec = (
+            "as --encoding says"
+            if self.forced
+            else "as MSH-18 says"
+            if named
+            else "MSH-18 names no character set known; rerun with --encoding NAME"
+        )
         return None
 
     def envelope(self, number: int, data: bytes) -> Record | None:
