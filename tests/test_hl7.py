@@ -42,7 +42,7 @@ def scan(*args: str, input: str | None = None) -> tuple[list[dict[str, Any]], st
 
 
 def by_column(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {r["column"]: r for r in records}
+    return {r["locator"]: r for r in records}
 
 
 # ------------------------------------------------------------------ recognising and parsing
@@ -137,7 +137,7 @@ def test_version_2_3_with_cr_line_ends() -> None:
     assert (magnesium["status"], magnesium["reason"]) == ("error", "result pending")
     tsat = got["message 2, segment 4 (OBX 1)"]
     assert (tsat["patient"], tsat["sex"], tsat["analyte"]) == ("W-7788", None, "tsat")
-    assert "message 1, segment 9 (OBX 5)] result pending" in stderr
+    assert f"{V23}:9:message 1, segment 9 (OBX 5): result pending" in stderr
 
 
 def test_version_2_5_1_with_crlf_escapes_statuses_and_a_broken_obx() -> None:
@@ -234,6 +234,10 @@ def test_several_files_hl7_and_csv_together(tmp_path: Path) -> None:
     records, _, _ = scan(str(V28), str(csv))
     assert [r["file"] for r in records] == [str(V28)] * 4 + [str(csv)]
     assert records[-1]["column"] == "Result" and records[-1]["line"] == 2
+    assert "locator" not in records[-1]  # a CSV row's record keeps its shape
+    table = invoke("scan", str(V28), str(csv), "--format", "csv").stdout.splitlines()
+    assert table[1].startswith(f'result,{V28},4,"message 1, segment 4 (OBX 1)",NHS-900,')
+    assert table[-1].startswith(f"result,{csv},2,Result,")
 
 
 def test_stdin_in_a_real_process_gives_the_same_records() -> None:
@@ -268,7 +272,7 @@ def test_problem_segments_are_errors_and_reading_goes_on() -> None:
     )
     records, _, code = scan("-", input=text)
     assert code == 3
-    reasons = [(r["column"], r["status"], r["reason"]) for r in records]
+    reasons = [(r["locator"], r["status"], r["reason"]) for r in records]
     assert reasons[0] == (
         "before the first message",
         "error",
@@ -308,7 +312,7 @@ def test_character_set_from_msh_18_and_undecodable_segments() -> None:
     done = run_cli(["scan", "-", "--format", "ndjson"], input=unnamed)
     record = json.loads(done.stdout)
     assert record["status"] == "error" and "not valid utf-8 at byte 33" in record["reason"]
-    assert record["column"] == "message 1, segment 2 (OBX 1)"
+    assert record["locator"] == "message 1, segment 2 (OBX 1)"
 
 
 # ------------------------------------------------------------------ property

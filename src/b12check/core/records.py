@@ -83,7 +83,7 @@ class FastBatch(NamedTuple):
 class Record:
     """One output record. A plain slotted class: one is built per input value."""
 
-    __slots__ = FIELDS
+    __slots__ = (*FIELDS, "locator")
 
     def __init__(
         self,
@@ -115,6 +115,7 @@ class Record:
         warnings: list[str] | None = None,
         notes: list[NoteRef] | None = None,
         reason: str | None = None,
+        locator: str | None = None,
     ) -> None:
         self.status = status
         self.file = file
@@ -144,15 +145,22 @@ class Record:
         self.warnings: list[str] = [] if warnings is None else warnings
         self.notes: list[NoteRef] = [] if notes is None else notes
         self.reason = reason
+        # where inside the file, for inputs without lines of their own (FHIR:
+        # ``Bundle.entry[3].resource.component[0]``); None for CSV rows and typed values
+        self.locator = locator
 
     def place(self) -> str:
-        """``FILE:LINE`` where the value came from; ``FILE`` for a whole-file problem."""
-        return f"{self.file}:{self.line}" if self.line else self.file
+        """``FILE:LINE`` where the value came from; ``FILE`` for a whole-file problem;
+        ``FILE:LOCATOR`` or ``FILE:LINE:LOCATOR`` for a value found by a locator."""
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}:{self.locator}" if self.locator else where
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: getattr(self, name) for name in FIELDS}
         out["notes"] = [note.as_dict() for note in self.notes]
         out["warnings"] = list(self.warnings)
+        if self.locator is not None:  # (records of CSV rows keep their bytes)
+            out["locator"] = self.locator
         return out
 
 

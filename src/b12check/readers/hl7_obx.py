@@ -85,7 +85,7 @@ def record(
             STATUS_SKIPPED,
             file=file,
             line=line,
-            column=locator,
+            locator=locator,
             patient=context.patient,
             date=date,
             label=label,
@@ -102,7 +102,6 @@ def record(
         name=test,
         value_text=value_text,
         unit_text=unit or None,
-        column=locator,
         patient=context.patient,
         date=date,
         sex=context.sex,
@@ -112,6 +111,7 @@ def record(
         unknown_is_skipped=True,
     )
     result.label = label or test
+    result.locator = locator
     if result.status != STATUS_SKIPPED:
         if problem is None and result.status == STATUS_ERROR:
             problem = headers.non_results.get(value_text.casefold())

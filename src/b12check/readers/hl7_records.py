@@ -5,8 +5,9 @@ are read without a sex); OBR-7 is the collection date of the OBX segments under 
 date of one result. Each OBX goes through the same core as a CSV row (``evaluate``), its test
 named by OBX-3 through the same names and LOINC codes (``obx.test_name``). A segment that
 cannot be read is an error record naming the message and the segment; reading goes on with
-the next one. Every record's ``column`` holds its locator, ``message M, segment S (OBX K)``,
-and ``line`` the physical line of the segment.
+the next one. Every record carries its locator, ``message M, segment S (OBX K)``
+(``Record.locator``; CSV and TSV output write it in the ``column`` field), and ``line`` the
+physical line the segment starts on.
 """
 
 from collections.abc import Callable, Iterator
@@ -197,5 +198,12 @@ class Hl7Reader:
         return f"{where} ({name})" if name else where
 
     def error(self, number: int, reason: str, name: str | None = None) -> Record:
-        column = self.locator(name) if self.message else "before the first message"
-        return Record(STATUS_ERROR, file=self.name, line=number, column=column, reason=reason)
+        where = self.locator(name) if self.message else "before the first message"
+        return Record(
+            STATUS_ERROR,
+            file=self.name,
+            line=number,
+            locator=where,
+            patient=self.context.patient,
+            reason=reason,
+        )

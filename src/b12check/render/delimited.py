@@ -19,6 +19,7 @@ from b12check.render.safe import neutralise_formula
 NUMERIC_FIELDS = frozenset({"line", "age", "value", "band_low", "band_high"})
 _FIELD_VALUES = attrgetter(*FIELDS)  # a record's fields in output order, in one call
 _NUMERIC = tuple(name in NUMERIC_FIELDS for name in FIELDS)
+_COLUMN = FIELDS.index("column")
 
 
 class DelimitedWriter(Writer):
@@ -44,7 +45,10 @@ class DelimitedWriter(Writer):
     def _row(self, record: Record) -> list[str]:
         row = []
         text_cell = self.text_cell
-        for value, numeric in zip(_FIELD_VALUES(record), _NUMERIC, strict=True):
+        values = _FIELD_VALUES(record)
+        if record.locator is not None:  # the header is fixed: a locator goes in "column"
+            values = (*values[:_COLUMN], record.locator, *values[_COLUMN + 1 :])
+        for value, numeric in zip(values, _NUMERIC, strict=True):
             if value is None:
                 row.append("")
             else:
