@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -376,3 +377,27 @@ def test_any_line_ends_and_framing_give_the_same_records(
                 text += eols[0]
         parts.append(f"\x0b{text}\x1c\r" if framed else text)
     assert _read(reference, "".join(parts).encode(), cuts) == expected
+
+
+def test_the_readme_example() -> None:
+    path = Path(__file__).parents[1] / "examples" / "oru-r01.hl7"
+    records, _, code = scan(str(path))
+    assert code == 1
+    assert [(r["label"], r["flag"]) for r in records] == [
+        ("Vitamin B12", "deficient"),
+        ("Ferritin", "deficient"),
+        ("25-OH Vitamin D", "normal"),
+        ("Hemoglobin", None),
+    ]
+    assert records[2]["warnings"] == ["preliminary result (OBX-11 P): the final result may differ"]
+
+
+def test_the_readme_shows_what_scan_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(__file__).parents[1]
+    monkeypatch.chdir(root)  # the README names the file from the repository's root
+    text = (root / "README.md").read_text(encoding="utf-8")
+    intro = "`b12check scan examples/oru-r01.hl7 --notes none` at 80 columns:\n\n```\n"
+    shown = text.split(intro, 1)[1].split("```", 1)[0]
+    result = invoke("scan", "examples/oru-r01.hl7", "--notes", "none", env={"COLUMNS": "80"})
+    printed = "".join(line.rstrip() + "\n" for line in result.stdout.splitlines())
+    assert printed == shown
