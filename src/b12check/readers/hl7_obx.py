@@ -9,6 +9,8 @@ OBX-11 the status (D, W, X, N and I give a skipped record; P, S and R a warning)
 the date.
 """
 
+from functools import lru_cache
+
 from b12check.core.evaluate import Settings, evaluate
 from b12check.core.names import loinc_code
 from b12check.core.records import Record
@@ -188,10 +190,15 @@ def _age(context: Context, date: str | None) -> tuple[float | None, str | None]:
         return None, None
     if date is None or len(date) != 10:
         return None, "no readable collection date to work out the age from the birth date"
-    age = age_on(born, date)
+    age = _age_on(born, date)
     if age is None or age > MAX_AGE:
         return None, f"birth date {born} does not fit the collection date {date}"
     return age, None
+
+
+@lru_cache(maxsize=4096)
+def _age_on(born: str, date: str) -> float | None:
+    return age_on(born, date)  # the same birth and collection dates on every OBX of a panel
 
 
 def _unreadable(record: Record, reason: str) -> None:

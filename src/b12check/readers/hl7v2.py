@@ -183,6 +183,13 @@ def components(text: str, separators: Separators) -> list[str]:
 def component(text: str, separators: Separators, number: int) -> str:
     """Component ``number`` (1-based) of the first repetition, its first subcomponent,
     unescaped and stripped; ``''`` when missing."""
+    if (
+        separators.component not in text
+        and separators.repetition not in text
+        and separators.subcomponent not in text
+        and separators.escape not in text
+    ):  # the common case: a plain value
+        return text.strip() if number == 1 else ""
     parts = components(text, separators)
     if number > len(parts):
         return ""

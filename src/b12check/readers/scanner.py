@@ -14,7 +14,7 @@ patient's results of one date together. The lab's own range and flag are weighed
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
 from types import MappingProxyType
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, TypeVar
 
 from b12check.core.evaluate import Settings
 from b12check.core.lazyre import LazyPattern
@@ -36,6 +36,7 @@ from b12check.readers.routing import RowReader
 from b12check.readers.shortcut import Shortcut
 from b12check.readers.source import FileProblem, Row, Source, open_source
 
+_Read = TypeVar("_Read")  # a row of a CSV file, a line of an HL7 one
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
 
@@ -119,19 +120,23 @@ class Scanner:
             self.data_rows[name] += 1
 
         reader = Hl7Reader(self.settings, self.headers, name, source.encoding or None, count)
+        found = lines(source.chunks(), SEGMENT_CAP)
+        if self.progress is not None:
+            found = self._reporting(found, source.bytes_read, name, self.progress)
         try:
-            yield from reader.records(lines(source.chunks(), SEGMENT_CAP))
+            yield from reader.records(found)
         except OSError as exc:
             reason = f"cannot read the rest of the file: {exc.strerror or exc}"
             yield Record(STATUS_ERROR, file=name, line=0, reason=reason)
 
     def _reporting(
         self,
-        rows: Iterator[Row],
+        rows: Iterator[_Read],
         position: Callable[[], int],
         name: str,
         report: Callable[[str, int, int], None],
-    ) -> Iterator[Row]:
+    ) -> Iterator[_Read]:
+        report(name, position(), self.data_rows[name])  # the clock for rows/s starts now
         for count, row in enumerate(rows, 1):
             if count % PROGRESS_EVERY == 0:
                 report(name, position(), self.data_rows[name])
