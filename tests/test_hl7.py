@@ -401,3 +401,20 @@ def test_the_readme_shows_what_scan_prints(monkeypatch: pytest.MonkeyPatch) -> N
     result = invoke("scan", "examples/oru-r01.hl7", "--notes", "none", env={"COLUMNS": "80"})
     printed = "".join(line.rstrip() + "\n" for line in result.stdout.splitlines())
     assert printed == shown
+
+
+def test_obx_3_is_named_as_csv_tests_are() -> None:
+    text = "\r".join(
+        [
+            r"MSH|^~\&|LAB||||||ORU^R01|1|P|2.5",
+            "PID|1||P1|||||F",
+            "OBX|1|NM|1990-1^Vitamin D3^LN||30|ng/mL|||||F",  # a code b12check refuses
+            "OBX|2|NM|VB12^^L||250|pg/mL|||||F",  # a local code that is a known name
+            "OBX|3|NM|X1^Transferrinsättigung^L||30|%|||||F",  # a name in another language
+            "OBX|4|NM|9999-9^Ferritin^LN||40|ug/L|||||F",  # an unknown LOINC: the text
+        ]
+    )
+    records, _, _ = scan("-", input=text)
+    first = records[0]
+    assert first["status"] == "error" and "cholecalciferol" in first["reason"]
+    assert [r["analyte"] for r in records[1:]] == ["b12", "tsat", "ferritin"]

@@ -12,13 +12,13 @@ the date.
 from functools import lru_cache
 
 from b12check.core.evaluate import Settings, evaluate
-from b12check.core.names import loinc_code
 from b12check.core.records import Record
 from b12check.core.vocab import LAB_FLAG_READINGS, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 from b12check.readers.context import MAX_AGE
 from b12check.readers.dates import age_on
 from b12check.readers.hl7v2 import Separators, component, components, field, hl7_date, unescape
 from b12check.readers.layout import HeaderIndex
+from b12check.readers.routing import known_code
 
 NUMERIC_TYPES = ("NM", "SN")
 TEXT_TYPES = ("ST", "TX", "FT", "")
@@ -135,14 +135,17 @@ def record(
 def test_name(settings: Settings, code_field: str, separators: Separators) -> str:
     """The name the core looks the test up by: a LOINC code of OBX-3 (its first coding, else
     its alternate) that b12check knows or refuses, else the text, else the code."""
-    reference = settings.reference
     code, text = component(code_field, separators, 1), component(code_field, separators, 2)
     other, other_text = component(code_field, separators, 4), component(code_field, separators, 5)
-    for candidate in (code, other):
-        loinc = loinc_code(candidate)
-        if loinc and (loinc in reference.refused_codes or reference.codes.get(loinc)):
-            return loinc
-    return text or other_text or code or other
+    reference = settings.reference
+    return (
+        known_code(reference, code)
+        or known_code(reference, other)
+        or text
+        or other_text
+        or code
+        or other
+    )
 
 
 def read_value(value_type: str, raw: str, separators: Separators) -> tuple[str, str | None]:
