@@ -269,6 +269,7 @@ def test_problem_segments_are_errors_and_reading_goes_on() -> None:
             "OBX|3|NM|2132-9^B12^LN||250~300|pg/mL|||||F",
             "OBX|4|SN|2132-9^B12^LN||<>^250|pg/mL|||||F",
             "OBX|5|NM|2132-9^B12^LN||320|pg/mL|||||Q",
+            "BHS|^^|LAB",  # a batch header with unusable separators
         ]
     )
     records, _, code = scan("-", input=text)
@@ -299,7 +300,8 @@ def test_problem_segments_are_errors_and_reading_goes_on() -> None:
     assert last["status"] == "result" and last["warnings"] == [
         "result status 'Q' (OBX-11) not understood"
     ]
-    assert len(records) == 8
+    assert (records[8]["locator"], records[8]["status"]) == ("BHS", "error")
+    assert len(records) == 9
 
 
 def test_character_set_from_msh_18_and_undecodable_segments() -> None:

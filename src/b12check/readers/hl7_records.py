@@ -32,7 +32,7 @@ from b12check.readers.hl7v2 import (
 from b12check.readers.layout import HeaderIndex
 
 SEGMENT_CAP = 4 << 20  # bytes: a longer segment is not held, it is an error record
-ENVELOPE = ("FHS", "BHS", "BTS", "FTS")  # file and batch header and trailer segments
+ENVELOPE = (b"FHS", b"BHS", b"BTS", b"FTS")  # file and batch header and trailer segments
 _SEX = {"f": "female", "m": "male", "u": None, "o": None, "a": None, "n": None, "": None}
 
 
@@ -73,7 +73,7 @@ class Hl7Reader:
         data = line.data
         if data is not None and data[:3] == b"MSH":
             return self.start_message(line.number, data)
-        if data is not None and data[:3] in (b"FHS", b"BHS", b"BTS", b"FTS"):
+        if data is not None and data[:3] in ENVELOPE:
             return self.envelope(line.number, data)
         self.segment += 1
         if self.message == 0:
@@ -105,8 +105,8 @@ class Hl7Reader:
             return self.error(line.number, "the message's MSH could not be read", name)
         parts = fields(text, separators)
         if name == "PID":
-            return self.patient(line.number, parts, separators)
-        if name == "OBR":
+            self.patient(parts, separators)
+        elif name == "OBR":
             self.context.set_date(field(parts, 7), separators)
         elif name == "OBX":
             return self.observation(line.number, parts, separators)
@@ -142,10 +142,10 @@ class Hl7Reader:
         found = read_separators(data.decode("latin-1"))
         if isinstance(found, str):
             where = data[:3].decode()
-            return Record(STATUS_ERROR, file=self.name, line=number, column=where, reason=found)
+            return Record(STATUS_ERROR, file=self.name, line=number, locator=where, reason=found)
         return None
 
-    def patient(self, number: int, parts: list[str], separators: Separators) -> Record | None:
+    def patient(self, parts: list[str], separators: Separators) -> None:
         context = self.context
         context.patient = (
             component(field(parts, 3), separators, 1)
@@ -155,7 +155,6 @@ class Hl7Reader:
         context.birth, context.birth_warning = hl7_date(component(field(parts, 7), separators, 1))
         sex = component(field(parts, 8), separators, 1)
         context.sex = _SEX.get(sex.casefold(), sex)
-        return None
 
     def observation(self, number: int, parts: list[str], separators: Separators) -> Record:
         locator = self.locator("OBX")
