@@ -80,7 +80,7 @@ def test_a_line_over_the_cap_is_reported_not_held() -> None:
     data = b"MSH|x\rOBX|" + b"9" * 50 + b"\rOBX|ok\r"
     assert list(lines([data[i : i + 7] for i in range(0, len(data), 7)], 20)) == [
         Line(1, b"MSH|x"),
-        Line(2, None),
+        Line(2, None, b"OBX"),
         Line(3, b"OBX|ok"),
     ]
 
@@ -420,3 +420,29 @@ def test_obx_3_is_named_as_csv_tests_are() -> None:
     first = records[0]
     assert first["status"] == "error" and "cholecalciferol" in first["reason"]
     assert [r["analyte"] for r in records[1:]] == ["b12", "tsat", "ferritin"]
+
+
+def test_a_segment_over_the_cap_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from b12check.readers import hl7_records
+
+    monkeypatch.setattr(hl7_records, "SEGMENT_CAP", 200)
+    text = "\r".join(
+        [
+            r"MSH|^~\&|LAB||||||ORU^R01|1|P|2.5",
+            "OBX|1|ST|2132-9^B12^LN||" + "9" * 300 + "|pg/mL|||||F",
+            "OBX|2|NM|2132-9^B12^LN||250|pg/mL|||||F",
+        ]
+    )
+    records, _, _ = scan("-", input=text)
+    assert [(r["status"], r["line"]) for r in records] == [("error", 2), ("result", 3)]
+    assert "segment over" in records[0]["reason"]
+    assert records[0]["locator"] == "message 1, segment 2 (OBX 1)"
+    assert records[1]["locator"] == "message 1, segment 3 (OBX 2)"
+
+
+def test_encoding_option_wins_over_msh_18() -> None:
+    header = r"MSH|^~\&|LAB||||||ORU^R01|1|P|2.5||||||UNICODE UTF-8"
+    data = (header + "\r").encode() + b"OBX|1|NM|2276-4^Ferritin^LN||95|\xb5g/L|||||F\r"
+    done = run_cli(["scan", "-", "--format", "ndjson", "--encoding", "latin-1"], input=data)
+    record = json.loads(done.stdout)
+    assert (record["unit"], record["flag"]) == ("µg/L", "normal")

@@ -79,7 +79,10 @@ class Hl7Reader:
         if self.message == 0:
             return self.error(line.number, "before any MSH segment, so not part of a message")
         if data is None:
-            return self.error(line.number, f"segment over {SEGMENT_CAP >> 20} MiB; not read")
+            name = segment_name(line.start.decode("latin-1"))
+            self.obx += name == "OBX"
+            size = f"{SEGMENT_CAP >> 20} MiB" if SEGMENT_CAP >= 1 << 20 else f"{SEGMENT_CAP} bytes"
+            return self.error(line.number, f"segment over {size}; not read", name)
         try:
             text = data.decode(self.codec)
         except UnicodeDecodeError as exc:

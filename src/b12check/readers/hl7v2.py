@@ -54,6 +54,7 @@ class Line(NamedTuple):
 
     number: int
     data: bytes | None
+    start: bytes = b""  # for a line over the cap: its first bytes (the segment name)
 
 
 def lines(chunks: Iterable[bytes], cap: int) -> Iterator[Line]:
@@ -71,6 +72,8 @@ def lines(chunks: Iterable[bytes], cap: int) -> Iterator[Line]:
         for part in parts:
             if skipping:
                 skipping = False
+            elif len(part) > cap:  # whole in this chunk, but over the cap all the same
+                yield _over(number, part)
             else:
                 line = _line(number, part)
                 if line is not None:
@@ -78,12 +81,12 @@ def lines(chunks: Iterable[bytes], cap: int) -> Iterator[Line]:
             number += 1
         if len(pending) > cap:
             if not skipping:
-                yield Line(number, None)
+                yield _over(number, pending)
             skipping, pending = True, pending[-1:] if pending.endswith(b"\r") else b""
     if pending.endswith(b"\r"):
         pending = pending[:-1]
     if pending and not skipping:
-        line = _line(number, pending)
+        line = _over(number, pending) if len(pending) > cap else _line(number, pending)
         if line is not None:
             yield line
 
@@ -114,6 +117,10 @@ def starts_segment(data: bytes) -> bool:
         and name[:1].isalpha()
         and not (after.isalnum() or after.isspace())
     )
+
+
+def _over(number: int, data: bytes) -> Line:
+    return Line(number, None, data[:8].lstrip(MLLP_BYTES)[:3])
 
 
 def _line(number: int, data: bytes) -> Line | None:
