@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from b12check.core.evaluate import Settings, evaluate
 from b12check.core.names import loinc_code
 from b12check.core.records import Record
+from b12check.core.refdata import Reference
 from b12check.core.vocab import HEADER_ROLES, STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.context import RowDates
 from b12check.readers.layout import HeaderIndex, Layout, TestColumn
@@ -29,6 +30,14 @@ def two_column_range(low: str | None, high: str | None) -> str | None:
         return f">={low}"
     if high:
         return f"<={high}"
+    return None
+
+
+def known_code(reference: Reference, code: str | None) -> str | None:
+    """``code`` when it is a LOINC code b12check knows (or refuses, with its reason), so that
+    the test is looked up by it rather than by its name; else None."""
+    if code and loinc_code(code) and (code in reference.refused_codes or reference.codes.get(code)):
+        return code
     return None
 
 
@@ -95,13 +104,7 @@ class RowReader:
 
     def test_name(self, context: Context) -> str:
         code = context["loinc"]
-        reference = self.settings.reference
-        if code and loinc_code(code):
-            if code in reference.refused_codes:
-                return code
-            if reference.codes.get(code):
-                return code
-        return context["test"] or code or ""
+        return known_code(self.settings.reference, code) or context["test"] or code or ""
 
     def wide_row(self, row: Row, layout: Layout, name: str) -> Iterator[Record]:
         shape = self.shape_problem(row, layout, name)

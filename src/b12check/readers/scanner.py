@@ -14,7 +14,7 @@ patient's results of one date together. The lab's own range and flag are weighed
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
 from types import MappingProxyType
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
 
 from b12check.core.evaluate import Settings
 from b12check.core.lazyre import LazyPattern
@@ -38,11 +38,12 @@ from b12check.readers.layout import (
 from b12check.readers.numberstyle import writes_decimal_commas
 from b12check.readers.routing import RowReader
 from b12check.readers.shortcut import Shortcut
-from b12check.readers.source import FileProblem, Row, open_source
+from b12check.readers.source import FileProblem, Row, Source, open_source
 
 if TYPE_CHECKING:
     from b12check.readers.fhir import FhirReader
 
+_Read = TypeVar("_Read")  # a row of a CSV file, a line of an HL7 one
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
 
@@ -111,11 +112,16 @@ class Scanner:
             self.layout = None
             self.dates.start_file()
             self.delimiter = source.delimiter
-            rows = source.rows()
-            if self.progress is not None:
-                rows = self._reporting(rows, source.bytes_read, name, self.progress)
             self.tally = None
-            yield from self._grouped(self._scan_rows(rows, name))
+            items: Iterator[Item]
+            if source.kind == "hl7":  # HL7 v2 messages, not CSV rows
+                items = self._hl7_records(source, name)
+            else:
+                rows = source.rows()
+                if self.progress is not None:
+                    rows = self._reporting(rows, source.bytes_read, name, self.progress)
+                items = self._scan_rows(rows, name)
+            yield from self._grouped(items)
             self._notice_labels(name)
         finally:
             source.close()
@@ -168,13 +174,31 @@ class Scanner:
             if owned:
                 raw.close()
 
+    def _hl7_records(self, source: Source, name: str) -> Iterator[Record]:
+        from b12check.readers.hl7_records import SEGMENT_CAP, Hl7Reader
+        from b12check.readers.hl7v2 import lines
+
+        def count() -> None:
+            self.data_rows[name] += 1
+
+        reader = Hl7Reader(self.settings, self.headers, name, source.encoding or None, count)
+        found = lines(source.chunks(), SEGMENT_CAP)
+        if self.progress is not None:
+            found = self._reporting(found, source.bytes_read, name, self.progress)
+        try:
+            yield from reader.records(found)
+        except OSError as exc:
+            reason = f"cannot read the rest of the file: {exc.strerror or exc}"
+            yield Record(STATUS_ERROR, file=name, line=0, reason=reason)
+
     def _reporting(
         self,
-        rows: Iterator[Row],
+        rows: Iterator[_Read],
         position: Callable[[], int],
         name: str,
         report: Callable[[str, int, int], None],
-    ) -> Iterator[Row]:
+    ) -> Iterator[_Read]:
+        report(name, position(), self.data_rows[name])  # the clock for rows/s starts now
         for count, row in enumerate(rows, 1):
             if count % PROGRESS_EVERY == 0:
                 report(name, position(), self.data_rows[name])

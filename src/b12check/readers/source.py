@@ -1,10 +1,11 @@
 """Low-level CSV reading: open a file or stdin, sniff encoding and delimiter, stream its rows.
 
 ``open_source`` reads only the first chunk (64 KiB) to recognise the file: non-CSV formats by
-their magic bytes, the encoding (byte-order mark, else strict UTF-8, else cp1252 with a warning)
-and the delimiter. ``Source.rows`` then streams the rest chunk by chunk in constant memory and
-yields one ``Row`` per non-blank record, numbered by the **physical** line where it starts (as
-an editor counts: CR, LF and CRLF each end a line; preamble, header and blank lines count).
+their magic bytes (HL7 v2 by its ``MSH|`` start: ``kind`` "hl7", read by its own reader), the
+encoding (byte-order mark, else strict UTF-8, else cp1252 with a warning) and the delimiter.
+``Source.rows`` then streams the rest chunk by chunk in constant memory and yields one ``Row``
+per non-blank record, numbered by the **physical** line where it starts (as an editor counts:
+CR, LF and CRLF each end a line; preamble, header and blank lines count).
 
 Everything that goes wrong after opening becomes a ``Row`` with ``problem`` set; ``rows()``
 itself never raises. Problems that stop the file produce one last such row:
@@ -56,6 +57,7 @@ from typing import IO, BinaryIO
 
 from b12check.readers import text_stream
 from b12check.readers.csv_rows import FIELD_LIMIT, RowParser
+from b12check.readers.hl7v2 import looks_like_hl7
 from b12check.readers.row import FileProblem, Row
 from b12check.readers.sniff import (
     DELIMITERS,
@@ -203,6 +205,9 @@ def _open(
         raise FileProblem(f"cannot read: {reason(exc)}") from None
     if not prefix:
         raise FileProblem("empty file: no header")
+    if looks_like_hl7(prefix):  # not CSV: its own reader takes the bytes (Source.chunks)
+        head = (prefix, at_eof)
+        return Source(path, info.name if info else "", "|", [], None, raw, owned, 0, "hl7", head)
     what = not_csv(prefix)
     if what is not None:
         raise FileProblem(what)
@@ -245,12 +250,17 @@ def _open(
 
 
 class Source:
-    """An opened CSV file. Iterate ``rows()`` once; ``close()`` when done."""
+    """An opened CSV file. Iterate ``rows()`` once; ``close()`` when done.
+
+    ``kind`` is ``"csv"``, or the format its first bytes showed (``"hl7"``: HL7 v2), whose
+    reader takes the bytes from ``chunks()`` instead of rows; ``encoding`` is then the one
+    ``--encoding`` forced, or ``""``."""
 
     name: str
     encoding: str
     delimiter: str
     warnings: list[str]
+    kind: str
 
     def __init__(
         self,
@@ -258,12 +268,16 @@ class Source:
         encoding: str,
         delimiter: str,
         warnings: list[str],
-        text: TextStream,
+        text: TextStream | None,
         raw: IO[bytes],
         owned: bool,
         line_offset: int,
+        kind: str = "csv",
+        head: tuple[bytes, bool] | None = None,
     ) -> None:
         self.name = name
+        self.kind = kind
+        self._head: tuple[bytes, bool] | None = head
         self.encoding = encoding
         self.delimiter = delimiter
         self.warnings = warnings
@@ -297,8 +311,28 @@ class Source:
                 f"cannot read the rest of the file: {type(exc).__name__}: {exc}",
             )
 
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes from the start, chunk by chunk (a format other than CSV). A
+        read error ends them with an ``OSError``. A second call yields nothing."""
+        head = self._head
+        self._head = None
+        if head is None:
+            return
+        data, at_eof = head
+        if data:
+            yield data
+        if at_eof:
+            return
+        read = text_stream.reader(self._raw)
+        while True:
+            data = read(text_stream.CHUNK)
+            if not data:
+                return
+            yield data
+
     def close(self) -> None:
         self._text = None
+        self._head = None
         if self._owned:
             self._raw.close()
 
