@@ -17,6 +17,7 @@ from b12check.core.errors import B12CheckError
 from b12check.core.numbers import Interval
 from b12check.core.reference import Reference
 from b12check.core.settings import Settings
+from b12check.core.units import PREFIXES, per_volume
 from b12check.core.vocab import SEXES
 
 Cell = str | float | int | None
@@ -61,8 +62,22 @@ def _codes(reference: Reference) -> Table:
     )
 
 
+def prefix_units(reference: Reference) -> list[str]:
+    """Every folded spelling of a mass, amount or charge per volume the core reads by its
+    prefix (core/units.per_volume) that is not a listed unit: each is its own code here."""
+    found = []
+    for prefix in PREFIXES:
+        for base in ("g", "mol", "eq", "iu", "[iu]"):
+            for volume in ("", "d", "m", "u"):
+                key = f"{prefix}{base}/{volume}l"
+                if key not in reference.unit_index and per_volume(key) is not None:
+                    found.append(key)
+    return found
+
+
 def _units(reference: Reference) -> Table:
     rows: list[tuple[Cell, ...]] = [(key, code) for key, code in reference.unit_index.items()]
+    rows += [(key, key) for key in prefix_units(reference)]
     return Table("b12_units", _cols("unit_key text, code text"), rows)
 
 
@@ -83,8 +98,19 @@ def _factors(reference: Reference) -> Table:
     tests += [(c.id, c.factors) for c in reference.companions.values()]
     for test_id, factors in tests:
         for unit, factor in factors.items():
-            rows.append((test_id, unit, factor, largest_finite_multiplicand(factor)))
-    return Table("b12_factors", _cols("id text, unit text, factor double, max_number double"), rows)
+            rows.append((test_id, unit, factor, largest_finite_multiplicand(factor), 0))
+    # units an analyte takes only by their prefix and its molar mass or valence: the core
+    # reads them, the SQL declines them (its bands are per listed unit)
+    spellings = [*reference.units, *prefix_units(reference)]
+    for analyte in reference.analytes.values():
+        for unit in spellings:
+            if unit not in analyte.factors and reference.unit_factor(analyte, unit) is not None:
+                rows.append((analyte.id, unit, None, None, 1))
+    return Table(
+        "b12_factors",
+        _cols("id text, unit text, factor double, max_number double, by_prefix int"),
+        rows,
+    )
 
 
 def _bare_unit(analyte: Analyte, settings: Settings) -> str | None:

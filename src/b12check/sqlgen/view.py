@@ -145,7 +145,7 @@ def _unit_layer(d: Dialect) -> Layer:
     ]
 
 
-_CONVERT = """SELECT p.*, f.factor AS b12_factor,
+_CONVERT = """SELECT p.*, f.factor AS b12_factor, COALESCE(f.by_prefix, 0) AS b12_by_prefix,
     CASE WHEN ABS(p.b12_x) <= f.max_number THEN p.b12_x * f.factor END AS b12_canon
   FROM {prev} p
   LEFT JOIN b12_factors f ON f.id = p.b12_id AND f.unit = p.b12_unit_final"""
@@ -175,6 +175,7 @@ def _problem_layer(d: Dialect) -> Layer:
       WHEN b12_unit_empty = 1 AND b12_unit_final IS NULL
         THEN 'no unit given for ' || b12_test_name || '; add one (' || b12_units
           || ') or pass --units conventional|si'
+      WHEN b12_by_prefix = 1 THEN {_limit(d, "a unit the core reads by its prefix")}
       WHEN b12_unit_empty = 0 AND b12_unit_chosen IS NULL
         THEN {_quoted(d, given)} || ' is an unknown unit; ' || b12_test_name
           || ' takes ' || b12_units
