@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from b12check.core.refdata import Reference
-from b12check.readers.fhir import fhir_date, looks_like_fhir
+from b12check.readers.fhir import fhir_date
+from b12check.readers.fhir_detect import looks_like_fhir
 from b12check.readers.fhir_walk import Walker
 from tests.conftest import REPO, invoke
 

@@ -19,34 +19,13 @@ from b12check.core.lazyre import LazyPattern
 from b12check.core.records import FIELDS, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.context import RowDates
+from b12check.readers.fhir_detect import BOM
 from b12check.readers.fhir_walk import Found, Walker
 
 MEMO_LIMIT: Final = 10240  # values (and dates) remembered at once
 _FIELDS_OF: Final = attrgetter(*FIELDS)  # (in the order Record takes them)
-PEEK: Final = 512  # bytes looked at to recognise FHIR JSON
-_BOM: Final = b"\xef\xbb\xbf"
 _DATE: Final = LazyPattern(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T.*)?")
 _PARTIAL_DATE: Final = LazyPattern(r"[0-9]{4}(?:-[0-9]{2})?")
-
-
-def looks_like_fhir(first_bytes: bytes) -> bool:
-    """Whether a file starting with these bytes is JSON to read as FHIR: a JSON object (its
-    first character ``{``, after a byte-order mark and white space). CSV never starts so."""
-    start = first_bytes.removeprefix(_BOM).lstrip()
-    return start.startswith(b"{")
-
-
-def first_bytes(raw: IO[bytes]) -> bytes:
-    """The first bytes of a stream, left unread: peeked, or read and sought back."""
-    peek = getattr(raw, "peek", None)
-    if peek is not None:
-        return bytes(peek(PEEK)[:PEEK])
-    if raw.seekable():
-        position = raw.tell()
-        head = raw.read(PEEK)
-        raw.seek(position)
-        return head
-    return b""
 
 
 _loads = json.loads
@@ -86,7 +65,7 @@ class FhirReader:
 
     def read(self, raw: IO[bytes], name: str, counted: dict[str, int]) -> Iterator[Record]:
         first = raw.readline()
-        stripped = first.removeprefix(_BOM).strip()
+        stripped = first.removeprefix(BOM).strip()
         if stripped.startswith(b"{") and stripped.endswith(b"}"):
             yield from self._ndjson(first, raw, name, counted)
             return

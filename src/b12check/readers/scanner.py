@@ -21,11 +21,9 @@ from b12check.core.lazyre import LazyPattern
 from b12check.core.records import FastLine, NoteRef, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.columns import ColumnNotFound
-from b12check.readers.companion import Table
 from b12check.readers.context import RowDates
 from b12check.readers.grouping import grouped
 from b12check.readers.items import Item
-from b12check.readers.joining import Join
 from b12check.readers.labels import LabelTally, not_covered_lines
 from b12check.readers.layout import (
     HEADER_SEARCH_ROWS,
@@ -41,7 +39,9 @@ from b12check.readers.shortcut import Shortcut
 from b12check.readers.source import FileProblem, Row, Source, open_source
 
 if TYPE_CHECKING:
+    from b12check.readers.companion import Table
     from b12check.readers.fhir import FhirReader
+    from b12check.readers.joining import Join
 
 _Read = TypeVar("_Read")  # a row of a CSV file, a line of an HL7 one
 _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
@@ -135,7 +135,7 @@ class Scanner:
         """The records of a file that is not CSV but a format b12check reads (FHIR JSON),
         told by its first bytes; None for anything else (CSV, or a file that cannot be
         opened, which the CSV source reports)."""
-        from b12check.readers.fhir import first_bytes, looks_like_fhir
+        from b12check.readers.fhir_detect import first_bytes, looks_like_fhir
 
         if path == "-":
             raw: BinaryIO | None = stdin if stdin is not None else _stdin_or_none()
@@ -280,6 +280,8 @@ class Scanner:
             tables = [t for t in tables if t.key_role == "patient"]
         if not tables:
             return layout
+        from b12check.readers.joining import Join  # (only with --patients or --codes)
+
         self.join = Join(layout, tables)
         return self.join.layout
 
