@@ -18,7 +18,7 @@ from b12check.core.refdata import load_reference
 from b12check.readers.items import FastGroup, SkippedLine
 from b12check.readers.layout import HeaderIndex
 from b12check.readers.scanner import Scanner, ScanOptions
-from b12check.render.formats import LINE_FORMATS, make_writer
+from b12check.render.formats import is_line_format, make_writer
 from b12check.run import rowcache
 from b12check.run.pipeline import run
 from b12check.run.rowcache import RowCache
@@ -91,7 +91,7 @@ def scan_text(
     out = io.StringIO()
     writer = make_writer(fmt, out, reference)
     if fast:
-        assert isinstance(writer, LINE_FORMATS)
+        assert is_line_format(writer)
         # as commands.py builds it
         scanner.batching = notes == "none" and fmt != "json"
         scanner.fast = RowCache(writer, settings_, scanner.batching)

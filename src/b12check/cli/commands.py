@@ -303,8 +303,7 @@ def _scan(
 
     from b12check.readers.layout import HeaderIndex
     from b12check.readers.scanner import Scanner
-    from b12check.render.formats import LINE_FORMATS
-    from b12check.render.json_lines import JsonWriter
+    from b12check.render.formats import is_line_format
     from b12check.render.safe import visible
     from b12check.run.rowcache import RowCache
 
@@ -339,10 +338,11 @@ def _scan(
 
             scanner.progress = stack.enter_context(progress_on_stderr(paths))
         writer = common.make_writer(out, settings)
+        observes = writer.observes  # (json: it keeps trends of every result)
         # the cache in front of the core, unless B12CHECK_NO_CACHE=1 turns it off
-        if isinstance(writer, LINE_FORMATS) and os.environ.get("B12CHECK_NO_CACHE") != "1":
+        if is_line_format(writer) and os.environ.get("B12CHECK_NO_CACHE") != "1":
             # Without notes nothing needs the results one by one (no patterns, no derived
-            # values); json keeps them single for its trends.
-            scanner.batching = settings.notes == "none" and not isinstance(writer, JsonWriter)
+            # values); json keeps them single for its trends (it observes each).
+            scanner.batching = settings.notes == "none" and not observes
             scanner.fast = RowCache(writer, settings, scanner.batching)
         return run(records(), writer, summary, quiet=common.quiet)

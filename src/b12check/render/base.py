@@ -17,6 +17,7 @@ FORMULA_LEADERS = frozenset("=+-@\t\r \u00a0")
 class Writer(Protocol):
     separator: str = "\n"  # between records the scan cache rendered, in one write
     observes: bool = False  # wants to see every result the cache rendered (observe)
+    line_format: bool = False  # a LineFormat: each record one piece of text
 
     def write(self, record: Record) -> None: ...
 

@@ -28,6 +28,8 @@ class DelimitedWriter(Writer):
     Subclasses say how a text cell is made safe (``text_cell``), how a row is joined
     (``join``) and which texts need neither (``plain_text``)."""
 
+    line_format = True
+
     plain_text: LazyPattern
 
     def __init__(self, out: IO[str], header: Sequence[str] = FIELDS) -> None:

@@ -44,6 +44,8 @@ def json_text(value: Any) -> str:
 class JsonLinesBase:
     """Shared by json and ndjson: a record is one JSON object on one line."""
 
+    line_format = True
+
     def __init__(self, out: IO[str]) -> None:
         self.out = out
         self._texts: dict[str, str] = {}
