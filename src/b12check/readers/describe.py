@@ -9,8 +9,8 @@ them terminal-safe.
 from collections.abc import Iterator
 
 from b12check.readers.labels import LabelTally, match_label
-from b12check.readers.layout import HEADER_SEARCH_ROWS, Layout, LayoutProblem, units_row
-from b12check.readers.scanner import Scanner
+from b12check.readers.layout import Layout, LayoutProblem, units_row
+from b12check.readers.scanner import Scanner, first_rows
 from b12check.readers.source import FileProblem, Row, open_source
 
 DATES_KEPT = 4096  # distinct date cells read per file
@@ -37,13 +37,7 @@ def describe(scanner: Scanner, path: str) -> Iterator[str]:
 
 
 def _layout_lines(scanner: Scanner, path: str, rows: Iterator[Row]) -> Iterator[str]:
-    first: list[Row] = []
-    for row in rows:
-        if row.problem:
-            break
-        first.append(row)
-        if len(first) >= HEADER_SEARCH_ROWS:
-            break
+    first, _ = first_rows(rows)
     try:
         layout = scanner.find(path, first)
     except LayoutProblem as exc:

@@ -48,6 +48,19 @@ _IN_COLUMN = LazyPattern(r"in column ([0-9]+)")
 PROGRESS_EVERY = 20_000  # rows between progress reports
 
 
+def first_rows(rows: Iterator[Row]) -> tuple[list[Row], Row | None]:
+    """The rows the header is looked for in (up to ``HEADER_SEARCH_ROWS``, stopping before a
+    row that could not be read), and that row if one stopped them."""
+    first: list[Row] = []
+    for row in rows:
+        if row.problem:
+            return first, row
+        first.append(row)
+        if len(first) >= HEADER_SEARCH_ROWS:
+            break
+    return first, None
+
+
 class ScanOptions(NamedTuple):
     encoding: str | None = None
     delimiter: str | None = None
@@ -206,15 +219,7 @@ class Scanner:
         report(name, position(), self.data_rows[name])
 
     def _scan_rows(self, rows: Iterator[Row], name: str) -> Iterator[Item]:
-        first: list[Row] = []
-        pending_problem: Row | None = None
-        for row in rows:
-            if row.problem:
-                pending_problem = row
-                break
-            first.append(row)
-            if len(first) >= HEADER_SEARCH_ROWS:
-                break
+        first, pending_problem = first_rows(rows)
         try:
             layout = self.find(name, first)
         except LayoutProblem as exc:
