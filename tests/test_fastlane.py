@@ -221,12 +221,12 @@ def test_budgets_bound_memory_and_keep_the_output(monkeypatch: pytest.MonkeyPatc
     assert fast == scan_text(text, "csv", False, "none")[0]
     (cache,) = caches
     assert cache.entries <= 120
-    assert sum(len(table) for table in cache.kinds.values()) + len(cache.kinds) <= 120
+    assert len(cache.flat) + sum(len(table) for table in cache.kinds.values()) <= 120
     assert fast_count > 500  # the ferritin rows the budget holds, not the B12 rows past it
     monkeypatch.setattr(rowcache, "CHAR_LIMIT", 2_000)
     fast, _ = scan_text(text, "ndjson", True, "full")
     assert fast == scan_text(text, "ndjson", False, "full")[0]
-    assert caches[-1].chars < 2_000 + 5_000  # (one record's text past the budget at most)
+    assert caches[-1].pieces.chars < 2_000 + 5_000  # (one record's text past the budget at most)
 
 
 def all_fixtures() -> list[Path]:

@@ -2,40 +2,41 @@
 
 Every value of an export goes through ``evaluate`` unless a value with exactly the same texts
 came before it in the same file. The key is what the core reads for a value: the cells of the
-test, LOINC, unit, value, sex, lab range and lab flag columns (for a wide file: the test column
-and its cell), and the age key the core defines (``core.depends.AgeKeys``). The first value of
-a key goes the full path; its record is rendered once more by the real writer, with
-placeholders in the fields the core only copies (line, patient, date, age), and cut at them.
-Later rows of the key are those pieces joined with the row's own cells, rendered by the
-writer's own cell renderers. There is no rule here: no band, no number, no note.
+test, LOINC, unit, value, sex, lab range and lab flag columns (and cells joined from companion
+tables; for a wide file: the test column and its cell), and the age key the core defines
+(``core.depends.AgeKeys``). The first value of a key goes the full path; its record is cut
+into pieces around the fields the core only copies or reads from the row (run/pieces.py:
+line, patient, date, age, value text, value). Later rows of the key are those pieces joined
+with the row's own cells, rendered by the writer's own cell renderers. There is no rule here:
+no band, no number, no note.
 
-Before a key is kept, the pieces joined for its first row are compared with that row's record
-as the writer renders it; a key whose pieces do not give the same text goes the full path.
+The first record of each shape is rendered with placeholders and compared with the record as
+the writer renders it; a key whose pieces do not give the same text goes the full path.
 Error records (they print a diagnostic), rows whose date or age carries a warning, skipped
 records of a known test and a wide file's columns of tests not covered go the full path too.
-Memory is bounded per file (``ENTRY_LIMIT`` keys, ``CHAR_LIMIT`` characters of text kept);
-past a budget, values of new keys go the full path. ``B12CHECK_NO_CACHE=1`` turns the cache
-off (cli/commands.py).
+A result that gets a note from the patient's other results (readers/grouping.py) is learned
+the same way with that note (``reread``). Memory is bounded per file (``ENTRY_LIMIT`` keys,
+``CHAR_LIMIT`` characters of text kept); past a budget, values of new keys go the full path.
+``B12CHECK_NO_CACHE=1`` turns the cache off (cli/commands.py).
 """
 
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, cast
 
 from b12check.core.depends import AgeKeys
 from b12check.core.evaluate import Settings
-from b12check.core.records import FIELDS, FastBatch, FastLine, NoteRef, Record
-from b12check.core.vocab import STATUS_RESULT, STATUS_SKIPPED
+from b12check.core.records import FastBatch, FastLine, NoteRef, Record
 from b12check.readers.items import Item, Redo, SkippedLine
 from b12check.readers.layout import Layout, TestColumn
 from b12check.readers.routing import RowReader
 from b12check.readers.source import Row
 from b12check.render.base import LineFormat
+from b12check.run.pieces import FULL, Entry, Pieces
 
 ENTRY_LIMIT = 10240  # keys kept per file (those that go the full path included)
 CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
-SHARED_LIMIT = 4096  # distinct shared pieces kept per file
 DATE_LIMIT = 4096  # date cells remembered per file
 BATCH_SIZE = 100  # rendered lines per batch
 KIND_ROLES = (
@@ -51,25 +52,6 @@ KIND_ROLES = (
     "joined",
 )
 WIDE_KIND_ROLES = ("sex", "lab_range", "lab_low", "lab_high", "lab_flag", "joined")
-# Placeholder texts: plain letters, so no format quotes or escapes them.
-TOKENS = ("QZQLINEQZQ", "QZQPATIENTQZQ", "QZQDATEQZQ", "QZQAGEQZQ", "QZQTEXTQZQ", "QZQVALUEQZQ")
-OWN_FIELDS = ("line", "patient", "date", "age", "value_text", "value")  # (TOKENS' fields)
-SHAPE_LIMIT = 4096  # shapes of result records kept per file
-# What a result record is besides its own fields: records with the same shape render the same
-# text around them (lists and the dict as tuples, so that it can be a key).
-_SHAPE_FIELDS = tuple(
-    name for name in FIELDS if name not in OWN_FIELDS + ("warnings", "notes", "flag_by_sex")
-)
-_shape_fields = attrgetter(*_SHAPE_FIELDS)
-
-# A kept key: (the four pieces before line, patient, date and age; the text from the age to
-# the value's end; the text after it; flag or None for a skipped record; analyte; value in
-# the canonical unit; comparator).
-Entry = tuple[tuple[str, str, str, str], str, str, str | None, str, float, str | None]
-# A shape's template: (the four pieces before line, patient, date and age; the text from the
-# age to the value text; from the value text to the value; after the value).
-Template = tuple[tuple[str, str, str, str], str, str, str]
-FULL = cast("Entry", ())  # a key whose values go the full path
 IN_BATCH = object()  # (a row whose line went into the batch)
 # What the row's own fields look like: (patient, ISO date, patient text, date text, age
 # text, age key).
@@ -94,7 +76,6 @@ class RowCache:
         self.settings = settings
         self.batching = batching  # results in FastBatch lines (nothing groups them)
         self.age_keys = AgeKeys(settings.reference)
-        self.placeholders = [fmt.placeholder(token) for token in TOKENS]
         self.none_text = fmt.text(None)
 
     # ------------------------------------------------------------------ per file
@@ -115,9 +96,7 @@ class RowCache:
         self.reader = reader
         self.kinds: dict[Hashable, dict[Hashable, Entry]] = {}
         self.entries = 0
-        self.chars = 0
-        self.shared: dict[object, Any] = {}
-        self.shapes: dict[Hashable, Template] = {}
+        self.pieces = Pieces(self.fmt)
         self.noted: dict[Hashable, Entry] = {}  # entries with notes from other results
         self.dates: dict[str, tuple[str | None, str] | None] = {}
         roles = layout.roles
@@ -316,9 +295,9 @@ class RowCache:
         if noted is None:
             record = self._read(row, column)
             record.notes.extend(notes)
-            if self.entries >= ENTRY_LIMIT or self.chars >= CHAR_LIMIT:
+            if self.entries >= ENTRY_LIMIT or self.pieces.chars >= CHAR_LIMIT:
                 return record
-            noted, shape, template = self._entry(record)
+            noted, shape, template = self.pieces.entry(record)
             self.noted[key] = noted
             self.entries += 1
             if noted is FULL:
@@ -328,8 +307,7 @@ class RowCache:
                 if made[0] != self.fmt.render(record):
                     self.noted[key] = FULL
                     return record
-                if len(self.shapes) < SHAPE_LIMIT:
-                    self.shapes[shape] = template
+                self.pieces.keep_shape(shape, template)
         elif noted is FULL:
             record = self._read(row, column)
             record.notes.extend(notes)
@@ -412,9 +390,9 @@ class RowCache:
         """The full path's record for a key not seen before, or the same as a rendered line
         when the key's pieces are kept (while the budgets last)."""
         record = self._read(row, column)
-        if self.entries >= ENTRY_LIMIT or self.chars >= CHAR_LIMIT:
+        if self.entries >= ENTRY_LIMIT or self.pieces.chars >= CHAR_LIMIT:
             return record  # past a budget: not kept, so this key's values take the full path
-        entry, shape, template = self._entry(record)
+        entry, shape, template = self.pieces.entry(record)
         table[text] = entry
         self.entries += 1
         if entry is FULL:
@@ -424,105 +402,9 @@ class RowCache:
             if line[0] != self.fmt.render(record):  # (the text comes first in each)
                 table[text] = FULL
                 return record
-            if len(self.shapes) < SHAPE_LIMIT:
-                self.shapes[shape] = template
+            self.pieces.keep_shape(shape, template)
         return line  # the same text: the writer need not render the record once more
-
-    def _entry(self, record: Record) -> tuple[Entry, Hashable, Template | None]:
-        """``record`` as the pieces around its own fields (FULL when it must go the full path
-        every time), the record's shape, and the template when the shape is new. Records of
-        one shape differ only in the fields the pieces leave out, so a shape is rendered and
-        checked once and its later records are filled in with the writer's cell renderers."""
-        if record.status == STATUS_RESULT and record.value is not None:
-            flag: str | None = record.flag or "unclassified"
-            if record.value_text is None:
-                return FULL, None, None
-            shape: Hashable = _shape_of(record)
-            template = self.shapes.get(shape)
-            new = template is None
-            if template is None:
-                template = self._template(record, 6)
-                if template is None:
-                    return FULL, None, None
-            heads, before_text, before_value, suffix = template
-            fmt = self.fmt
-            value_text = fmt.text(record.value_text)
-            mid = f"{before_text}{value_text}{before_value}{fmt.number(record.value)}"
-        elif record.status == STATUS_SKIPPED and record.analyte is None:
-            flag = None  # not a test b12check covers: no note or count can need it
-            shape, new = None, True
-            template = self._template(record, 4)
-            if template is None:
-                return FULL, None, None
-            heads, mid, _, suffix = template
-        else:
-            return FULL, None, None
-        self.chars += len(mid)
-        entry = (
-            heads,
-            mid,
-            suffix,
-            flag,
-            record.analyte or "",
-            record.value or 0.0,
-            record.comparator,
-        )
-        return entry, shape, template if new else None
-
-    def _template(self, record: Record, count: int) -> Template | None:
-        """The record rendered with placeholders in its first ``count`` own fields (line,
-        patient, date, age, value text, value), cut at them; None if a placeholder is lost."""
-        own = OWN_FIELDS[:count]
-        fields = [getattr(record, name) for name in own]
-        try:
-            for name, token in zip(own, TOKENS, strict=False):
-                setattr(record, name, token)
-            rendered = self.fmt.render(record)
-        finally:
-            for name, value in zip(own, fields, strict=True):
-                setattr(record, name, value)
-        pieces = _split(rendered, self.placeholders[:count])
-        if pieces is None:
-            return None
-        heads = self._shared(tuple(pieces[:4]))
-        if count == 4:
-            return heads, pieces[4], "", ""
-        return heads, self._shared(pieces[4]), self._shared(pieces[5]), self._shared(pieces[6])
-
-    def _shared(self, piece: Any) -> Any:
-        """One object for equal pieces (the text after a value repeats for a whole band)."""
-        known = self.shared.get(piece)
-        if known is not None:
-            return known
-        if len(self.shared) < SHARED_LIMIT:
-            self.shared[piece] = piece
-            self.chars += len(piece) if isinstance(piece, str) else sum(map(len, piece))
-        return piece
 
 
 def _no_count(cells: list[str]) -> None:
     return None
-
-
-def _shape_of(record: Record) -> Hashable:
-    by_sex = record.flag_by_sex
-    return (
-        _shape_fields(record),
-        tuple(record.warnings),
-        tuple(record.notes),
-        None if by_sex is None else tuple(by_sex.items()),
-    )
-
-
-def _split(rendered: str, placeholders: list[str]) -> list[str] | None:
-    """Cut a rendered record at the placeholders, in field order (None if one is missing or
-    appears twice)."""
-    pieces = []
-    rest = rendered
-    for token in placeholders:
-        head, found, rest = rest.partition(token)
-        if not found or token in rest or token in head:
-            return None
-        pieces.append(head)
-    pieces.append(rest)
-    return pieces
