@@ -1,9 +1,12 @@
 """Trends keep the first and last point of each series and count its distinct dates."""
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from b12check.core.trends import Trends
+from tests.conftest import invoke
 
 DATES = st.dates().map(lambda d: d.isoformat())
 POINTS = st.lists(st.tuples(DATES, st.floats(0.1, 5000), st.sampled_from(["low", "normal"])))
@@ -39,3 +42,22 @@ def test_series_are_capped_and_say_so() -> None:
         trends.add(f"P{patient}", "b12", "2025-06-01", 400.0, "normal", "pg/mL")
     assert trends.truncated
     assert len(list(trends.items())) == 50_000
+
+
+def test_the_table_orders_trends_by_date_and_leaves_out_dates_not_understood(
+    tmp_path: Path,
+) -> None:
+    """A date the readers could not understand has no place in a series: the table's trend
+    runs from the earliest understood date to the latest and says what it left out."""
+    export = tmp_path / "lab.csv"
+    export.write_text(
+        "patient,date,test,result,unit\n"
+        "P1,2025-08-05,Vitamin B12,402,pg/mL\n"
+        "P1,sometime in spring,Vitamin B12,150,pg/mL\n"
+        "P1,2025-01-15,Vitamin B12,238,pg/mL\n",
+        encoding="utf-8",
+    )
+    result = invoke("scan", str(export), "--format", "table", env={"COLUMNS": "200"})
+    trend = next(line for line in result.stdout.splitlines() if "→" in line and "B12" in line)
+    assert "238 → 402 pg/mL" in trend and "(2025-01-15 … 2025-08-05)" in trend
+    assert "1 result(s) with a date not understood left out of trends" in result.stdout

@@ -25,6 +25,7 @@ from b12check.core.vocab import (
     STATUS_SKIPPED,
     WITHDRAWN_REASON,
 )
+from b12check.core.trends import is_iso_date
 from b12check.render.base import Writer
 from b12check.render.cells import note_text, result_text
 from b12check.render.encoding import fitter, for_people
@@ -225,8 +226,12 @@ class TableWriter(Writer):
     def _print_trends(self) -> None:
         """For a test measured on several dates for one patient: the series and its change."""
         series: dict[tuple[str, str], dict[str, Record]] = {}
+        unread = 0  # results whose date was not understood: no place in a series
         for record in self.results:
             if record.date and record.analyte and record.value is not None:
+                if not is_iso_date(record.date):
+                    unread += 1
+                    continue
                 key = (record.patient or "", record.analyte)
                 series.setdefault(key, {}).setdefault(record.date, record)
         lines = []
@@ -239,6 +244,8 @@ class TableWriter(Writer):
             self._line("\nTrends", style="bold")
             for line in lines:
                 self._line(self.show(line))
+        if unread and (lines or len(self.results) > 1):
+            self._line(f"({unread} result(s) with a date not understood left out of trends)")
 
     def close(self, summary: Summary) -> None:
         if self.results:
