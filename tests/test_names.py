@@ -341,3 +341,14 @@ def test_the_readme_counts_the_label_list() -> None:
     look_alikes = sum(row["kind"] == "look-alike" for row in rows)
     assert f"holds {len(rows)} spellings" in readme
     assert f"{look_alikes} of them look-alikes" in readme
+
+
+def test_the_label_summary_gives_a_look_alike_its_reason(tmp_path: Path) -> None:
+    """The stderr line for a label not read says what it is, as its skipped records do."""
+    export = tmp_path / "lab.csv"
+    export.write_text(
+        "patient,test,result,unit\nP1,D-Dimer,300,ng/mL\nP1,D-Dimer,310,ng/mL\n", encoding="utf-8"
+    )
+    result = invoke("scan", str(export), "--format", "csv")
+    assert "test label 'D-Dimer' not read (2 rows): not covered: looks like" in result.stderr
+    assert "D-dimer" in result.stderr.split("test label 'D-Dimer'", 1)[1]

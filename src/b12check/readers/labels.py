@@ -10,7 +10,6 @@ from collections.abc import Callable, Hashable, Iterator
 from operator import itemgetter
 from typing import NamedTuple
 
-from b12check.core.errors import ValueProblem
 from b12check.core.refdata import Reference
 from b12check.readers.layout import Layout
 from b12check.readers.source import Row
@@ -31,18 +30,16 @@ def match_label(reference: Reference, label: str) -> tuple[str | None, str]:
     if not label.strip():
         return None, "no test name"
     try:
-        analyte = reference.lookup(label)
-    except ValueProblem as exc:
-        return None, f"refused: {exc}"
+        found = reference.identify(label)
     except ValueError as exc:
         return None, f"not read: {exc}"
-    if analyte is not None:
-        return analyte.id, f"{analyte.id} ({analyte.name})"
-    companion = reference.companion(label)
-    if companion is not None:
-        return companion.id, f"{companion.id}: read only to work out other values"
-    near = reference.suggestions(label)
-    return None, "not a test b12check covers" + (near if "did you mean" in near else "")
+    if found.refused:
+        return None, f"refused: {found.refused}"
+    if found.analyte is not None:
+        return found.analyte.id, f"{found.analyte.id} ({found.analyte.name})"
+    if found.companion is not None:
+        return found.companion.id, f"{found.companion.id}: read only to work out other values"
+    return None, found.skip_reason
 
 
 class LabelTally:

@@ -17,6 +17,7 @@ from rich.text import Text
 from b12check.core.numbers import format_number
 from b12check.core.records import Record, Summary
 from b12check.core.refdata import Reference
+from b12check.core.trends import is_iso_date
 from b12check.core.vocab import (
     DISCLAIMER,
     FLAG_SEVERITY,
@@ -25,7 +26,6 @@ from b12check.core.vocab import (
     STATUS_SKIPPED,
     WITHDRAWN_REASON,
 )
-from b12check.core.trends import is_iso_date
 from b12check.render.base import Writer
 from b12check.render.cells import note_text, result_text
 from b12check.render.encoding import fitter, for_people
