@@ -66,9 +66,9 @@ def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str
             "physically possible: an assay problem or recent iron infusion is likely; ask the lab."
         )
         return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
-    flag = classify(tsat_analyte, None, "%", "", computed).flag
     reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
     if not any(a == "tsat" for a, *_ in results):
+        flag = classify(tsat_analyte, None, "%", "", computed).flag
         text = (
             f"Transferrin saturation worked out from iron and TIBC: {format_number(computed)} % "
             f"({flag.replace('_', ' ')}). Derived here, not measured by the lab."

@@ -102,11 +102,6 @@ class RowCache:
         roles = layout.roles
         wanted = KIND_ROLES if layout.kind == "long" else WIDE_KIND_ROLES
         self.kind_of = _cells_of([roles[role] for role in wanted if role in roles])
-        # a long row's whole key in one look-up: its kind cells and then its value cell
-        self.key_of = _cells_of(
-            [roles[role] for role in wanted if role in roles] + [roles.get("result", 0)]
-        )
-        self.flat: dict[Hashable, Entry] = {}
         self.width = layout.width
         self.result_at = roles.get("result", -1)
         self.head_of = _cells_of(
@@ -146,7 +141,7 @@ class RowCache:
         flags: list[str] = []
         pending = 0
         batching, name, width, ages_vary = self.batching, self.name, self.width, self.ages_vary
-        flat, key_of, head_of = self.flat, self.key_of, self.head_of
+        kinds, kind_of, head_of, result_at = self.kinds, self.kind_of, self.head_of, self.result_at
         count_label = self.count_label
         last: Hashable = object()
         head: Head | None = None
@@ -159,11 +154,16 @@ class RowCache:
                 if own != last:
                     last, head = own, self._read_head(cells)
                 if head is not None:
-                    key = (key_of(cells), head[5]) if ages_vary else key_of(cells)
-                    entry = flat.get(key)
+                    kind = (kind_of(cells), head[5]) if ages_vary else kind_of(cells)
+                    table = kinds.get(kind)
+                    if table is None:
+                        table = self._table(kind)
+                    text = cells[result_at]
+                    entry = None if table is None else table.get(text)
                     if entry is None:
-                        count_label(cells)
-                        found = self._learn(row, flat, key, head, None)
+                        if table is not None:
+                            count_label(cells)
+                            found = self._learn(row, table, text, head, None)
                     elif entry is not FULL:
                         (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator = entry
                         line = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
