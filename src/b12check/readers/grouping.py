@@ -4,8 +4,8 @@ Records stream past; the records of one patient on one date (at most ``MAX_GROUP
 back until the group ends, then the notes that need several results are added. A result a
 cache rendered already (``FastLine``) that must carry such a note is read again by the full
 path (or by the cache, which learns it like any other), so it gets exactly the record the full
-path writes. A group the cache rendered whole
-that gets no such note goes on as one ``FastGroup``, written in one go.
+path writes. A group the cache rendered whole that gets no such note goes on as one
+``FastGroup``, written in one go.
 """
 
 from collections.abc import Callable, Iterator
