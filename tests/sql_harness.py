@@ -23,6 +23,7 @@ from b12check.sqlgen import FIELDS, SQL_LIMIT, generate
 
 Row = tuple[str, str, str | None, str | None, float | None]  # test, result, unit, sex, age
 COMPARED = tuple(field for field in FIELDS if field != "reason")
+PREFIX_LIMIT = "a unit the core reads by its prefix"
 
 
 class Engine(Protocol):
@@ -173,7 +174,9 @@ def disagreements(
     declined = 0
     for row, py, sq in zip(rows, python, sql, strict=True):
         if sq["status"] == "error" and str(sq["reason"]).startswith(SQL_LIMIT):
-            declined += 1
+            # (a unit read only by its prefix is a stated limit of the SQL, not counted: the
+            # generated rows draw many units a test does not list)
+            declined += PREFIX_LIMIT not in str(sq["reason"])
             assert sq["flag"] is None
             continue
         differing = [f for f in COMPARED if not _same(py[f], sq[f])]

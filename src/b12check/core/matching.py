@@ -178,14 +178,26 @@ class NameMatcher:
             return UNKNOWN
         return Verdict(near=close_ids(core, self.known.get(len(core), {}), strict=True))
 
-    @staticmethod
-    def _variants(text: str, words: Words) -> list[Words]:
-        """The name's words, and those outside and inside each bracketed part: "Cobalamin
-        (Vitamin B12)" may name the test on either side."""
-        if "(" not in text:
-            return [words]
-        parts = [_PARENS.compiled.sub(" ", text), *_PARENS.compiled.findall(text)]
-        return [words, *(name_words(part) for part in parts)]
+    def _variants(self, text: str, words: Words) -> list[Words]:
+        """The name's words; without the specimen and method words it starts with ("Serum
+        U-Mg" starts like "U-Mg"); and those outside and inside each bracketed part:
+        "Cobalamin (Vitamin B12)" may name the test on either side."""
+        found = [words]
+        front = self._after_leading_qualifiers(words)
+        if front != words and front:
+            found.append(front)
+        if "(" in text:
+            parts = [_PARENS.compiled.sub(" ", text), *_PARENS.compiled.findall(text)]
+            found += [name_words(part) for part in parts]
+        return found
+
+    def _after_leading_qualifiers(self, words: Words) -> Words:
+        start = 0
+        while True:
+            lead = [span for span in self.qualifiers.spans(words) if span.start == start]
+            if not lead:
+                return words[start:]
+            start = max(span.stop for span in lead)
 
     def _agreed(self, variants: list[Words]) -> str | None:
         """The test the whole name gives once specimen and method words (and the words of
