@@ -9,7 +9,6 @@ from b12check.core.evaluate import Settings
 from b12check.core.patterns import (
     GroupNotes,
     Result,
-    derived_key,
     derived_notes,
     firing_patterns,
     group_notes,
@@ -140,6 +139,23 @@ _result = st.tuples(
 )
 
 
+def derived_key(results: list[Result]) -> object:
+    """What derived values are documented to read (README, core/patterns.derived_notes):
+    nothing without an exact serum iron; else the last exact iron, TIBC and UIBC, whether a
+    saturation was reported, and the first exact one."""
+    exact = {a: v for a, _, v, cmp in results if v is not None and not cmp}
+    if exact.get("iron") is None:
+        return None
+    reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
+    return (
+        exact["iron"],
+        exact.get("tibc"),
+        exact.get("uibc"),
+        any(a == "tsat" for a, *_ in results),
+        reported[0] if reported else None,
+    )
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_result, max_size=6), st.lists(_result, max_size=6))
 def test_groups_with_one_key_get_the_same_notes(first: list[Result], second: list[Result]) -> None:
@@ -166,7 +182,8 @@ def test_derived_values_are_keyed_by_the_iron_results() -> None:
     a: list[Result] = [("b12", "low", 150.0, None), ("mma", "high", 0.6, None)]
     b: list[Result] = [("b12", "low", 170.0, None), ("mma", "high", 0.9, None)]
     assert pattern_key(a) == pattern_key(b)
-    assert derived_key(a) is None
-    assert derived_key([*a, ("iron", "normal", 60.0, None)]) != derived_key(
-        [*a, ("iron", "normal", 61.0, None)]
+    assert derived_notes(a, REFERENCE) == []
+    tibc: Result = ("tibc", "normal", 300.0, None)
+    assert derived_notes([*a, ("iron", "normal", 60.0, None), tibc], REFERENCE) != derived_notes(
+        [*a, ("iron", "normal", 61.0, None), tibc], REFERENCE
     )

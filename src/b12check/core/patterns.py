@@ -4,7 +4,7 @@ Both are added as notes to an existing record, so every input value still become
 one record. Input: (analyte, flag, value in the canonical unit, comparator) per result.
 """
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from b12check.core.classify import classify
 from b12check.core.numbers import format_number
@@ -85,8 +85,8 @@ def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str
 
 
 def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, NoteRef]]:
-    pairs = [(analyte, flag) for analyte, flag, _, _ in results]
-    return firing_patterns(pairs, reference) + derived_notes(results, reference)
+    """The notes of one group: the patterns that hold, then the derived values."""
+    return GroupNotes(reference)(results)
 
 
 def pattern_key(results: Sequence[Result]) -> frozenset[tuple[str, str]]:
@@ -94,27 +94,10 @@ def pattern_key(results: Sequence[Result]) -> frozenset[tuple[str, str]]:
     return frozenset((analyte, flag) for analyte, flag, _, _ in results)
 
 
-def derived_key(results: Sequence[Result]) -> Hashable:
-    """What derived values read of a group: None when there is no exact serum iron (then
-    there are none); else the last exact iron, TIBC and UIBC, whether a saturation was
-    reported, and the first exact one."""
-    exact = {a: v for a, _, v, cmp in results if v is not None and not cmp}
-    iron = exact.get("iron")
-    if iron is None:
-        return None
-    reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
-    return (
-        iron,
-        exact.get("tibc"),
-        exact.get("uibc"),
-        any(a == "tsat" for a, *_ in results),
-        reported[0] if reported else None,
-    )
-
-
 class GroupNotes:
-    """``group_notes``, with the patterns remembered by ``pattern_key`` (at most ``LIMIT``
-    keys) and derived values worked out only when ``derived_key`` says there can be some."""
+    """``group_notes`` for many groups, with the patterns remembered by ``pattern_key`` (at
+    most ``LIMIT`` keys). Derived values are worked out for each group: they read exact
+    values, which rarely come twice, and a group without an exact iron is settled at once."""
 
     LIMIT = 4096
 
@@ -129,6 +112,4 @@ class GroupNotes:
             fired = firing_patterns(key, self.reference)
             if len(self.known) < self.LIMIT:
                 self.known[key] = fired
-        if derived_key(results) is None:
-            return fired
         return fired + derived_notes(results, self.reference)
