@@ -21,7 +21,7 @@ the same way with that note (``reread``). Memory is bounded per file (``ENTRY_LI
 """
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, cast
 
@@ -286,43 +286,30 @@ class RowCache:
 
     def reread(self, line: FastLine, notes: list[NoteRef]) -> Record | FastLine:
         """``line`` with notes the patient's other results gave it: its entry with those
-        notes is learned like any other (the full path's record, notes added, rendered and
-        checked once) and kept while the budgets last."""
+        notes is learned like any other and kept while the budgets last."""
         row, column, entry, head = line.row
         assert isinstance(row, Row) and (column is None or isinstance(column, TestColumn))
         key = (entry, tuple(notes))
         noted = self.noted.get(key)
         if noted is None:
-            record = self._read(row, column)
-            record.notes.extend(notes)
-            if self.entries >= ENTRY_LIMIT or self.pieces.chars >= CHAR_LIMIT:
-                return record
-            noted, shape, template = self.pieces.entry(record)
-            self.noted[key] = noted
-            self.entries += 1
-            if noted is FULL:
-                return record
-            made = self._line(noted, row, cast(Head, head), column)
-            if template is not None:
-                if made[0] != self.fmt.render(record):
-                    self.noted[key] = FULL
-                    return record
-                self.pieces.keep_shape(shape, template)
+            made = self._learn(row, self.noted, key, cast(Head, head), column, notes)
         elif noted is FULL:
-            record = self._read(row, column)
-            record.notes.extend(notes)
-            return record
+            made = self._read(row, column, notes)
         else:
             made = self._line(noted, row, cast(Head, head), column)
-        assert isinstance(made, FastLine)  # (a result, and never batched while grouping)
+        assert isinstance(made, Record | FastLine)  # (a result, never batched while grouping)
         return made
 
-    def _read(self, row: Row, column: TestColumn | None) -> Record:
-        """The full path's record of a long row, or of one cell of a wide row."""
+    def _read(self, row: Row, column: TestColumn | None, notes: Sequence[NoteRef] = ()) -> Record:
+        """The full path's record of a long row, or of one cell of a wide row, with ``notes``
+        from the patient's other results added."""
         reader = self.reader
         if column is None:
-            return reader.long_value(row, self.layout, self.name)
-        return reader.wide_cell(row, self.name, column, reader.context(row, self.layout))
+            record = reader.long_value(row, self.layout, self.name)
+        else:
+            record = reader.wide_cell(row, self.name, column, reader.context(row, self.layout))
+        record.notes.extend(notes)
+        return record
 
     # ------------------------------------------------------------------ the row's own fields
 
@@ -386,10 +373,11 @@ class RowCache:
         text: Hashable,
         head: Head,
         column: TestColumn | None,
+        notes: Sequence[NoteRef] = (),
     ) -> Record | FastLine | SkippedLine | tuple[str, str]:
-        """The full path's record for a key not seen before, or the same as a rendered line
-        when the key's pieces are kept (while the budgets last)."""
-        record = self._read(row, column)
+        """The full path's record for a key not seen before (with ``notes`` from the others),
+        or the same as a rendered line when the key's pieces are kept (while budgets last)."""
+        record = self._read(row, column, notes)
         if self.entries >= ENTRY_LIMIT or self.pieces.chars >= CHAR_LIMIT:
             return record  # past a budget: not kept, so this key's values take the full path
         entry, shape, template = self.pieces.entry(record)
