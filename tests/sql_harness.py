@@ -111,27 +111,9 @@ def python_records(ranges: Ranges, rows: Iterable[Row]) -> list[dict[str, Any]]:
         Observation(test, result, unit=unit, sex=sex, age=age, line=i)
         for i, (test, result, unit, sex, age) in enumerate(rows)
     ]
-    out = []
-    for r in ranges.check_many(observations, notes="none", lab_ranges="ignore"):
-        out.append(
-            {
-                "line": r.line,
-                "status": r.status.value,
-                "analyte": r.analyte,
-                "value": r.value,
-                "comparator": r.comparator,
-                "canonical_unit": r.unit,
-                "flag": None if r.flag is None else r.flag.value,
-                "band_label": r.label,
-                "interpretation": r.interpretation,
-                "band_low": None if r.band is None else r.band.low,
-                "band_high": None if r.band is None else r.band.high,
-                "band_source": r.band_source,
-                "guideline": r.guideline,
-                "reason": r.reason,
-            }
-        )
-    return out
+    # (the record as `check --format json` writes it, cut to the fields the SQL yields)
+    records = ranges.check_many(observations, notes="none", lab_ranges="ignore")
+    return [{"line": r.line, **{f: r.as_dict()[f] for f in FIELDS}} for r in records]
 
 
 def _unit_and_flag(row: Row) -> bool:
