@@ -1,8 +1,10 @@
 """b12check as a real process: streams kept apart, exit codes, pipes, start-up imports."""
 
 import json
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,31 @@ def test_fast_help_is_what_click_renders_at_80_columns() -> None:
     live = run_cli(["--help", "--help"], env={"COLUMNS": "80"})  # two flags: click renders
     assert fast.stdout == live.stdout
     assert b"Usage: b12check [OPTIONS] COMMAND [ARGS]..." in fast.stdout
+
+
+@pytest.mark.parametrize(
+    "example", ["examples/us-portal-export.csv", "tests/fixtures/fhir/Observation.ndjson"]
+)
+def test_a_pipe_named_as_a_file_is_read_once_and_whole(tmp_path: Path, example: str) -> None:
+    """`scan <(zcat export.gz)` hands over a named pipe: its bytes can be read only once, so
+    telling FHIR from CSV must not use up the start of the file (it once made a pipe an
+    'empty file')."""
+    fifo = tmp_path / "export.fifo"
+    os.mkfifo(fifo)
+    data = (REPO / example).read_bytes()
+    expected = run_cli(["scan", str(REPO / example), "--format", "ndjson"])
+    writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+    writer.start()
+    done = subprocess.run(
+        [sys.executable, "-m", "b12check", "scan", str(fifo), "--format", "ndjson"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    writer.join(timeout=10)
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    wanted = [json.loads(line) for line in expected.stdout.splitlines()]
+    assert done.returncode == expected.returncode
+    assert [(r["status"], r["analyte"], r["flag"]) for r in results] == [
+        (r["status"], r["analyte"], r["flag"]) for r in wanted
+    ]

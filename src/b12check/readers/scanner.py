@@ -14,7 +14,7 @@ patient's results of one date together. The lab's own range and flag are weighed
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
 from types import MappingProxyType
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
+from typing import IO, TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
 
 from b12check.core.evaluate import Settings
 from b12check.core.lazyre import LazyPattern
@@ -104,10 +104,6 @@ class Scanner:
     def scan(self, path: str, stdin: BinaryIO | None = None) -> Iterator[Item]:
         name = path
         self.data_rows.setdefault(name, 0)
-        other = self._by_content(path, stdin)  # a format told by its content, not CSV
-        if other is not None:
-            yield from self._grouped(other)
-            return
         try:
             source = open_source(
                 path,
@@ -129,6 +125,8 @@ class Scanner:
             items: Iterator[Item]
             if source.kind == "hl7":  # HL7 v2 messages, not CSV rows
                 items = self._hl7_records(source, name)
+            elif source.kind == "fhir":  # FHIR JSON resources
+                items = self._fhir(source.stream(), name)
             else:
                 rows = source.rows()
                 if self.progress is not None:
@@ -144,36 +142,7 @@ class Scanner:
             return items
         return grouped(items, self.settings.reference, self.settings.notes, self._reread)
 
-    def _by_content(self, path: str, stdin: BinaryIO | None) -> Iterator[Item] | None:
-        """The records of a file that is not CSV but a format b12check reads (FHIR JSON),
-        told by its first bytes; None for anything else (CSV, or a file that cannot be
-        opened, which the CSV source reports)."""
-        from b12check.readers.fhir_detect import first_bytes, looks_like_fhir
-
-        if path == "-":
-            raw: BinaryIO | None = stdin if stdin is not None else _stdin_or_none()
-            # (not at a terminal: a look ahead would take the Ctrl-D that ends the input)
-            if raw is None or _at_terminal(raw):
-                return None
-            try:
-                fhir = looks_like_fhir(first_bytes(raw))
-            except (OSError, ValueError):  # (a closed stdin: the CSV source says so)
-                return None
-            return self._fhir(raw, path, owned=False) if fhir else None
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 (closed here or by _fhir)
-        except (OSError, ValueError):
-            return None
-        try:
-            fhir = looks_like_fhir(first_bytes(handle))
-        except (OSError, ValueError):
-            fhir = False
-        if not fhir:
-            handle.close()
-            return None
-        return self._fhir(handle, path, owned=True)
-
-    def _fhir(self, raw: BinaryIO, name: str, *, owned: bool) -> Iterator[Item]:
+    def _fhir(self, raw: IO[bytes], name: str) -> Iterator[Item]:
         from b12check.readers.fhir import FhirReader
 
         if self.fhir is None:
@@ -183,9 +152,6 @@ class Scanner:
             yield from self.fhir.read(raw, name, self.data_rows)
         except OSError as exc:
             yield Record(STATUS_ERROR, file=name, line=0, reason=f"cannot read: {exc}")
-        finally:
-            if owned:
-                raw.close()
 
     def _hl7_records(self, source: Source, name: str) -> Iterator[Record]:
         from b12check.readers.hl7_records import SEGMENT_CAP, Hl7Reader
@@ -374,18 +340,3 @@ class Scanner:
             if 0 <= position < len(self.layout.headers):
                 column = self.layout.headers[position].strip() or None
         return Record(STATUS_ERROR, file=name, line=row.line, column=column, reason=row.problem)
-
-
-def _stdin_or_none() -> BinaryIO | None:
-    import sys
-
-    text = sys.stdin
-    raw: BinaryIO | None = getattr(text, "buffer", None) if text is not None else None
-    return raw
-
-
-def _at_terminal(raw: BinaryIO) -> bool:
-    try:
-        return raw.isatty()
-    except (OSError, ValueError):
-        return False

@@ -1,7 +1,8 @@
 """Low-level CSV reading: open a file or stdin, sniff encoding and delimiter, stream its rows.
 
 ``open_source`` reads only the first chunk (64 KiB) to recognise the file: non-CSV formats by
-their magic bytes (HL7 v2 by its ``MSH|`` start: ``kind`` "hl7", read by its own reader), the
+their magic bytes (HL7 v2 by its ``MSH|`` start, ``kind`` "hl7"; FHIR JSON by its ``{``,
+``kind`` "fhir"; each read by its own reader from the same open file), the
 encoding (byte-order mark, else strict UTF-8, else cp1252 with a warning) and the delimiter.
 ``Source.rows`` then streams the rest chunk by chunk in constant memory and yields one ``Row``
 per non-blank record, numbered by the **physical** line where it starts (as an editor counts:
@@ -51,12 +52,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import sys
 from collections.abc import Iterator
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from b12check.readers import text_stream
 from b12check.readers.csv_rows import FIELD_LIMIT, RowParser
+from b12check.readers.fhir_detect import looks_like_fhir
 from b12check.readers.hl7v2 import looks_like_hl7
 from b12check.readers.row import FileProblem, Row
 from b12check.readers.sniff import (
@@ -208,6 +211,9 @@ def _open(
     if looks_like_hl7(prefix):  # not CSV: its own reader takes the bytes (Source.chunks)
         head = (prefix, at_eof)
         return Source(path, info.name if info else "", "|", [], None, raw, owned, 0, "hl7", head)
+    if looks_like_fhir(prefix):  # FHIR JSON: its reader takes the bytes (Source.stream)
+        head = (prefix, at_eof)
+        return Source(path, "utf-8", "", [], None, raw, owned, 0, "fhir", head)
     what = not_csv(prefix)
     if what is not None:
         raise FileProblem(what)
@@ -252,9 +258,10 @@ def _open(
 class Source:
     """An opened CSV file. Iterate ``rows()`` once; ``close()`` when done.
 
-    ``kind`` is ``"csv"``, or the format its first bytes showed (``"hl7"``: HL7 v2), whose
-    reader takes the bytes from ``chunks()`` instead of rows; ``encoding`` is then the one
-    ``--encoding`` forced, or ``""``."""
+    ``kind`` is ``"csv"``, or the format its first bytes showed (``"hl7"``: HL7 v2,
+    ``"fhir"``: FHIR JSON), whose reader takes the bytes from ``chunks()`` or ``stream()``
+    instead of rows; ``encoding`` is then the one ``--encoding`` forced (HL7), ``"utf-8"``
+    (FHIR) or ``""``."""
 
     name: str
     encoding: str
@@ -311,6 +318,11 @@ class Source:
                 f"cannot read the rest of the file: {type(exc).__name__}: {exc}",
             )
 
+    def stream(self) -> IO[bytes]:
+        """The file's bytes from the start as a buffered binary stream (``chunks`` read as a
+        file: ``readline``, ``read``, iteration by lines)."""
+        return io.BufferedReader(_ChunkReader(self.chunks()))
+
     def chunks(self) -> Iterator[bytes]:
         """The file's bytes from the start, chunk by chunk (a format other than CSV). A
         read error ends them with an ``OSError``. A second call yields nothing."""
@@ -347,3 +359,26 @@ class Source:
             f"Source(name={self.name!r}, encoding={self.encoding!r}, "
             f"delimiter={self.delimiter!r}, warnings={self.warnings!r})"
         )
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable raw stream over an iterator of byte chunks."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._chunk = memoryview(b"")
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._at >= len(self._chunk):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._chunk, self._at = memoryview(chunk), 0
+        size = min(len(buffer), len(self._chunk) - self._at)
+        buffer[:size] = self._chunk[self._at : self._at + size]
+        self._at += size
+        return size
