@@ -11,7 +11,7 @@ from b12check.core.refdata import Reference
 from b12check.core.vocab import DISCLAIMER, STATUS_ERROR, STATUS_SKIPPED, WITHDRAWN_REASON
 from b12check.render.base import Writer
 from b12check.render.cells import escape_undecodable, note_text, result_text
-from b12check.render.people import Warnings, band_cell
+from b12check.render.people import Warnings, band_cell, is_withdrawn
 from b12check.render.safe import visible
 
 _MD_SPECIAL: Final = LazyPattern(r"[\\`*_\[\]<>|~#&!]|(?<=[A-Za-z]):(?=//)|(?<=[Ww]{3})\.")
@@ -50,7 +50,7 @@ class MarkdownWriter(Writer):
             self.problems.append(f"{record.place()}: {record.reason}")
             return
         if record.status == STATUS_SKIPPED:
-            withdrawn = (record.reason or "").endswith(WITHDRAWN_REASON)
+            withdrawn = is_withdrawn(record)
             (self.withdrawn if withdrawn else self.skipped).append(record.label or "?")
             return
         if self.only_flagged and record.flag == "normal":

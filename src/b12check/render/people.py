@@ -4,11 +4,17 @@ the band in the result's own unit too, the flag each sex would get, and the warn
 from b12check.core.numbers import format_number
 from b12check.core.records import Record
 from b12check.core.refdata import Reference
-from b12check.core.vocab import STATUS_RESULT
+from b12check.core.vocab import STATUS_RESULT, WITHDRAWN_REASON
 from b12check.render.base import band_text
 
 MAX_WARNINGS_SHOWN = 20  # distinct warnings
 PLACES_SHOWN = 3  # values named for each
+
+
+def is_withdrawn(record: Record) -> bool:
+    """A skipped record of a result the lab withdrew (FHIR entered-in-error, HL7 OBX-11 D/W),
+    listed apart from tests b12check does not cover."""
+    return (record.reason or "").endswith(WITHDRAWN_REASON)
 
 
 def _own_unit_band(record: Record, reference: Reference | None) -> str:

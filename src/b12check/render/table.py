@@ -30,7 +30,7 @@ from b12check.render.base import Writer
 from b12check.render.cells import note_text, result_text
 from b12check.render.encoding import fitter, for_people
 from b12check.render.gauge import FLAG_STYLES, gauge_segments
-from b12check.render.people import Warnings, band_cell, shown_name
+from b12check.render.people import Warnings, band_cell, is_withdrawn, shown_name
 from b12check.render.safe import visible
 
 MAX_ROWS = 1000
@@ -143,7 +143,7 @@ class TableWriter(Writer):
                 self.problems.append(record)
         elif record.status == STATUS_SKIPPED:
             label = self.show(record.label or "?")
-            withdrawn = (record.reason or "").endswith(WITHDRAWN_REASON)
+            withdrawn = is_withdrawn(record)
             kept = self.withdrawn if withdrawn else self.skipped
             kept[label] = kept.get(label, 0) + 1
 
