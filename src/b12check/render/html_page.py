@@ -35,6 +35,7 @@ class Guideline(NamedTuple):
     test: str
     title: str
     name: str
+    default: bool
 
 
 def _guidelines(writer: "HtmlWriter") -> list[Guideline]:
@@ -48,7 +49,7 @@ def _guidelines(writer: "HtmlWriter") -> list[Guideline]:
                 continue
             chosen = analyte.guideline(record.guideline)
             found[(analyte.id, record.guideline or "")] = Guideline(
-                analyte.short_name, shown(chosen.title), shown(chosen.name)
+                analyte.short_name, shown(chosen.title), shown(chosen.name), chosen.default
             )
     return list(found.values())
 

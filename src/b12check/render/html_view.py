@@ -132,18 +132,25 @@ def _trends(
     return charts
 
 
+RESULT_KINDS = frozenset({"finding", "lab_disagreement", "pattern"})  # about one result
+
+
 def _notes(records: list[Record], reference: Reference | None) -> list[NoteLine]:
-    lines: list[NoteLine] = []
+    """The notes, each once, grouped by test; a note about one result names its date."""
+    by_test: dict[str, list[NoteLine]] = {}
     seen: set[tuple[str, str]] = set()
     for record in records:
         test = shown(shown_name(record, reference))
+        lines = by_test.setdefault(test, [])
         for note in record.notes:
             if (test, note.text) in seen:
                 continue
             seen.add((test, note.text))
             kind = KIND_WORDS.get(note.kind, note.kind.replace("_", " "))
+            if note.kind in RESULT_KINDS and record.date:
+                kind = f"{kind}, {record.date}"
             lines.append(NoteLine(test, shown(kind), shown(note.text), shown(note.source)))
-    return lines
+    return [line for lines in by_test.values() for line in lines]
 
 
 def _listed(counts: dict[str, int]) -> str:

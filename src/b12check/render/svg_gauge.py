@@ -11,6 +11,7 @@ from b12check.core.numbers import format_number
 from b12check.core.records import Record
 from b12check.core.refdata import Analyte, Reference
 from b12check.render.bandplace import band_place, drawn_sex
+from b12check.render.safe import visible
 
 WIDTH = 200.0
 BAR_TOP = 14.0
@@ -36,6 +37,13 @@ def display_unit(reference: Reference, analyte: Analyte, unit_text: str | None) 
     units, else the canonical one (the unit of ``record.value``)."""
     code = reference.unit_code(unit_text.strip()) if unit_text else None
     return code if code is not None and code in analyte.factors else analyte.canonical_unit
+
+
+def unit_label(reference: Reference, unit: str, unit_text: str | None) -> str:
+    """``unit`` as the person's report writes it (mcg/dL for ug/dL) when it is their unit."""
+    if unit_text and reference.unit_code(unit_text.strip()) == unit:
+        return visible(unit_text.strip())
+    return unit
 
 
 class Segment(NamedTuple):
@@ -77,6 +85,7 @@ def make_gauge(record: Record, reference: Reference | None) -> Gauge | None:
     if place is None:
         return None
     unit = display_unit(reference, analyte, record.unit)
+    label_unit = unit_label(reference, unit, record.unit)
     share = WIDTH / len(place.bands)
     segments: list[Segment] = []
     ticks: list[Tick] = []
@@ -90,7 +99,7 @@ def make_gauge(record: Record, reference: Reference | None) -> Gauge | None:
         else:
             span = f"{short(ends[0])}–{short(ends[1])}"
         segments.append(
-            Segment(i * share, share, flag_class(band.flag), f"{band.label}: {span} {unit}")
+            Segment(i * share, share, flag_class(band.flag), f"{band.label}: {span} {label_unit}")
         )
         if i and low is not None:
             ticks.append(Tick(i * share, short(analyte.edge_in(unit, low, record.guideline))))
@@ -101,7 +110,7 @@ def make_gauge(record: Record, reference: Reference | None) -> Gauge | None:
         sex_note = "bands drawn for women: sex not given"
     label = (
         f"{analyte.short_name} {record.value_text or ''} {record.unit or ''}: {shown}; "
-        f"gauge of {len(place.bands)} bands in {unit}"
+        f"gauge of {len(place.bands)} bands in {label_unit}"
     )
     return Gauge(
         WIDTH,
@@ -112,7 +121,7 @@ def make_gauge(record: Record, reference: Reference | None) -> Gauge | None:
         ticks,
         (place.band + place.share) * share,
         marker,
-        unit,
+        label_unit,
         " ".join(label.split()),
         sex_note,
     )

@@ -16,10 +16,12 @@ from b12check.core.records import Record
 from b12check.core.refdata import Analyte, Reference
 from b12check.readers.events import Event
 from b12check.render.bandplace import gauge_scale
-from b12check.render.svg_gauge import display_unit, flag_class, short
+from b12check.render.cells import result_text
+from b12check.render.safe import visible
+from b12check.render.svg_gauge import display_unit, flag_class, short, unit_label
 
-WIDTH, HEIGHT = 640.0, 240.0
-LEFT, RIGHT, TOP, BOTTOM = 56.0, 150.0, 22.0, 34.0  # margins; the right one holds labels
+WIDTH, HEIGHT = 760.0, 250.0
+LEFT, RIGHT, TOP, BOTTOM = 56.0, 160.0, 22.0, 34.0  # margins; the right one holds labels
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
@@ -144,7 +146,7 @@ def lab_range_in(
 
 
 def _lab(
-    points: list[Record], analyte: Analyte, reference: Reference, unit: str
+    points: list[Record], analyte: Analyte, reference: Reference, unit: str, label_unit: str
 ) -> tuple[tuple[float, float] | None, str]:
     """The latest lab range of the series, and what to say about it."""
     ranges = [(r.date, lab_range_in(r, analyte, reference, unit)) for r in points]
@@ -152,7 +154,7 @@ def _lab(
     if not known:
         return None, ""
     day, found = known[-1]
-    text = f"reporting lab's range: {short(found[0])}–{short(found[1])} {unit}"
+    text = f"reporting lab's range: {short(found[0])}–{short(found[1])} {label_unit}"
     if len({found for _, found in known}) > 1:
         text += f" (as of {day}; it differs on other dates)"
     return found, text
@@ -175,7 +177,8 @@ def make_trend(
     factor = analyte.factors[unit]
     values = [(r.value or 0.0) / factor for r in points]
     scale = gauge_scale(analyte, latest.sex, unit, latest.guideline, latest.age)
-    lab, lab_note = _lab(points, analyte, reference, unit)
+    label_unit = unit_label(reference, unit, latest.unit)
+    lab, lab_note = _lab(points, analyte, reference, unit, label_unit)
     y_low, y_high = _y_range(values, scale.cuts, lab)
     first, last = _day(points[0].date or ""), _day(points[-1].date or "")
     span = last - first
@@ -205,9 +208,13 @@ def make_trend(
         censored = {"<": "below", "<=": "below", ">": "above", ">=": "above"}.get(
             record.comparator or "", ""
         )
-        text = f"{record.value_text or short(value)}"
+        given = visible(result_text(record.value_text, record.unit))
+        own = reference.unit_code((record.unit or "").strip()) == unit
+        text = visible(record.value_text or "") if own and record.value_text else short(value)
         shown = (record.band_label or record.flag or "").replace("_", " ")
-        title = f"{record.date}: {text} {record.unit or unit} ({shown})"
+        title = f"{record.date}: {given} ({visible(shown)})"
+        if not own:
+            title += f", drawn as {short(value)} {label_unit}"
         if censored:
             title += f"; the lab reported the value only as {censored} this limit"
         drawn.append(
@@ -233,7 +240,7 @@ def make_trend(
     if lab is not None:
         lab_band = LabBand(y_of(lab[1]), y_of(lab[0]) - y_of(lab[1]), lab_note)
     markers = [Marker(x_of(_day(e.date)), n, f"{n}. {e.date}: {e.text}") for n, e in near]
-    label = f"{test} in {unit} from {points[0].date} to {points[-1].date}: " + ", ".join(
+    label = f"{test} in {label_unit} from {points[0].date} to {points[-1].date}: " + ", ".join(
         f"{r.date} {p.text}" for r, p in zip(points, drawn, strict=True)
     )
     return Trend(
@@ -251,7 +258,7 @@ def make_trend(
         lab_band,
         lab_note,
         markers,
-        unit,
+        label_unit,
         test,
         label,
     )
