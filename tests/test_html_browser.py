@@ -121,21 +121,33 @@ def test_markup_in_a_patient_id_is_shown_as_text(tmp_path: Path, load: Any, pati
     assert loaded.console == [] and len(loaded.requests) == 1
 
 
-def test_screenshot_is_the_expected_size_and_not_blank(tmp_path: Path, load: Any) -> None:
+def colours(png: Path) -> tuple[tuple[int, int], int]:
+    """The size of an image and how many distinct colours it has."""
     from PIL import Image  # (the dev extra's pillow)
 
-    events = str(FIXTURES / "events.csv")
-    loaded = load(report(tmp_path, str(FIXTURES / "follow-up.csv"), "--events", events))
-    shot = tmp_path / "html-report.png"
-    loaded.page.screenshot(path=str(shot))
-    with Image.open(shot) as image:
-        assert image.size == (VIEWPORT["width"], VIEWPORT["height"])
-        colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
-    assert len(colours) > 200  # text, gauges and zones: far from a blank page
+    with Image.open(png) as image:
+        return image.size, len(image.convert("RGB").getcolors(maxcolors=1 << 22) or [])
+
+
+def test_screenshot_is_the_expected_size_and_not_blank(
+    tmp_path: Path, load: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     saved = os.environ.get("B12CHECK_SAVE_SCREENSHOT")
-    if saved:
-        Path(saved).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, Path(saved) / "html-report.png")
+    saved_dir = Path(saved).resolve() if saved else None  # (before the chdir)
+    monkeypatch.chdir(FIXTURES)  # file names on the page as a person would type them
+    loaded = load(report(tmp_path, "follow-up.csv", "--events", "events.csv"))
+    shot, chart = tmp_path / "html-report.png", tmp_path / "html-report-trend.png"
+    loaded.page.screenshot(path=str(shot))
+    size, count = colours(shot)
+    assert size == (VIEWPORT["width"], VIEWPORT["height"])
+    assert count > 200  # text, gauges and chips: far from a blank page
+    loaded.page.locator("figure.chart").first.screenshot(path=str(chart))
+    size, count = colours(chart)
+    assert size[0] > 600 and size[1] > 200 and count > 100
+    if saved_dir is not None:
+        saved_dir.mkdir(parents=True, exist_ok=True)
+        for each in (shot, chart):
+            shutil.copyfile(each, saved_dir / each.name)
 
 
 def test_printing_to_pdf_works(tmp_path: Path, load: Any) -> None:

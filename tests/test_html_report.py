@@ -311,3 +311,45 @@ def test_html_on_stdout_is_utf8_whatever_the_locale() -> None:
 def test_the_scan_output_with_and_without_the_row_cache_is_the_same() -> None:
     # invoke() runs every scan both ways and compares the bytes
     scan_html(str(EXAMPLES / "eu-lab-export-si.csv"))
+
+
+def test_html_on_a_terminal_suggests_saving_it(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    import pexpect
+
+    errors = tmp_path / "stderr.txt"
+    command = f"exec {sys.executable} -m b12check scan {FOLLOW_UP} --format html 2>{errors}"
+    child = pexpect.spawn("/bin/sh", ["-c", command], env=dict(os.environ), timeout=60)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert "<!DOCTYPE html>" in (child.before or b"").decode("utf-8")
+    assert "save it with -o report.html" in errors.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["check", "b12=250pg/mL", "--format", "json"], False),
+        (["scan", FOLLOW_UP, "--format", "markdown"], False),
+        (["scan", FOLLOW_UP, "--format", "html"], True),
+    ],
+)
+def test_jinja_is_imported_only_for_html(args: list[str], loaded: bool) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, runpy, io\n"
+        f"sys.argv = ['b12check', *{args!r}]\n"
+        "sys.stdout = io.StringIO()\n"
+        "try:\n"
+        "    runpy.run_module('b12check', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('JINJA', 'jinja2' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False)
+    assert f"JINJA {loaded}".encode() in done.stderr, done.stderr.decode()
