@@ -353,3 +353,30 @@ def test_jinja_is_imported_only_for_html(args: list[str], loaded: bool) -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False)
     assert f"JINJA {loaded}".encode() in done.stderr, done.stderr.decode()
+
+
+def test_an_input_without_results_says_so(tmp_path: Path) -> None:
+    export = write_csv(tmp_path, [])
+    text = Page(scan_html(export)).text
+    assert "No results." in text and "0 results, 0 errors, 0 skipped" in text
+
+
+def test_skipped_names_kept_are_bounded() -> None:
+    import io
+
+    from b12check.render import html_report
+
+    writer = HtmlWriter(io.StringIO(), load_reference())
+    for n in range(html_report.MAX_LABELS + 50):
+        writer.write(Record("skipped", "in.csv", n + 2, label=f"Test {n}", reason="not covered"))
+    assert len(writer.skipped) == html_report.MAX_LABELS + 1
+    assert writer.skipped["other tests"] == 50
+
+
+def test_a_value_the_sexes_would_flag_differently_is_not_drawn_as_settled() -> None:
+    result = invoke("check", "ferritin=200", "--format", "html")
+    page = Page(result.stdout)
+    assert page.count("circle", "unsure") == 1 and page.count("circle", "marker") == 1
+    assert "sex not given: the bands drawn are women's (female: high, male: normal)" in page.text
+    settled = Page(invoke("check", "ferritin=200", "--sex", "male", "--format", "html").stdout)
+    assert settled.count("circle", "unsure") == 0 and "sex not given" not in settled.text

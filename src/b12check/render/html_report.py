@@ -22,6 +22,7 @@ from b12check.render.safe import visible
 MAX_PATIENTS = 20  # patients drawn in full; the rest are summarised
 MAX_RESULTS = 500  # results kept per patient drawn
 MAX_PROBLEMS = 50  # unreadable values listed per patient, and for the page
+MAX_LABELS = 100  # distinct skipped test names listed, per patient and for the page
 COUNTED_PATIENTS = 100_000  # patients whose worst flag is counted for the summary
 
 
@@ -127,6 +128,8 @@ class HtmlWriter(Writer):
                 kept = self.withdrawn if withdrawn else self.skipped
             else:
                 kept = person.withdrawn if withdrawn else person.skipped
+            if label not in kept and len(kept) >= MAX_LABELS:
+                label = "other tests"  # (a file of endless distinct names)
             kept[label] = kept.get(label, 0) + 1
 
     def close(self, summary: Summary) -> None:

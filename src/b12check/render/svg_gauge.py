@@ -66,7 +66,8 @@ class Gauge(NamedTuple):
     segments: list[Segment]
     ticks: list[Tick]  # the cut points between the bands
     marker_x: float
-    marker: str  # 'dot', 'left' or 'right' (a value censored at < or >)
+    marker: str  # 'dot', 'left' or 'right' (a value censored at < or >), maybe ' unsure'
+
     unit: str
     label: str  # the whole gauge in words, for screen readers
     sex_note: str  # '' or why these bands are drawn
@@ -99,7 +100,12 @@ def make_gauge(record: Record, reference: Reference | None) -> Gauge | None:
         else:
             span = f"{short(ends[0])}–{short(ends[1])}"
         segments.append(
-            Segment(i * share, share, flag_class(band.flag), f"{band.label}: {span} {label_unit}")
+            Segment(
+                i * share,
+                share,
+                flag_class(band.flag),
+                f"{visible(band.label)}: {span} {label_unit}",
+            )
         )
         if i and low is not None:
             ticks.append(Tick(i * share, short(analyte.edge_in(unit, low, record.guideline))))
@@ -107,7 +113,12 @@ def make_gauge(record: Record, reference: Reference | None) -> Gauge | None:
     shown = (record.band_label or record.flag or "").replace("_", " ")
     sex_note = ""
     if record.sex is None and drawn_sex(analyte, None, record.guideline, record.age):
-        sex_note = "bands drawn for women: sex not given"
+        sex_note = "sex not given: the bands drawn are women's"
+        if record.flag_by_sex:
+            each = (f"{sex}: {flag.replace('_', ' ')}" for sex, flag in record.flag_by_sex.items())
+            sex_note += f" ({', '.join(each)})"
+    if record.flag == "unclassified":
+        marker += " unsure"  # drawn open: the value's band is not settled
     label = (
         f"{analyte.short_name} {record.value_text or ''} {record.unit or ''}: {shown}; "
         f"gauge of {len(place.bands)} bands in {label_unit}"

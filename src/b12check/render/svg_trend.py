@@ -202,7 +202,7 @@ def make_trend(
         low, high = max(bounds[i], y_low), min(bounds[i + 1], y_high)
         if high > low:
             top = y_of(high)
-            zones.append(Zone(top, y_of(low) - top, flag_class(band.flag), band.label))
+            zones.append(Zone(top, y_of(low) - top, flag_class(band.flag), visible(band.label)))
     drawn = []
     for record, value in zip(points, values, strict=True):
         censored = {"<": "below", "<=": "below", ">": "above", ">=": "above"}.get(
