@@ -23,7 +23,7 @@ PAGE_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "dl",
     "dt", "dd", "section", "table", "thead", "tbody", "tr", "th", "td", "span", "div", "br",
     "svg", "g", "rect", "line", "text", "path", "circle", "figure", "figcaption",
-    "strong", "ul", "ol", "li", "code", "footer",
+    "strong", "ul", "ol", "li", "code", "footer", "colgroup", "col",
 }  # fmt: skip
 CSV_HEADER = "Patient ID,Sex,Collection Date,Test Name,Result,Units,Reference Range\n"
 
