@@ -380,3 +380,11 @@ def test_a_value_the_sexes_would_flag_differently_is_not_drawn_as_settled() -> N
     assert "sex not given: the bands drawn are women's (female: high, male: normal)" in page.text
     settled = Page(invoke("check", "ferritin=200", "--sex", "male", "--format", "html").stdout)
     assert settled.count("circle", "unsure") == 0 and "sex not given" not in settled.text
+
+
+def test_the_report_may_not_overwrite_the_events_file(tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text("2025-01-01,started iron\n", encoding="utf-8")
+    result = invoke("scan", FOLLOW_UP, "-f", "html", "--events", str(events), "-o", str(events))
+    assert result.exit_code == 2
+    assert events.read_text(encoding="utf-8") == "2025-01-01,started iron\n"

@@ -288,7 +288,8 @@ def run_scan(
     from b12check.readers.columns import ColumnNotFound
 
     try:
-        with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
+        inputs = (*paths, *common.ranges_files, *((events_file,) if events_file else ()))
+        with open_output(common.output, common.fmt, inputs) as out:
             if show_layout:
                 return _show_layout(common, paths, scan_options, out, (patients, codes))
             return _scan(common, paths, scan_options, out, (patients, codes), events)
