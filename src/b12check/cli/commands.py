@@ -52,7 +52,7 @@ def open_output(path: str, fmt: str, inputs: tuple[str, ...]) -> Iterator[IO[str
             yield handle
         return
     check_stdout(inputs)
-    if fmt in MACHINE_FORMATS:
+    if fmt in MACHINE_FORMATS or fmt == "html":  # (the page says it is UTF-8)
         yield utf8_stdout()
     else:
         from b12check.render.encoding import for_people
@@ -103,12 +103,24 @@ class Common(NamedTuple):
             lab_ranges="show",
         )
 
-    def make_writer(self, out: IO[str], settings: Settings) -> Writer:
-        return make_writer(self.fmt, out, settings.reference, only_flagged=self.only_flagged)
+    def make_writer(self, out: IO[str], settings: Settings, **extra: Any) -> Writer:
+        return make_writer(
+            self.fmt, out, settings.reference, only_flagged=self.only_flagged, **extra
+        )
+
+    def html_hint(self) -> None:
+        """A page of HTML on a terminal is rarely what was meant: say how to save it."""
+        if self.fmt == "html" and self.output == "-" and not self.quiet and sys.stdout.isatty():
+            click.echo(
+                "b12check: writing HTML to the terminal; save it with -o report.html", err=True
+            )
 
 
 def run_check(values: tuple[str, ...], compare: bool = False, **options: Any) -> int:
     common = Common(**options)
+    if compare and common.fmt == "html":
+        raise click.UsageError("--compare has no html format; use table, markdown, csv or json")
+    common.html_hint()
     with open_output(common.output, common.fmt, common.ranges_files) as out:
         return _check(common, values, compare, out)
 
@@ -152,6 +164,18 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
         )
     writer = common.make_writer(out, settings)
     return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
+
+
+def html_events(path: str | None, fmt: str) -> dict[str, Any] | None:
+    """``--events FILE`` read before any input (a bad row is a usage error naming it);
+    only the html format draws events, so with any other it is a usage error too."""
+    if path is None:
+        return None
+    if fmt != "html":
+        raise click.UsageError("--events is drawn only by --format html")
+    from b12check.readers.events import load_events
+
+    return {"events": load_events(path), "events_file": path}
 
 
 def parse_guidelines(choices: tuple[str, ...], reference: Reference) -> tuple[tuple[str, str], ...]:
@@ -237,11 +261,14 @@ def run_scan(
     patients: str | None = None,
     codes: str | None = None,
     show_layout: bool = False,
+    events_file: str | None = None,
     **options: Any,
 ) -> int:
     from b12check.readers.scanner import ScanOptions
 
     common = Common(**options)
+    events = html_events(events_file, common.fmt)
+    common.html_hint()
     scan_options = ScanOptions(
         encoding=encoding,
         delimiter="\t" if delimiter == "tab" else delimiter,
@@ -261,10 +288,11 @@ def run_scan(
     from b12check.readers.columns import ColumnNotFound
 
     try:
-        with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
+        inputs = (*paths, *common.ranges_files, *((events_file,) if events_file else ()))
+        with open_output(common.output, common.fmt, inputs) as out:
             if show_layout:
                 return _show_layout(common, paths, scan_options, out, (patients, codes))
-            return _scan(common, paths, scan_options, out, (patients, codes))
+            return _scan(common, paths, scan_options, out, (patients, codes), events)
     except ColumnNotFound as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -298,6 +326,7 @@ def _scan(
     scan_options: "ScanOptions",
     out: IO[str],
     companions: tuple[str | None, str | None] = (None, None),
+    events: dict[str, Any] | None = None,
 ) -> int:
     import os
 
@@ -337,7 +366,7 @@ def _scan(
             from b12check.render.progress import progress_on_stderr
 
             scanner.progress = stack.enter_context(progress_on_stderr(paths))
-        writer = common.make_writer(out, settings)
+        writer = common.make_writer(out, settings, **(events or {}))
         observes = writer.observes  # (json: it keeps trends of every result)
         # the cache in front of the core, unless B12CHECK_NO_CACHE=1 turns it off
         if is_line_format(writer) and os.environ.get("B12CHECK_NO_CACHE") != "1":

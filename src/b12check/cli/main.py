@@ -13,6 +13,7 @@ import click
 from b12check import __version__
 from b12check.cli.options import (
     DEBUG_KEY,
+    events_option,
     format_option,
     output_options,
     person_options,
@@ -120,6 +121,7 @@ Examples:
   b12check scan odd.csv --column test="Assay" --column result="Reading" --delimiter ";"
   b12check scan odd.csv --show-layout
   b12check scan labevents.csv --patients patients.csv --codes items.csv
+  b12check scan portal-export.csv --format html --events my-events.csv -o report.html
 
 Long exports (one value per row) and wide ones (a column per test, unit in the header or in a
 units row) are recognised from their headers; title lines above the header are passed over.
@@ -189,6 +191,7 @@ units row) are recognised from their headers; title lines above the header are p
     "column each role took and why, the date order, and every test label with what it "
     "matched (like csvcut -n).",
 )
+@events_option
 @person_options
 @output_options
 @click.pass_context

@@ -41,7 +41,7 @@ def _sex(_ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     return sex
 
 
-FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown", "fhir")
+FORMATS = ("table", "json", "ndjson", "csv", "tsv", "markdown", "fhir", "html")
 
 
 def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -61,7 +61,8 @@ output_options = _stack(
         type=click.Choice(FORMATS),
         default="table",
         show_default=True,
-        help="Output format. table is for people; the others are for scripts and pasting.",
+        help="Output format. table is for people; html is a self-contained page to bring to a "
+        "clinician (-o report.html); the others are for scripts and pasting.",
     ),
     click.option(
         "--notes",
@@ -88,7 +89,7 @@ output_options = _stack(
     click.option(
         "--only-flagged",
         is_flag=True,
-        help="table and markdown: hide normal results (machine formats keep every record).",
+        help="table, markdown and html: hide normal results (machine formats keep every record).",
     ),
     click.option("-q", "--quiet", is_flag=True, help="No diagnostics on stderr."),
     click.option(
@@ -172,4 +173,14 @@ person_options = _stack(
         "every test that has it, or ANALYTE=NAME for one (e.g. vitamin_d=endocrine-society-2011)."
         " Repeatable.",
     ),
+)
+
+events_option = click.option(
+    "--events",
+    "events_file",
+    metavar="FILE",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="html only: a CSV of your own dated events (date,text rows, dates as YYYY-MM-DD, "
+    "e.g. 2025-02-01,started B12 supplement) to mark on the trend charts and list.",
 )

@@ -1,9 +1,13 @@
 """The writer for each ``--format``; each writer's module is loaded only when it is asked for."""
 
-from typing import IO, TypeGuard
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, TypeGuard
 
 from b12check.core.refdata import Reference
 from b12check.render.base import LineFormat, Writer
+
+if TYPE_CHECKING:
+    from b12check.readers.events import Event
 
 
 def is_line_format(writer: Writer) -> TypeGuard[LineFormat]:
@@ -13,9 +17,16 @@ def is_line_format(writer: Writer) -> TypeGuard[LineFormat]:
 
 
 def make_writer(
-    fmt: str, out: IO[str], reference: Reference | None = None, *, only_flagged: bool = False
+    fmt: str,
+    out: IO[str],
+    reference: Reference | None = None,
+    *,
+    only_flagged: bool = False,
+    events: "Sequence[Event]" = (),
+    events_file: str | None = None,
 ) -> Writer:
-    """The writer for ``fmt``; ``only_flagged`` hides normal results in the human formats."""
+    """The writer for ``fmt``; ``only_flagged`` hides normal results in the human formats;
+    ``events`` (read from ``events_file``) are drawn by the html format."""
     if fmt in ("csv", "tsv"):
         from b12check.render.delimited import make_delimited
 
@@ -36,6 +47,12 @@ def make_writer(
         from b12check.render.markdown import MarkdownWriter
 
         return MarkdownWriter(out, reference, only_flagged=only_flagged)
+    if fmt == "html":
+        from b12check.render.html_report import HtmlWriter  # jinja2 only for this format
+
+        return HtmlWriter(
+            out, reference, only_flagged=only_flagged, events=events, events_file=events_file
+        )
     from b12check.render.table import TableWriter  # rich only for people at a terminal
 
     return TableWriter(out, reference, only_flagged=only_flagged)

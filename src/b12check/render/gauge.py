@@ -7,6 +7,7 @@ sits at the value's place inside its band (``◀``/``▶`` for a censored value 
 from typing import Final
 
 from b12check.core.refdata import Analyte
+from b12check.render.bandplace import band_place
 
 FLAG_CHARS: Final = {
     "critical_low": "!",
@@ -39,30 +40,16 @@ def gauge_segments(
     age: float | None = None,
 ) -> list[tuple[str, str]]:
     """Pieces of the gauge as (text, flag) pairs, in canonical units."""
-    sexes = (sex,) if sex or not analyte.sex_specific_in(guideline, age) else ("female",)
-    scale = analyte.scale(sexes[0], analyte.canonical_unit, guideline, age)
-    if not scale.bands:
+    place = band_place(analyte, sex, value, comparator, guideline, age)
+    if place is None:
         return []
-    index = scale.index(value)
-    band = scale.bands[index].interval
-    if band.low is not None and band.high is not None and band.high > band.low:
-        share = (value - band.low) / (band.high - band.low)
-    elif band.low is None:
-        share = 0.75
-    else:
-        share = 0.25
-    position = min(SEGMENT - 1, max(0, int(share * SEGMENT)))
-    marker = "●"
-    if comparator in ("<", "<="):
-        marker = "◀"
-    elif comparator in (">", ">="):
-        marker = "▶"
+    position = min(SEGMENT - 1, max(0, int(place.share * SEGMENT)))
     pieces: list[tuple[str, str]] = []
-    for i, each in enumerate(scale.bands):
+    for i, each in enumerate(place.bands):
         char = FLAG_CHARS.get(each.flag, "?")
-        if i == index:
+        if i == place.band:
             pieces.append((char * position, each.flag))
-            pieces.append((marker, "marker"))
+            pieces.append((place.marker, "marker"))
             pieces.append((char * (SEGMENT - position - 1), each.flag))
         else:
             pieces.append((char * SEGMENT, each.flag))
