@@ -114,7 +114,7 @@ def test_json_summary_counts_every_record_read(
 
 
 def test_distractors_are_not_written_but_counted(tmp_path: Path) -> None:
-    rows = [("P1", "2024-01-05", "TSH", "2.1", "mIU/L")] * 50 + [
+    rows: list[tuple[str, ...]] = [("P1", "2024-01-05", "TSH", "2.1", "mIU/L")] * 50 + [
         ("P1", "2024-01-05", "B12", "150", "pg/mL")
     ]
     path = export(tmp_path, rows)
