@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ ONLY = st.sampled_from([None, "results", "flagged", "errors"])
 ANALYTES = st.lists(st.sampled_from(["b12", "ferritin", "vitamin_d", "iron"]), max_size=2)
 
 
-def export(tmp_path: Path, rows: list[tuple[str, ...]]) -> str:
+def export(tmp_path: Path, rows: Sequence[tuple[str, ...]]) -> str:
     path = tmp_path / "export.csv"
     path.write_text(HEADER + "".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
     return str(path)
@@ -114,7 +115,7 @@ def test_json_summary_counts_every_record_read(
 
 
 def test_distractors_are_not_written_but_counted(tmp_path: Path) -> None:
-    rows: list[tuple[str, ...]] = [("P1", "2024-01-05", "TSH", "2.1", "mIU/L")] * 50 + [
+    rows = [("P1", "2024-01-05", "TSH", "2.1", "mIU/L")] * 50 + [
         ("P1", "2024-01-05", "B12", "150", "pg/mL")
     ]
     path = export(tmp_path, rows)
