@@ -359,11 +359,12 @@ def _scan(
         # the cache in front of the core, unless B12CHECK_NO_CACHE=1 turns it off
         if is_line_format(lines) and os.environ.get("B12CHECK_NO_CACHE") != "1":
             # Without notes nothing needs the results one by one (no patterns, no derived
-            # values); json keeps them single for its trends (it observes each). A filter
-            # or --per-patient looks at each result, so none come in batches then.
-            one_by_one = per_patient or not (keep is None or keep.everything)
+            # values); json keeps them single for its trends (it observes each), and so
+            # does --per-patient, which reads each result (it needs no notes either).
             scanner.batching = settings.notes == "none" and (per_patient or not observes)
-            scanner.fast = RowCache(lines, settings, scanner.batching and not one_by_one)
+            scanner.fast = RowCache(lines, settings, scanner.batching and not per_patient)
+            if keep is not None and not keep.everything:
+                scanner.fast.keep = keep.results_kept()  # (batches join the kept ones only)
         return run(records(), writer, summary, quiet=common.quiet, keep=keep)
 
 

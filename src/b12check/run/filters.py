@@ -14,6 +14,7 @@ The fields are read by other engines too (the DuckDB path pushes them into its S
 rule stays in these few lines and nowhere else.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from b12check.core.records import FastLine, Record
@@ -41,6 +42,19 @@ class Keep:
     def keeps_line(self, line: FastLine) -> bool:
         """Whether a result the scan cache rendered is written."""
         return self.keeps_fields(STATUS_RESULT, line.flag, line.analyte)
+
+    def results_kept(self) -> Callable[[str, str], bool]:
+        """``keeps_line`` as a function of a result's flag and test, remembered per pair (the
+        scan cache asks it for each result it batches)."""
+        known: dict[tuple[str, str], bool] = {}
+
+        def keeps(flag: str, analyte: str) -> bool:
+            answer = known.get((flag, analyte))
+            if answer is None:
+                answer = known[(flag, analyte)] = self.keeps_fields(STATUS_RESULT, flag, analyte)
+            return answer
+
+        return keeps
 
     def keeps_skipped(self) -> bool:
         """Whether a skipped record of a test not covered (no analyte) is written."""

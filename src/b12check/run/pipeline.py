@@ -100,7 +100,8 @@ def _run_kept(
     records: Iterable[Item], writer: Writer, summary: Summary, keep: Keep, err: IO[str] | None
 ) -> ExitCode:
     """``run`` with a filter: a record it drops is counted (and reported, if an error) but
-    never written. Batches are not filtered: the scan makes none while a filter is on."""
+    never written. A batch the cache made holds the text of the results kept only (its
+    ``keep``), and counts them all."""
     skipped_kept = keep.keeps_skipped()
     for record in records:
         if isinstance(record, FastLine):
@@ -114,8 +115,10 @@ def _run_kept(
                 writer.write_rendered(record.text)
         elif isinstance(record, FastGroup):
             write_group(record, writer, summary, keep)
-        elif isinstance(record, FastBatch):
-            raise TypeError("a batch of rendered results cannot be filtered")
+        elif isinstance(record, FastBatch):  # (the cache joined only the kept results)
+            summary.add_results(record.file, record.flags, record.size)
+            if record.text:
+                writer.write_rendered(record.text)
         else:
             summary.add(record)
             if keep.keeps(record):
