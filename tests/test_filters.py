@@ -176,3 +176,50 @@ def test_table_keeps_only_what_the_filter_keeps(tmp_path: Path) -> None:
     result = invoke("scan", path, "--analyte", "ferritin", env={"COLUMNS": "100"})
     assert "Ferritin" in result.stdout and "B12" not in result.stdout.split("results,")[0]
     assert "2 results" in result.stdout  # the summary line counts both
+
+
+WIDE_HEADER = "patient,date,B12 (pg/mL),Ferritin (ng/mL),Vitamin D (ng/mL),TSH (mIU/L)\n"
+WIDE_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["P1", "P2"]),
+        st.sampled_from(["2024-01-05", "2025-02-01"]),
+        st.sampled_from(["150", "400", "", "abc"]),
+        st.sampled_from(["9", "60", "<5", ""]),
+        st.sampled_from(["12", "35", ""]),
+        st.sampled_from(["2.1", ""]),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=WIDE_ROWS, only=ONLY, analytes=ANALYTES)
+def test_a_wide_file_is_filtered_the_same_way(
+    tmp_path: Path, rows: list[tuple[str, ...]], only: str | None, analytes: list[str]
+) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(WIDE_HEADER + "".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
+    plain = invoke("scan", str(path), "--format", "ndjson")
+    kept = invoke("scan", str(path), "--format", "ndjson", *filter_args(only, analytes))
+    lines = plain.stdout.splitlines()
+    expected = [line for line in lines if wanted(json.loads(line), only, analytes)]
+    assert kept.stdout.splitlines() == expected
+    assert (kept.stderr, kept.exit_code) == (plain.stderr, plain.exit_code)
+
+
+def test_repeated_values_batched_by_the_cache_are_filtered_too(tmp_path: Path) -> None:
+    """Values seen before are rendered by the cache in batches: a filter reaches those."""
+    low, normal = (
+        ("P1", "2024-01-05", "B12", "150", "pg/mL"),
+        ("P1", "2024-01-05", "B12", "400", "pg/mL"),
+    )
+    path = export(tmp_path, [low, normal] * 150)
+    result = invoke("scan", path, "--format", "ndjson", "--only", "flagged")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 150 and {r["value"] for r in records} == {150}
+    assert [r["line"] for r in records] == list(range(2, 302, 2))
+    summary = json.loads(invoke("scan", path, "--format", "json", "--only", "flagged").stdout)
+    assert summary["summary"]["results"] == 300
