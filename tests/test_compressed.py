@@ -249,3 +249,26 @@ def test_a_plain_file_named_gz_is_read_as_plain(tmp_path: Path) -> None:
     out, _, code = scan_bytes(path, plain, "--format", "ndjson")
     record = json.loads(out)
     assert code != 3 and (record["status"], record["value"]) == ("result", 250)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_memory_stays_bounded_on_the_most_compressible_input(codec: str) -> None:
+    """16 MiB of one byte, a few kB compressed: read through in pieces, never whole. (xz's
+    decoder also holds its dictionary: 8 MiB at the default preset.)"""
+    import tracemalloc
+
+    packed = CODECS[codec](b"7" * (16 << 20))
+    raw = io.BytesIO(packed)
+    head, at_eof = text_stream.read_prefix(raw)
+    tracemalloc.start()
+    try:
+        plain = inflate(codec, head, at_eof, raw)
+        total = 0
+        while data := plain.read(1 << 16):
+            total += len(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert total == 16 << 20
+    dictionary = 8 << 20 if codec == "xz" else 0
+    assert peak < dictionary + (6 << 20), f"{peak} bytes at the peak"

@@ -44,7 +44,7 @@ NUMERIC: Final = frozenset({"results", "errors", "undated", "latest_value"})
 
 
 class Cell:
-    """What is kept of one patient's results of one test."""
+    """What is kept of one patient's results of one test (flat slots: one object a pair)."""
 
     __slots__ = (
         "unit",
@@ -53,10 +53,16 @@ class Cell:
         "undated",
         "first",
         "last",
-        "latest",
-        "latest_key",
-        "worst",
-        "worst_key",
+        "latest_order",
+        "latest_seq",
+        "latest_date",
+        "latest_comparator",
+        "latest_value",
+        "latest_flag",
+        "worst_severity",
+        "worst_order",
+        "worst_seq",
+        "worst_flag",
     )
 
     def __init__(self, unit: str) -> None:
@@ -66,16 +72,22 @@ class Cell:
         self.undated = 0
         self.first: str | None = None
         self.last: str | None = None
-        self.latest: tuple[str | None, str | None, float | None, str] | None = None
-        self.latest_key: tuple[str, int] = ("", -1)
-        self.worst: tuple[str, str | None] | None = None
-        self.worst_key: tuple[int, str, int] = (-1, "", -1)
+        self.latest_order = ""  # the latest result's date, "" when it has none
+        self.latest_seq = -1
+        self.latest_date: str | None = None
+        self.latest_comparator: str | None = None
+        self.latest_value: float | None = None
+        self.latest_flag: str | None = None
+        self.worst_severity = -1
+        self.worst_order = ""
+        self.worst_seq = -1
+        self.worst_flag: str | None = None
 
     def add(
-        self, seq: int, date: str | None, value: float | None, comparator: str | None, flag: str
+        self, seq: int, day: str | None, value: float | None, comparator: str | None, flag: str
     ) -> None:
+        """One result; ``day`` is its ISO date, or None when its date was not understood."""
         self.results += 1
-        day = date if date is not None and is_iso_date(date) else None
         if day is None:
             self.undated += 1
         else:
@@ -84,13 +96,13 @@ class Cell:
             if self.last is None or day > self.last:
                 self.last = day
         order = day or ""  # an undated result comes before every dated one
-        if (order, seq) > self.latest_key:
-            self.latest_key = (order, seq)
-            self.latest = (day, comparator, value, flag)
-        worst_key = (FLAG_SEVERITY.get(flag, -1), order, seq)
-        if worst_key > self.worst_key:
-            self.worst_key = worst_key
-            self.worst = (flag, day)
+        if (order, seq) > (self.latest_order, self.latest_seq):
+            self.latest_order, self.latest_seq, self.latest_date = order, seq, day
+            self.latest_comparator, self.latest_value, self.latest_flag = comparator, value, flag
+        severity = FLAG_SEVERITY.get(flag, -1)
+        if (severity, order, seq) > (self.worst_severity, self.worst_order, self.worst_seq):
+            self.worst_severity, self.worst_order, self.worst_seq = severity, order, seq
+            self.worst_flag = flag
 
 
 class PerPatient:
@@ -101,11 +113,14 @@ class PerPatient:
         self.units = units  # analyte id -> canonical unit
         self.cells: dict[tuple[str, str, str], Cell] = {}
         self.seq = 0
+        self.days: dict[str, str] = {}  # one string per distinct date and patient id, shared
 
     def _cell(self, file: str, patient: str | None, analyte: str) -> Cell:
         key = (patient or "", "" if patient else file, analyte)
         cell = self.cells.get(key)
         if cell is None:
+            if patient:  # (one string per patient, shared by the keys of its tests)
+                key = (self.days.setdefault(patient, patient), "", analyte)
             cell = self.cells[key] = Cell(self.units.get(analyte, ""))
         return cell
 
@@ -123,7 +138,10 @@ class PerPatient:
             return
         self.seq += 1
         cell = self._cell(file, patient, analyte)
-        cell.add(self.seq, date, value, comparator, flag or UNCLASSIFIED)
+        day = None
+        if date is not None and is_iso_date(date):
+            day = self.days.setdefault(date, date)
+        cell.add(self.seq, day, value, comparator, flag or UNCLASSIFIED)
 
     def add_error(self, file: str, patient: str | None, analyte: str | None) -> None:
         """An error record of a known test: counted in its patient's row."""
@@ -138,8 +156,6 @@ class PerPatient:
         )
         for key in keys:
             cell = self.cells[key]
-            latest = cell.latest or (None, None, None, None)
-            worst = cell.worst or (None, None)
             yield {
                 "patient": key[0] or None,
                 "file": key[1] or None,
@@ -149,11 +165,11 @@ class PerPatient:
                 "first_date": cell.first,
                 "last_date": cell.last,
                 "undated": cell.undated,
-                "latest_date": latest[0],
-                "latest_comparator": latest[1],
-                "latest_value": latest[2],
+                "latest_date": cell.latest_date,
+                "latest_comparator": cell.latest_comparator,
+                "latest_value": cell.latest_value,
                 "canonical_unit": cell.unit or None,
-                "latest_flag": latest[3],
-                "worst_flag": worst[0],
-                "worst_date": worst[1],
+                "latest_flag": cell.latest_flag,
+                "worst_flag": cell.worst_flag,
+                "worst_date": cell.worst_order or None,
             }

@@ -6,8 +6,9 @@ none, and a ``.gz`` name on plain text means nothing). ``inflate`` turns the com
 plain bytes, which the opener then reads as it reads any file: CSV, HL7 v2 and FHIR alike.
 
 The plain bytes are made a bounded piece at a time (at most ``text_stream.CHUNK`` bytes per
-piece from zlib, bz2 and lzma; zstd is fed ``ZSTD_FEED`` compressed bytes per call, as its
-decompressor has no output limit), so memory stays flat whatever the file's size.
+piece from zlib, bz2 and lzma; zstd, whose decompressor has no output limit, is fed as many
+compressed bytes as gave about that much the time before, at least ``ZSTD_FEED_MIN``: a few
+MiB at most from the most compressible input), so memory stays flat whatever the size.
 Several members (``cat a.gz b.gz``, or pigz's and bgzip's blocks) and several zstd frames or
 xz and bzip2 streams are read one after another, as the command-line tools read them.
 
@@ -32,7 +33,10 @@ from typing import IO, Any, Final
 from b12check.readers import text_stream
 from b12check.readers.row import FileProblem
 
-ZSTD_FEED: Final = 1024  # compressed bytes given to the zstd decompressor per call
+# compressed bytes given to the zstd decompressor per call: as many as gave about a chunk of
+# output last time, within these bounds (64 bytes of the most compressible data give ~2 MiB)
+ZSTD_FEED_MIN: Final = 64
+ZSTD_FEED_MAX: Final = 1 << 16
 ZSTD_INSTALL: Final = "pip install 'b12check[zstd]'"
 
 
@@ -120,6 +124,7 @@ class _Inflating(io.RawIOBase):
         self._read = read
         self._out = memoryview(b"")
         self._failed: Damaged | None = None
+        self._feed = ZSTD_FEED_MIN
 
     def readable(self) -> bool:
         return True
@@ -183,8 +188,13 @@ class _Inflating(io.RawIOBase):
             out: bytes = dec.decompress(data, text_stream.CHUNK)
             self._input = dec.unconsumed_tail
             return out
-        if self._codec == "zstd":
-            self._input = data[ZSTD_FEED:]
-            return bytes(dec.decompress(data[:ZSTD_FEED]))
+        if self._codec == "zstd":  # no output limit: feed it what should give about a chunk
+            feed = self._feed
+            self._input = data[feed:]
+            out = bytes(dec.decompress(data[:feed]))
+            self._feed = max(
+                ZSTD_FEED_MIN, min(ZSTD_FEED_MAX, feed * text_stream.CHUNK // max(len(out), 1))
+            )
+            return out
         self._input = b""
         return bytes(dec.decompress(data, text_stream.CHUNK))
