@@ -91,6 +91,21 @@ def inflate(codec: str, prefix: bytes, at_eof: bool, raw: IO[bytes]) -> IO[bytes
     return io.BufferedReader(_Inflating(codec, make, prefix, read), text_stream.CHUNK)
 
 
+def open_plain(
+    codec: str, prefix: bytes, at_eof: bool, raw: IO[bytes]
+) -> tuple[IO[bytes], bytes, bool]:
+    """The plain bytes of a ``codec`` file (``inflate``) and their first chunk (``read_head``).
+    Raises FileProblem when that cannot be read or holds nothing."""
+    plain = inflate(codec, prefix, at_eof, raw)
+    try:
+        head, at_end = read_head(plain)
+    except OSError as exc:
+        raise FileProblem(f"cannot read: {text_stream.reason(exc)}") from None
+    if not head:
+        raise FileProblem(f"empty file: no header (the {codec} archive holds no data)")
+    return plain, head, at_end
+
+
 def read_head(stream: IO[bytes]) -> tuple[bytes, bool]:
     """The first chunk of plain bytes, as ``text_stream.read_prefix`` reads it, except that
     damage found after some bytes ends the chunk there (the next read reports it)."""

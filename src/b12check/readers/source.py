@@ -60,7 +60,7 @@ from collections.abc import Iterator
 from typing import IO, Any, BinaryIO
 
 from b12check.readers import text_stream
-from b12check.readers.compressed import compression_of, inflate, read_head
+from b12check.readers.compressed import compression_of, open_plain
 from b12check.readers.csv_rows import FIELD_LIMIT, RowParser
 from b12check.readers.fhir_detect import looks_like_fhir
 from b12check.readers.hl7v2 import looks_like_hl7
@@ -212,13 +212,7 @@ def _open(
     codec = compression_of(prefix)
     if codec is None:
         return _recognise(path, raw, owned, info, delimiter, prefix, at_eof)
-    plain = inflate(codec, prefix, at_eof, raw)  # (raises FileProblem: zstandard missing)
-    try:
-        prefix, at_eof = read_head(plain)
-    except OSError as exc:
-        raise FileProblem(f"cannot read: {reason(exc)}") from None
-    if not prefix:
-        raise FileProblem(f"empty file: no header (the {codec} archive holds no data)")
+    plain, prefix, at_eof = open_plain(codec, prefix, at_eof, raw)
     try:
         source = _recognise(path, plain, owned, info, delimiter, prefix, at_eof)
     except FileProblem as exc:
