@@ -246,7 +246,6 @@ def test_field_errors_name_their_column(name: str, line: int, columns: tuple[str
     [
         ("05-xlsx.csv", ("Excel", "export it as CSV")),
         ("05-pdf.csv", ("PDF",)),
-        ("05-gzip.csv.gz", ("gzip", "decompress")),  # README: refused, not decompressed
     ],
 )
 def test_05_not_csv(name: str, words: tuple[str, ...]) -> None:
@@ -255,6 +254,16 @@ def test_05_not_csv(name: str, words: tuple[str, ...]) -> None:
     assert code == 3
     record = assert_whole_file_error(data, stderr, path, *words)
     assert "UTF-8" not in record["reason"]
+
+
+def test_05_gzip_is_read_through() -> None:
+    """The MANIFEST's preferred reading: the gzip file is decompressed and its rows read."""
+    path = fx("05-gzip.csv.gz")
+    code, data, stderr = scan_json(path)
+    assert code == 0, stderr
+    assert statuses(data, path) == {2: "result", 3: "result", 4: "result"}
+    assert {r["flag"] for r in records_of(data, path)} == {"normal"}
+    assert_accounted(data, path, rows=3)
 
 
 def test_whole_file_cannot_open(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from b12check.run.pipeline import run
 
 if TYPE_CHECKING:
     from b12check.readers.scanner import ScanOptions
+    from b12check.run.filters import Keep
 
 
 def default_notes(fmt: str, notes: str | None) -> str:
@@ -262,13 +263,23 @@ def run_scan(
     codes: str | None = None,
     show_layout: bool = False,
     events_file: str | None = None,
+    only: str | None = None,
+    analytes: tuple[str, ...] = (),
+    per_patient: bool = False,
     **options: Any,
 ) -> int:
     from b12check.readers.scanner import ScanOptions
+    from b12check.run.filters import Keep
 
     common = Common(**options)
     events = html_events(events_file, common.fmt)
     common.html_hint()
+    keep = Keep(only, frozenset(analyte.strip().lower() for analyte in analytes))
+    if per_patient and common.fmt in ("fhir", "html"):
+        raise click.BadParameter(
+            f"--per-patient writes table, csv, tsv, ndjson, json or markdown, not {common.fmt}",
+            param_hint="--format",
+        )
     scan_options = ScanOptions(
         encoding=encoding,
         delimiter="\t" if delimiter == "tab" else delimiter,
@@ -292,7 +303,9 @@ def run_scan(
         with open_output(common.output, common.fmt, inputs) as out:
             if show_layout:
                 return _show_layout(common, paths, scan_options, out, (patients, codes))
-            return _scan(common, paths, scan_options, out, (patients, codes), events)
+            return _scan(
+                common, paths, scan_options, out, (patients, codes), events, keep, per_patient
+            )
     except ColumnNotFound as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -327,6 +340,8 @@ def _scan(
     out: IO[str],
     companions: tuple[str | None, str | None] = (None, None),
     events: dict[str, Any] | None = None,
+    keep: "Keep | None" = None,
+    per_patient: bool = False,
 ) -> int:
     import os
 
@@ -340,6 +355,10 @@ def _scan(
     if typing_at_terminal and not common.quiet:
         click.echo("b12check: reading CSV from the terminal; end with Ctrl-D", err=True)
     settings = common.settings()
+    if keep is not None:
+        check_analytes(keep.analytes, settings.reference)
+    if per_patient:  # (rows carry no notes: none are worked out)
+        settings = settings._replace(notes="none")
     summary = Summary(common.fail_on)
 
     def notice(text: str) -> None:
@@ -366,12 +385,48 @@ def _scan(
             from b12check.render.progress import progress_on_stderr
 
             scanner.progress = stack.enter_context(progress_on_stderr(paths))
-        writer = common.make_writer(out, settings, **(events or {}))
+        writer, lines = _scan_writer(common, out, settings, per_patient, events)
         observes = writer.observes  # (json: it keeps trends of every result)
         # the cache in front of the core, unless B12CHECK_NO_CACHE=1 turns it off
-        if is_line_format(writer) and os.environ.get("B12CHECK_NO_CACHE") != "1":
+        if is_line_format(lines) and os.environ.get("B12CHECK_NO_CACHE") != "1":
             # Without notes nothing needs the results one by one (no patterns, no derived
-            # values); json keeps them single for its trends (it observes each).
-            scanner.batching = settings.notes == "none" and not observes
-            scanner.fast = RowCache(writer, settings, scanner.batching)
-        return run(records(), writer, summary, quiet=common.quiet)
+            # values); json keeps them single for its trends (it observes each), and so
+            # does --per-patient, which reads each result (it needs no notes either).
+            scanner.batching = settings.notes == "none" and (per_patient or not observes)
+            scanner.fast = RowCache(lines, settings, scanner.batching and not per_patient)
+            if keep is not None and not keep.everything:
+                scanner.fast.keep = keep.results_kept()  # (batches join the kept ones only)
+        return run(records(), writer, summary, quiet=common.quiet, keep=keep)
+
+
+def _scan_writer(
+    common: Common,
+    out: IO[str],
+    settings: Settings,
+    per_patient: bool,
+    events: dict[str, Any] | None = None,
+) -> tuple[Writer, Writer]:
+    """The writer of the run, and the line format the scan cache renders for (the same
+    writer, except with --per-patient, whose rows the cache cannot render: its results'
+    texts go to an ndjson writer that writes nowhere)."""
+    if not per_patient:
+        writer = common.make_writer(out, settings, **(events or {}))
+        return writer, writer
+    import io
+
+    from b12check.render.per_patient import PerPatientWriter
+
+    return PerPatientWriter(common.fmt, out, settings.reference), make_writer(
+        "ndjson", io.StringIO()
+    )
+
+
+def check_analytes(analytes: frozenset[str], reference: Reference) -> None:
+    """``--analyte``: test ids of the ranges in force; another is a usage error naming them."""
+    unknown = sorted(analytes - set(reference.analytes))
+    if unknown:
+        known = ", ".join(reference.analytes)
+        raise click.BadParameter(
+            f"unknown test id {', '.join(map(repr, unknown))}; known ids: {known}",
+            param_hint="--analyte",
+        )

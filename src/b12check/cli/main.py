@@ -13,6 +13,7 @@ import click
 from b12check import __version__
 from b12check.cli.options import (
     DEBUG_KEY,
+    cohort_options,
     events_option,
     format_option,
     output_options,
@@ -122,9 +123,12 @@ Examples:
   b12check scan odd.csv --show-layout
   b12check scan labevents.csv --patients patients.csv --codes items.csv
   b12check scan portal-export.csv --format html --events my-events.csv -o report.html
+  b12check scan labevents.csv.gz --only flagged --analyte b12 --format csv
+  b12check scan labevents.csv.gz --per-patient --format csv
 
 Long exports (one value per row) and wide ones (a column per test, unit in the header or in a
 units row) are recognised from their headers; title lines above the header are passed over.
+gzip, bzip2, xz and zstd files (and pipes) are read as they stream in.
 """
 
 
@@ -192,6 +196,7 @@ units row) are recognised from their headers; title lines above the header are p
     "matched (like csvcut -n).",
 )
 @events_option
+@cohort_options
 @person_options
 @output_options
 @click.pass_context

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import click
 
 from b12check.core.separators import THOUSANDS_CHOICES
-from b12check.core.vocab import FAIL_ON_CHOICES, NOTES_MODES, SEXES, UNIT_SYSTEMS
+from b12check.core.vocab import FAIL_ON_CHOICES, NOTES_MODES, ONLY_CHOICES, SEXES, UNIT_SYSTEMS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -183,4 +183,31 @@ events_option = click.option(
     type=click.Path(dir_okay=False),
     help="html only: a CSV of your own dated events (date,text rows, dates as YYYY-MM-DD, "
     "e.g. 2025-02-01,started B12 supplement) to mark on the trend charts and list.",
+)
+
+# scan: which records are written, or one row per patient and test instead of records
+cohort_options = _stack(
+    click.option(
+        "--only",
+        type=click.Choice(ONLY_CHOICES),
+        default=None,
+        help="Write only results, only flagged results (anything but normal) or only errors. "
+        "The summary, the exit status and the diagnostics on stderr still count every record "
+        "read.",
+    ),
+    click.option(
+        "--analyte",
+        "analytes",
+        multiple=True,
+        metavar="ID",
+        help="Write only the records of this test (b12, vitamin_d, ferritin ...; repeatable), "
+        "and errors whose test could not be told. The summary and exit status still count "
+        "every record read.",
+    ),
+    click.option(
+        "--per-patient",
+        is_flag=True,
+        help="Instead of records: one row per patient and test with the count, first and last "
+        "date, latest value and flag, and worst flag (memory grows with patients × tests).",
+    ),
 )

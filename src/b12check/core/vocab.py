@@ -174,6 +174,14 @@ class FailOn(_Choice):
         return flag != Flag.NORMAL
 
 
+class Only(_Choice):
+    """Which records a scan writes (``--only``); the summary counts every one read."""
+
+    RESULTS = "results"  # every result
+    FLAGGED = "flagged"  # results flagged anything but normal (unclassified included)
+    ERRORS = "errors"  # error records only
+
+
 class UnitSystem(_Choice):
     """Which unit a bare number is in when the test has several (``--units``)."""
 
@@ -222,6 +230,7 @@ SEXES: Final = tuple(sex.value for sex in Sex)
 UNIT_SYSTEMS: Final = tuple(system.value for system in UnitSystem)
 NOTES_MODES: Final = tuple(mode.value for mode in NotesMode)
 LAB_RANGE_POLICIES: Final = tuple(policy.value for policy in LabRangePolicy)
+ONLY_CHOICES: Final = tuple(choice.value for choice in Only)
 
 # What a column of a lab export can hold (scan); header names per role: data/headers.yaml.
 HEADER_ROLES: Final = (

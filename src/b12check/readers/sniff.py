@@ -25,7 +25,9 @@ SNIFF_RECORDS = 20  # records looked at per candidate delimiter
 
 
 def not_csv(prefix: bytes) -> str | None:
-    """What a non-CSV file looks like, judged by its magic bytes; None if nothing matched."""
+    """What a non-CSV file looks like, judged by its magic bytes; None if nothing matched.
+    (The opener decompresses gzip, bzip2, xz and zstd itself: their messages here are for a
+    compressed file found inside another.)"""
     if prefix.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         if b"xl/" in prefix or b"[Content_Types].xml" in prefix:
             return "looks like an Excel workbook (.xlsx), not CSV; export it as CSV first"
@@ -44,6 +46,8 @@ def not_csv(prefix: bytes) -> str | None:
         return "looks like an xz-compressed file, not plain CSV; decompress it first (unxz)"
     if prefix.startswith(b"\x28\xb5\x2f\xfd"):
         return "looks like a zstd-compressed file, not plain CSV; decompress it first (unzstd)"
+    if prefix[257:262] == b"ustar":
+        return "looks like a tar archive, not CSV; extract the CSV file from it first (tar -xf)"
     if prefix.startswith(b"7z\xbc\xaf\x27\x1c"):
         return "looks like a 7-Zip archive, not CSV; extract the CSV file first"
     start = prefix[:512].removeprefix(codecs.BOM_UTF8).lstrip().lower()

@@ -1,6 +1,8 @@
 """Low-level CSV reading: open a file or stdin, sniff encoding and delimiter, stream its rows.
 
-``open_source`` reads only the first chunk (64 KiB) to recognise the file: non-CSV formats by
+``open_source`` reads only the first chunk (64 KiB) to recognise the file. A gzip, bzip2, xz
+or zstd file (told by its magic bytes, so a pipe too) is read through a streaming decompressor
+(``compressed.py``) and everything below applies to its plain bytes. Non-CSV formats by
 their magic bytes (HL7 v2 by its ``MSH|`` start, ``kind`` "hl7"; FHIR JSON by its ``{``,
 ``kind`` "fhir"; each read by its own reader from the same open file), the
 encoding (byte-order mark, else strict UTF-8, else cp1252 with a warning) and the delimiter.
@@ -58,6 +60,7 @@ from collections.abc import Iterator
 from typing import IO, Any, BinaryIO
 
 from b12check.readers import text_stream
+from b12check.readers.compressed import compression_of, open_plain
 from b12check.readers.csv_rows import FIELD_LIMIT, RowParser
 from b12check.readers.fhir_detect import looks_like_fhir
 from b12check.readers.hl7v2 import looks_like_hl7
@@ -92,7 +95,7 @@ def open_source(
     """Open ``path`` ("-" = ``stdin``, default ``sys.stdin.buffer``) and recognise its format.
 
     Raises FileProblem (and nothing else) when the file cannot be opened, is a directory, is
-    empty (0 bytes or only blank lines), is not CSV (xlsx/zip, PDF, gzip ... by magic bytes),
+    empty (0 bytes or only blank lines), is not CSV (xlsx/zip, PDF, tar ... by magic bytes),
     cannot be decoded in its first chunk with the forced ``encoding`` (or despite its BOM).
     ``encoding`` forces a codec; ``delimiter`` forces the delimiter (else sniffed).
     """
@@ -206,6 +209,30 @@ def _open(
         raise FileProblem("is a directory, not a file") from None
     except OSError as exc:
         raise FileProblem(f"cannot read: {reason(exc)}") from None
+    codec = compression_of(prefix)
+    if codec is None:
+        return _recognise(path, raw, owned, info, delimiter, prefix, at_eof)
+    plain, prefix, at_eof = open_plain(codec, prefix, at_eof, raw)
+    try:
+        source = _recognise(path, plain, owned, info, delimiter, prefix, at_eof)
+    except FileProblem as exc:
+        if not str(exc).startswith("looks like"):
+            raise
+        raise FileProblem(f"{exc} (found inside a {codec}-compressed file)", exc.line) from None
+    source.compressed = (codec, raw)
+    return source
+
+
+def _recognise(
+    path: str,
+    raw: IO[bytes],
+    owned: bool,
+    info: codecs.CodecInfo | None,
+    delimiter: str | None,
+    prefix: bytes,
+    at_eof: bool,
+) -> Source:
+    """The Source for a file whose (plain) first chunk is ``prefix``."""
     if not prefix:
         raise FileProblem("empty file: no header")
     if looks_like_hl7(prefix):  # not CSV: its own reader takes the bytes (Source.chunks)
@@ -292,10 +319,15 @@ class Source:
         self._raw = raw
         self._owned = owned
         self._line_offset = line_offset
+        # a compressed file: its codec and the file itself (``_raw`` gives its plain bytes)
+        self.compressed: tuple[str, IO[bytes]] | None = None
 
     def bytes_read(self) -> int:
-        """How far into the file reading has got (0 where that cannot be told, e.g. a pipe)."""
+        """How far into the file reading has got (0 where that cannot be told, e.g. a pipe);
+        for a compressed file, how far into the compressed bytes."""
         try:
+            if self.compressed is not None:
+                return self.compressed[1].tell()
             return self._raw.tell()
         except (OSError, ValueError):
             return 0
@@ -347,6 +379,8 @@ class Source:
         self._head = None
         if self._owned:
             self._raw.close()
+            if self.compressed is not None:
+                self.compressed[1].close()
 
     def __enter__(self) -> Source:
         return self

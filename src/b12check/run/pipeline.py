@@ -11,6 +11,7 @@ from b12check.readers.items import FastGroup, Item, SkippedLine
 from b12check.render.base import Writer
 from b12check.render.safe import visible
 from b12check.run.exitcodes import ExitCode
+from b12check.run.filters import Keep
 
 
 def exit_status(summary: Summary) -> ExitCode:
@@ -27,14 +28,21 @@ def diagnostic(record: Record) -> str:
     return visible(f"{record.place()}:{column} {record.reason}")
 
 
-def write_group(group: FastGroup, writer: Writer, summary: Summary) -> None:
-    """Count and write the members of a group the cache rendered, in one write."""
+def write_group(
+    group: FastGroup, writer: Writer, summary: Summary, keep: Keep | None = None
+) -> None:
+    """Count the members of a group the cache rendered and write those ``keep`` keeps (all
+    by default), in one write."""
     members = group.members
     flags = [member.flag for member in members if isinstance(member, FastLine)]
     if flags:
         summary.add_results(group.file, Counter(flags), len(flags))
     if len(flags) < len(members):
         summary.add_skipped(group.file, len(members) - len(flags))
+    if keep is not None:
+        members = [member for member in members if _keeps_item(keep, member)]
+        if not members:
+            return
     if writer.observes:
         for member in members:
             if isinstance(member, FastLine):
@@ -49,9 +57,14 @@ def run(
     *,
     quiet: bool = False,
     err: IO[str] | None = None,
+    keep: Keep | None = None,
 ) -> ExitCode:
-    """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status."""
+    """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status.
+    With ``keep`` (``--only``, ``--analyte``) only the records it keeps are written; every
+    record is still counted and every error still reported."""
     stream = err if err is not None else sys.stderr
+    if keep is not None and not keep.everything:
+        return _run_kept(records, writer, summary, keep, None if quiet else stream)
     for record in records:
         if isinstance(record, FastBatch):  # many results the cache rendered, at once
             summary.add_results(record.file, record.flags, record.size)
@@ -73,5 +86,44 @@ def run(
         writer.write(record)
         if record.status == STATUS_ERROR and not quiet:
             print(diagnostic(record), file=stream)
+    writer.close(summary)
+    return exit_status(summary)
+
+
+def _keeps_item(keep: Keep, item: FastLine | SkippedLine) -> bool:
+    if isinstance(item, FastLine):
+        return keep.keeps_line(item)
+    return keep.keeps_skipped()
+
+
+def _run_kept(
+    records: Iterable[Item], writer: Writer, summary: Summary, keep: Keep, err: IO[str] | None
+) -> ExitCode:
+    """``run`` with a filter: a record it drops is counted (and reported, if an error) but
+    never written. A batch the cache made holds the text of the results kept only (its
+    ``keep``), and counts them all."""
+    skipped_kept = keep.keeps_skipped()
+    for record in records:
+        if isinstance(record, FastLine):
+            summary.add_result(record.file, record.flag)
+            if keep.keeps_line(record):
+                writer.observe(record)
+                writer.write_rendered(record.text)
+        elif isinstance(record, SkippedLine):
+            summary.add_skipped(record.file, 1)
+            if skipped_kept:
+                writer.write_rendered(record.text)
+        elif isinstance(record, FastGroup):
+            write_group(record, writer, summary, keep)
+        elif isinstance(record, FastBatch):  # (the cache joined only the kept results)
+            summary.add_results(record.file, record.flags, record.size)
+            if record.text:
+                writer.write_rendered(record.text)
+        else:
+            summary.add(record)
+            if keep.keeps(record):
+                writer.write(record)
+            if record.status == STATUS_ERROR and err is not None:
+                print(diagnostic(record), file=err)
     writer.close(summary)
     return exit_status(summary)

@@ -77,6 +77,9 @@ class RowCache:
         self.batching = batching  # results in FastBatch lines (nothing groups them)
         self.age_keys = AgeKeys(settings.reference)
         self.none_text = fmt.text(None)
+        # which results a batch writes (--only, --analyte; run/filters.py): the others are
+        # counted in its flags but not joined into its text; None writes them all
+        self.keep: Callable[[str, str], bool] | None = None
 
     # ------------------------------------------------------------------ per file
 
@@ -135,14 +138,15 @@ class RowCache:
         self, rows: Iterable[Row], count_rows: Callable[[int], None], full: FullPath
     ) -> Iterator[Item]:
         # One loop with everything in locals: it runs once per row of files of any length.
-        # It is _head, _table and _line inline, which makes its cyclomatic complexity 18, over
-        # the usual 15: as calls per row the same steps cost about a tenth more scan time.
+        # It is _head, _table and _line inline (and the filter's test), which makes its
+        # cyclomatic complexity 19, over the usual 15: as calls per row the same steps cost
+        # about a tenth more scan time.
         texts: list[str] = []
         flags: list[str] = []
         pending = 0
         batching, name, width, ages_vary = self.batching, self.name, self.width, self.ages_vary
         kinds, kind_of, head_of, result_at = self.kinds, self.kind_of, self.head_of, self.result_at
-        count_label = self.count_label
+        count_label, keep = self.count_label, self.keep
         last: Hashable = object()
         head: Head | None = None
         for row in rows:
@@ -171,9 +175,10 @@ class RowCache:
                             count_label(cells)
                             found = SkippedLine(line, name, head[0], head[1])
                         elif batching:
-                            texts.append(line)
+                            if keep is None or keep(flag, analyte):
+                                texts.append(line)
                             flags.append(flag)
-                            if len(texts) < BATCH_SIZE:
+                            if len(flags) < BATCH_SIZE:
                                 continue
                             found = IN_BATCH
                         else:
@@ -188,8 +193,8 @@ class RowCache:
                     continue
             count_rows(pending)
             pending = 0
-            if texts:
-                yield FastBatch("\n".join(texts), name, Counter(flags), len(texts))
+            if flags:
+                yield FastBatch("\n".join(texts), name, Counter(flags), len(flags))
                 texts, flags = [], []
             if found is None:
                 count_label(cells)
@@ -197,8 +202,8 @@ class RowCache:
             elif found is not IN_BATCH and type(found) is not tuple:
                 yield found
         count_rows(pending)
-        if texts:
-            yield FastBatch("\n".join(texts), name, Counter(flags), len(texts))
+        if flags:
+            yield FastBatch("\n".join(texts), name, Counter(flags), len(flags))
 
     def _wide_items(
         self, rows: Iterable[Row], count_rows: Callable[[int], None], full: FullPath
@@ -211,22 +216,24 @@ class RowCache:
             return
         texts: list[str] = []
         flags: list[str] = []
+        keep = self.keep
         for row in rows:
             count_rows(1)
             for item in self._wide(row, full):
                 batched = isinstance(item, FastLine)
                 if isinstance(item, FastLine):
-                    texts.append(item.text)
+                    if keep is None or keep(item.flag, item.analyte):
+                        texts.append(item.text)
                     flags.append(item.flag)
-                    if len(texts) < BATCH_SIZE:
+                    if len(flags) < BATCH_SIZE:
                         continue
-                if texts:
-                    yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
+                if flags:
+                    yield FastBatch("\n".join(texts), self.name, Counter(flags), len(flags))
                     texts, flags = [], []
                 if not batched:
                     yield item
-        if texts:
-            yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
+        if flags:
+            yield FastBatch("\n".join(texts), self.name, Counter(flags), len(flags))
 
     def _wide(self, row: Row, full: FullPath) -> Iterator[Item]:
         cells = row.cells
@@ -277,7 +284,7 @@ class RowCache:
         text = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
         if flag is None:
             return SkippedLine(text, self.name, head[0], head[1])
-        if self.batching and column is None:
+        if self.batching and column is None and self.keep is None:  # (a filter reads FastLine)
             return (text, flag)
         redo = Redo(row, column, entry, head)
         return FastLine(text, self.name, flag, analyte, head[0], head[1], value, redo, comparator)
