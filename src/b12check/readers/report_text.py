@@ -1,0 +1,89 @@
+"""Report text: telling it from CSV by its first chunk, and reading it line by line.
+
+Text is a report, not CSV, when its delimiter was guessed (no ``--delimiter``, no ``sep=``
+line) and either it holds a Markdown or grid table (a ruling such as ``|---|---|`` or
+``+----+----+`` under or between ``| … |`` rows), or fewer than half of its first lines
+split into two or more cells of one width under the guessed delimiter (space-aligned
+columns, ``pdftotext -layout`` output, ``Name: value`` lists). A form feed (``pdftotext``
+writes one between pages) starts a new page.
+"""
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from b12check.core.lazyre import LazyPattern
+from b12check.readers.row import Row
+from b12check.readers.sniff import SNIFF_RECORDS, records
+from b12check.readers.text_stream import Stop, TextStream
+
+SAMPLE_LINES = 60  # first non-blank lines looked at
+_TABLE_RULE = LazyPattern(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*")
+_GRID_RULE = LazyPattern(r"\s*\+(?:[-=:]{3,}\+){2,}\s*")
+_LINE_END = LazyPattern(r"\r\n|\r|\n")
+
+
+class ReportLine(NamedTuple):
+    page: int
+    line: int  # on its page
+    number: int  # in the whole text (for a text file, its physical line)
+    text: str
+
+
+def looks_like_report(text: str, delimiter: str, at_eof: bool) -> bool:
+    """Whether the first chunk of a text file is a report rather than delimited data."""
+    if not at_eof:
+        cut = max(text.rfind("\n"), text.rfind("\r")) + 1
+        text = text[:cut] if cut else text
+    lines = [line for line in _LINE_END.split(text) if line.strip()][:SAMPLE_LINES]
+    if not lines:
+        return False
+    bars = sum(1 for line in lines if line.strip()[:1] == "|")
+    for line in lines:
+        if (bars >= 2 and _TABLE_RULE.fullmatch(line)) or _GRID_RULE.fullmatch(line):
+            return True
+    widths: dict[int, int] = {}
+    sample = "\n".join(lines)
+    for record in records(sample, delimiter, max(SNIFF_RECORDS, len(lines))):
+        if len(record) >= 2:
+            widths[len(record)] = widths.get(len(record), 0) + 1
+    most = max(widths.values(), default=0)
+    return most * 2 < len(lines)
+
+
+def text_lines(tx: TextStream, offset: int) -> Iterator[Row]:
+    """Each physical line of the text as a one-cell row (blank ones too), numbered from
+    ``offset + 1``; a problem that stops the text is a last row with no cells."""
+    number = offset
+    while True:
+        piece = tx.next_piece()
+        if piece is None:
+            break
+        parts = _LINE_END.split(piece)
+        if parts and parts[-1] == "":
+            parts.pop()  # the piece ended with a line end
+        for part in parts:
+            number += 1
+            yield Row(number, [part])
+    event = tx.event
+    if isinstance(event, Stop):
+        if event.kind == "overlong":
+            yield Row(number + 1, [], f"line {number + 1} is too long for a report line; not read")
+        else:
+            yield Row(number + 1, [], tx.stop_message(event, number + 1, number + 1))
+
+
+def report_lines(rows: Iterable[Row]) -> Iterator[ReportLine | Row]:
+    """Rows of report text as lines on pages (a form feed starts a page); a row with a
+    problem is passed on as it is."""
+    page, first = 1, 0  # first: the number of the line before the page's first line
+    for row in rows:
+        if row.problem or not row.cells:
+            yield row
+            continue
+        text = row.cells[0]
+        while "\f" in text:
+            before, text = text.split("\f", 1)
+            if before.strip():
+                yield ReportLine(page, row.line - first, row.line, before)
+            page, first = page + 1, row.line - 1
+        yield ReportLine(page, row.line - first, row.line, text)
