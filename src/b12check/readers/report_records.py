@@ -305,11 +305,16 @@ class ReportReader:
 
 
 def read_report(
-    settings: Settings, headers: HeaderIndex, dates: RowDates, source: "Source", name: str
+    settings: Settings,
+    headers: HeaderIndex,
+    dates: RowDates,
+    source: "Source",
+    data_rows: dict[str, int],
 ) -> Iterator[Record]:
     """The records of a report: a PDF's text layer or report text (``Source.kind`` "pdf" or
     "report"). A PDF that cannot be read, and a report in which nothing was found, is one
-    error record."""
+    error record. ``data_rows[source.name]`` counts the lines that gave a record."""
+    name = source.name
     reader = ReportReader(settings, headers, dates, name)
     if source.kind == "pdf":
         from b12check.readers.report_pdf import PdfProblem, pdf_bytes, pdf_lines
@@ -325,6 +330,7 @@ def read_report(
         yield from reader.records(_text_lines(source, stopped))
         for row in stopped:
             yield Record(STATUS_ERROR, file=name, line=row.line, reason=row.problem)
+    data_rows[name] = data_rows.get(name, 0) + reader.found
     if not reader.found:
         yield Record(
             STATUS_ERROR,

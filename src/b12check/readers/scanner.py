@@ -130,7 +130,7 @@ class Scanner:
             elif source.kind in ("pdf", "report"):  # a lab report: its lines, not rows
                 from b12check.readers.report_records import read_report
 
-                items = read_report(self.settings, self.headers, self.dates, source, name)
+                items = read_report(self.settings, self.headers, self.dates, source, self.data_rows)
             else:
                 rows = source.rows()
                 if self.progress is not None:
