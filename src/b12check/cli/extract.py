@@ -4,7 +4,8 @@ One row per line that gave a record (a result, a test not covered, a line not re
 doubt), with its page, line and source text. The columns are ones ``scan`` reads (Test,
 Result, Unit, Reference Range, Flag, Patient, Date, Sex, Age), so the CSV, once checked and
 corrected, scans to the same values. A line not read without doubt keeps its Result empty
-and says why in Problem: scanned as it is, it is an error again, never a guess. Text cells a
+and says why in Problem: scanned as it is, it gives no result (an error, or a skipped row
+where it names no test), never a guess. Text cells a
 spreadsheet would run as a formula get a leading apostrophe, as in ``--format csv``.
 """
 
@@ -63,7 +64,14 @@ doubt have an empty Result and a Problem: fill them in from the report, or leave
     default="-",
     help="Write the CSV to this file instead of stdout (replaced only when done).",
 )
-def extract(report: str, encoding: str | None, ranges_files: tuple[str, ...], output: str) -> int:
+@click.pass_context
+def extract(
+    ctx: click.Context,
+    report: str,
+    encoding: str | None,
+    ranges_files: tuple[str, ...],
+    output: str,
+) -> None:
     """Write the results found in a lab report (PDF or text) as CSV, to review before scan."""
     from b12check.cli.commands import open_output
     from b12check.render.safe import visible
@@ -72,7 +80,7 @@ def extract(report: str, encoding: str | None, ranges_files: tuple[str, ...], ou
         problems = write_found(report, encoding, ranges_files, out)
     for problem in problems:
         click.echo(visible(f"b12check: {problem}"), err=True)
-    return ExitCode.UNREADABLE if problems else ExitCode.OK
+    ctx.exit(ExitCode.UNREADABLE if problems else ExitCode.OK)
 
 
 def write_found(
@@ -131,6 +139,6 @@ def _row(record: Record) -> list[str]:
         record.date or "",
         record.sex or "",
         "" if record.age is None else format_number(record.age),
-        record.reason if record.status == STATUS_ERROR else "",
+        (record.reason or "") if record.status == STATUS_ERROR else "",
         record.source_text or "",
     ]

@@ -11,11 +11,14 @@ from b12check.readers.report_words import Phrase, PhraseBook
 
 _AFTER_KEY = LazyPattern(r"\s*[:#]\s*")
 _GAP = LazyPattern(r"\s{2,}|\t")
+_BETWEEN = " |·•,;/"  # marks written between the pairs of one line
 
 
-def header_fields(text: str, book: PhraseBook) -> dict[str, str]:
-    """The ``role: value`` pairs of one line (an empty dict for a line without any)."""
-    keys: list[tuple[str, int, int]] = []  # role, where the key starts, where its value starts
+def header_fields(text: str, book: PhraseBook) -> dict[str, tuple[int, str]]:
+    """The ``role: (rank, value)`` pairs of one line (none for a line without any); of two
+    keys for one role (``Name:`` and ``Patient ID:``) the one listed first in the data file
+    (the lower rank) is kept."""
+    keys: list[tuple[Phrase, int]] = []  # the key, where its value starts
     for found in book.find_phrases(text):
         if not isinstance(found, Phrase):
             continue
@@ -26,15 +29,15 @@ def header_fields(text: str, book: PhraseBook) -> dict[str, str]:
         after = _AFTER_KEY.compiled.match(text, found.end)
         if after is None or ":" not in after.group() and "#" not in after.group():
             continue
-        keys.append((found.role, found.start, after.end()))
-    fields: dict[str, str] = {}
-    for index, (role, _, value_start) in enumerate(keys):
-        end = keys[index + 1][1] if index + 1 < len(keys) else len(text)
+        keys.append((found, after.end()))
+    fields: dict[str, tuple[int, str]] = {}
+    for index, (key, value_start) in enumerate(keys):
+        end = keys[index + 1][0].start if index + 1 < len(keys) else len(text)
         value = text[value_start:end]
         gap = _GAP.search(value)
         if gap is not None:
             value = value[: gap.start()]
-        value = value.strip().strip("|").strip()
-        if value and role not in fields:
-            fields[role] = value
+        value = value.strip().strip(_BETWEEN).strip()
+        if value and (key.role not in fields or key.rank < fields[key.role][0]):
+            fields[key.role] = (key.rank, value)
     return fields

@@ -2,11 +2,12 @@
 
 A line is a ruling (``+----+``, ``|---|---|``, ``------``), a column header line (made of
 the column words of ``data/headers.yaml``), a table row (``| a | b |``: Markdown and grid
-tables) or text, whose cells are the runs separated by two or more spaces or a tab (columns
-of a ``pdftotext -layout`` page or a PDF's text layer). ``read_rest`` reads what follows a
-test name on a line without column headers: the value (with its comparator and a flag glued
-to it), its unit, the lab's range and the lab's flag. Whatever it cannot place with
-certainty (a second number, a second test) makes the line doubtful, never guessed.
+tables) or text, whose cells are the runs separated by two or more spaces (columns of a
+``pdftotext -layout`` page or a PDF's text layer; tabs are spaces by now). ``read_rest``
+reads what follows a test name on a line without column headers: the value (with its
+comparator and a flag glued to it), its unit, the lab's range and the lab's flag. Whatever
+it cannot place with certainty (a second number, a second test) makes the line doubtful,
+never guessed.
 """
 
 from typing import NamedTuple
@@ -60,8 +61,7 @@ def cells_of(text: str) -> list[Cell]:
             found.append(Cell(offset, offset + len(part), part.strip()))
             offset += len(part) + 1
         return found
-    spaced = text.replace("\t", "  ")
-    return [Cell(m.start(), m.end(), m.group()) for m in _GAP.compiled.finditer(spaced)]
+    return [Cell(m.start(), m.end(), m.group()) for m in _GAP.compiled.finditer(text)]
 
 
 class Columns(NamedTuple):

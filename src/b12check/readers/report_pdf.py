@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from b12check.readers.report_text import ReportLine
+from b12check.readers.report_text import ReportLine, expand_tabs
 
 PDF_CAP = 64 << 20
 INSTALL = "pip install 'b12check[pdf]'"
@@ -63,13 +63,17 @@ def pdf_lines(data: bytes) -> Iterator[ReportLine]:
                 pages.append([line.rstrip() for line in text.split("\n")])
         except Exception as exc:
             raise PdfProblem(f"PDF page {len(pages) + 1} cannot be read: {_why(exc)}") from None
+    if not pages:
+        raise PdfProblem(
+            "looks like a PDF but holds no page that can be read (damaged or cut short?)"
+        )
     if not any(line.strip() for page in pages for line in page):
         raise PdfProblem(NO_TEXT)
     number = 0
     for page_number, lines in enumerate(pages, 1):
         for line_number, text in enumerate(_trimmed(lines), 1):
             number += 1
-            yield ReportLine(page_number, line_number, number, text)
+            yield ReportLine(page_number, line_number, number, expand_tabs(text))
 
 
 def _trimmed(lines: list[str]) -> list[str]:

@@ -41,8 +41,17 @@ if TYPE_CHECKING:
     from b12check.readers.source import Source
 
 
+def _heading(text: str) -> bool:
+    stripped = text.strip()
+    return (
+        stripped.startswith(("**", "#", "__"))
+        or stripped.endswith(":")
+        or (stripped.isupper() and len(stripped) > 3)
+    )
+
+
 class Held(NamedTuple):
-    """A result read from a table row, held until the next line shows it is complete."""
+    """A result, held until the next line shows its test's name does not go on there."""
 
     line: ReportLine
     test: str
@@ -67,6 +76,7 @@ class ReportReader:
         self.name = name
         self.columns: Columns | None = None
         self.context: dict[str, str] = {}
+        self.ranks: dict[str, int] = {}  # the rank of the key each context value came from
         self.block: list[tuple[ReportLine, str, str]] = []  # a vertical block: line, role, text
         self.held: Held | None = None
         self.name_line: ReportLine | None = None  # a covered test named with no value after it
@@ -98,10 +108,23 @@ class ReportReader:
             return
         if is_rule(text):
             return
+        held, self.held = self.held, None
+        if held is not None:
+            more = self.name_only(text)
+            if more is not None and self.continues(held.test, more):
+                record = self.doubt(
+                    held.line,
+                    f"the test name goes on at line {line.number} ({more!r}), so which test "
+                    "this value belongs to is not certain",
+                )
+                record.label = held.test
+                yield record
+            else:
+                yield self.record(held.line, held.test, held.parts)
         fields = header_fields(text, self.words.fields)
         if fields:
             yield from self.flush()
-            self.context.update(fields)
+            self.update_context(fields)
             return
         columns = header_line(text, self.words.columns)
         if columns is not None:
@@ -117,7 +140,6 @@ class ReportReader:
         if self.columns is not None:
             yield from self.row(line, self.columns)
         else:
-            yield from self.flush()
             yield from self.free_line(line)
 
     # ------------------------------------------------------------------ layouts
@@ -166,25 +188,11 @@ class ReportReader:
         cells = cells_of(line.text)
         placed = place(cells, columns)
         if isinstance(placed, str):
-            yield from self.flush()
             if self.names_a_test(line.text):
                 yield self.doubt(line, placed)
             return
         test = placed.get("test", "")
         values = any(placed.get(r) for r in ("result", "in_range", "out_of_range"))
-        held = self.held
-        if held is not None and test and not values and columns.table:
-            self.held = None
-            if self.continues(held.test, test):
-                yield self.doubt(
-                    held.line,
-                    f"the test name goes on at line {line.number} ({test!r}), so which test "
-                    "this value belongs to is not certain",
-                )
-            else:
-                yield self.record(held.line, held.test, held.parts)
-            return
-        yield from self.flush()
         if not values:
             if test and any(c.isdigit() for c in line.text) and self.covered(test):
                 yield self.doubt(line, "no value under the result column")
@@ -195,11 +203,9 @@ class ReportReader:
             )
             return
         parts = read_placed(placed, self.reference, self.flags)
-        if parts.doubt is not None and not self.covered(test):
-            return
-        if columns.table:
+        if parts.doubt is None:
             self.held = Held(line, test, parts)
-        else:
+        elif self.covered(test):
             yield self.record(line, test, parts)
 
     def free_line(self, line: ReportLine) -> Iterator[Record]:
@@ -211,8 +217,7 @@ class ReportReader:
             test, rest = split_name(line.text)
         name_line, self.name_line = self.name_line, None
         if not rest:
-            if test and self.covered(test):
-                self.name_line = line
+            yield from self.no_number(line, test)
             return
         if not test:
             if name_line is not None:
@@ -223,12 +228,40 @@ class ReportReader:
                 )
             return
         parts = read_rest(rest, self.reference)
-        if self.covered(test):
+        if parts.doubt is None and (self.covered(test) or parts.unit or parts.lab_range):
+            self.held = Held(line, test, parts)  # (a test not covered gives a skipped record)
+        elif parts.doubt is not None and self.covered(test):
             yield self.record(line, test, parts)
-        elif parts.doubt is None and (parts.unit or parts.lab_range):
-            yield self.record(line, test, parts)  # a test b12check does not cover: skipped
 
     # ------------------------------------------------------------------ helpers
+
+    def update_context(self, fields: dict[str, tuple[int, str]]) -> None:
+        """The header's details for the results under it. A patient key replaces what was
+        known unless a preferred key (``Patient ID`` over ``Name``) gave it on this page."""
+        if "patient" in fields and fields["patient"][0] <= self.ranks.get("patient", 1 << 20):
+            keep = self.context.get("patient")
+            if keep != fields["patient"][1]:
+                self.context, self.ranks = {}, {}  # another person: nothing of the last one
+        for role, (rank, value) in fields.items():
+            if rank <= self.ranks.get(role, 1 << 20) or role != "patient":
+                self.context[role] = value
+                self.ranks[role] = rank
+
+    def no_number(self, line: ReportLine, text: str) -> Iterator[Record]:
+        """A line without a number: ``Magnesium: pending`` is the lab's word for no result
+        (an error record with its reason); a covered test's name alone may have its value on
+        the next line."""
+        name, colon, said = text.partition(":")
+        if not colon:
+            cells = cells_of(text)
+            name, said = cells[0].text, " ".join(c.text for c in cells[1:])
+        if said.strip() and self.covered(name):
+            if said.strip().casefold() in self.non_results:
+                yield self.record(line, name.strip(), Parts(said.strip()))
+            else:
+                yield self.doubt(line, f"no value after the test name, only {said.strip()!r}")
+        elif text and self.covered(text):
+            self.name_line = line
 
     def covered(self, test: str) -> bool:
         found = self.reference.identify(test)
@@ -239,11 +272,30 @@ class ReportReader:
             split_name(text)[0]
         )
 
+    @staticmethod
+    def name_only(text: str) -> str | None:
+        """The text of a line that could go on with the test name of the line above: no
+        digit, and text in its first cell only."""
+        if any(c.isdigit() or c == ":" for c in text):
+            return None
+        cells = cells_of(text)
+        if not cells or not cells[0].text or any(c.text for c in cells[1:]):
+            return None
+        return cells[0].text
+
     def continues(self, first: str, more: str) -> bool:
-        """Whether a name-only row after a row changes what the name means."""
+        """Whether the name-only line after a result may be the rest of its test's name: the
+        two read together name another test, or none (unless it is a heading such as
+        ``IRON STUDIES`` or ``**Iron studies**``)."""
         alone = self.reference.identify(first)
         joined = self.reference.identify(f"{first} {more}")
-        return (alone.analyte, alone.companion) != (joined.analyte, joined.companion)
+        if (alone.analyte, alone.companion) == (joined.analyte, joined.companion):
+            return False
+        if self.covered(more):
+            return False  # the name of the next test
+        if joined.analyte is not None or joined.companion is not None:
+            return True
+        return not _heading(more)
 
     def where(self, line: ReportLine) -> str:
         return f"page {line.page}, line {line.line}"

@@ -4,7 +4,9 @@ Text is a report, not CSV, when its delimiter was guessed (no ``--delimiter``, n
 line) and either it holds a Markdown or grid table (a ruling such as ``|---|---|`` or
 ``+----+----+`` under or between ``| … |`` rows), or fewer than half of its first lines
 split into two or more cells of one width under the guessed delimiter (space-aligned
-columns, ``pdftotext -layout`` output, ``Name: value`` lists). A form feed (``pdftotext``
+columns, ``pdftotext -layout`` output, ``Name: value`` lists). A line with as many runs of
+spaces between words (outside quotes) as delimiters (``Iron, serum    80    ug/dL``) is
+aligned text, whatever commas it has, and does not count as delimited. A form feed (``pdftotext``
 writes one between pages) starts a new page.
 """
 
@@ -20,6 +22,11 @@ SAMPLE_LINES = 60  # first non-blank lines looked at
 _TABLE_RULE = LazyPattern(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*")
 _GRID_RULE = LazyPattern(r"\s*\+(?:[-=:]{3,}\+){2,}\s*")
 _LINE_END = LazyPattern(r"\r\n|\r|\n")
+_ALIGNED = LazyPattern(r"(?<=\S) {2,}(?=\S)")  # a gap inside a cell: columns aligned by spaces
+_QUOTED = LazyPattern(r'"(?:[^"]|"")*"')  # (a quoted cell may hold any spaces)
+_NUMBER_CELL = LazyPattern(r"(?:<=|>=|<|>)?\s*[0-9]+(?:[.,][0-9]+)?(?:\s.*)?")
+_KEY_VALUE = LazyPattern(r"[^\W\d_)\]]:[ \t]+(?:<=|>=|<|>)?\s?[0-9]")  # 'Iron: 80' (not 08:30)
+TAB = 8  # tab stops every 8 characters
 
 
 class ReportLine(NamedTuple):
@@ -41,13 +48,36 @@ def looks_like_report(text: str, delimiter: str, at_eof: bool) -> bool:
     for line in lines:
         if (bars >= 2 and _TABLE_RULE.fullmatch(line)) or _GRID_RULE.fullmatch(line):
             return True
+    pairs = sum(1 for line in lines if line.count(delimiter) <= 2 and _KEY_VALUE.search(line))
+    if 2 * pairs >= len(lines):
+        return True  # 'Ferritin, serum: 45 ng/mL' lines, whatever comma or two they hold
     widths: dict[int, int] = {}
+    for line in lines:
+        cells = records(line, delimiter, 1)
+        if cells and len(cells[0]) >= 2 and not _aligned(line, delimiter):
+            widths[len(cells[0])] = widths.get(len(cells[0]), 0) + 1
     sample = "\n".join(lines)
-    for record in records(sample, delimiter, max(SNIFF_RECORDS, len(lines))):
-        if len(record) >= 2:
-            widths[len(record)] = widths.get(len(record), 0) + 1
+    if _starts_with_values(sample, delimiter) or _starts_with_values(sample, "\t"):
+        return True  # no header row: results pasted from a portal's table (tab-separated)
     most = max(widths.values(), default=0)
     return most * 2 < len(lines)
+
+
+def _aligned(line: str, delimiter: str) -> bool:
+    """As many runs of spaces between words (outside quotes, not padding a delimiter) as
+    delimiters, or more: columns aligned by spaces, with a comma or two in the text."""
+    parts = _QUOTED.sub("", line).split(delimiter)
+    gaps = sum(len(_ALIGNED.compiled.findall(part)) for part in parts)
+    return gaps >= len(parts) - 1
+
+
+def _starts_with_values(sample: str, delimiter: str) -> bool:
+    """Whether the first line with two cells or more holds a number in one: a data row
+    where a header row would be."""
+    for record in records(sample, delimiter, SNIFF_RECORDS):
+        if len(record) >= 2:
+            return any(_NUMBER_CELL.fullmatch(cell.strip()) for cell in record)
+    return False
 
 
 def text_lines(tx: TextStream, offset: int) -> Iterator[Row]:
@@ -72,6 +102,24 @@ def text_lines(tx: TextStream, offset: int) -> Iterator[Row]:
             yield Row(number + 1, [], tx.stop_message(event, number + 1, number + 1))
 
 
+def expand_tabs(text: str) -> str:
+    """Tabs as spaces to the next tab stop, and never fewer than two, so that a tab always
+    keeps two cells apart."""
+    if "\t" not in text:
+        return text
+    out: list[str] = []
+    width = 0
+    for part in text.split("\t")[:-1]:
+        out.append(part)
+        width += len(part)
+        pad = TAB - width % TAB
+        pad += TAB if pad < 2 else 0
+        out.append(" " * pad)
+        width += pad
+    out.append(text.rsplit("\t", 1)[1])
+    return "".join(out)
+
+
 def report_lines(rows: Iterable[Row]) -> Iterator[ReportLine | Row]:
     """Rows of report text as lines on pages (a form feed starts a page); a row with a
     problem is passed on as it is."""
@@ -80,7 +128,7 @@ def report_lines(rows: Iterable[Row]) -> Iterator[ReportLine | Row]:
         if row.problem or not row.cells:
             yield row
             continue
-        text = row.cells[0]
+        text = expand_tabs(row.cells[0])
         while "\f" in text:
             before, text = text.split("\f", 1)
             if before.strip():

@@ -23,18 +23,19 @@ class Phrase(NamedTuple):
     role: str  # what the words name ("result", "patient" ...)
     start: int  # character offsets of the phrase in the line
     end: int
+    rank: int = 0  # its place in its role's list: the first is preferred
 
 
 class PhraseBook:
     """Phrases (lists of words) by role, looked up by their first word."""
 
     def __init__(self, by_role: Mapping[str, list[str]]) -> None:
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str, int]]] = {}
         for role, phrases in by_role.items():
-            for phrase in phrases:
+            for rank, phrase in enumerate(phrases):
                 words = tuple(fold(w) for w in phrase.split() if fold(w))
                 if words:
-                    self._by_first.setdefault(words[0], []).append((words, role))
+                    self._by_first.setdefault(words[0], []).append((words, role, rank))
         for choices in self._by_first.values():
             choices.sort(key=lambda choice: -len(choice[0]))  # longest first
 
@@ -48,15 +49,15 @@ class PhraseBook:
                 yield words[at][0], words[at][1]
                 at += 1
                 continue
-            role, size = phrase
-            yield Phrase(role, words[at][0], words[at + size - 1][1])
+            role, size, rank = phrase
+            yield Phrase(role, words[at][0], words[at + size - 1][1], rank)
             at += size
 
-    def _longest(self, words: list[tuple[int, int, str]], at: int) -> tuple[str, int] | None:
-        for phrase, role in self._by_first.get(words[at][2], ()):
+    def _longest(self, words: list[tuple[int, int, str]], at: int) -> tuple[str, int, int] | None:
+        for phrase, role, rank in self._by_first.get(words[at][2], ()):
             size = len(phrase)
             if tuple(w[2] for w in words[at : at + size]) == phrase:
-                return role, size
+                return role, size, rank
         return None
 
     def role(self, text: str) -> str | None:
