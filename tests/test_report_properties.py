@@ -16,7 +16,7 @@ from b12check.core.refdata import load_reference
 from b12check.core.settings import Settings
 from b12check.readers.context import RowDates
 from b12check.readers.layout import HeaderIndex
-from b12check.readers.report_records import read_report
+from b12check.readers.report_scan import read_report
 from b12check.readers.source import open_source
 
 REFERENCE = load_reference()

@@ -301,3 +301,9 @@ def test_extract_refuses_a_csv_and_says_to_scan_it() -> None:
     result = invoke("extract", "-", input="test,result\nFerritin,40\n")
     assert result.exit_code == 3
     assert "scan it directly" in result.stderr
+
+
+def test_show_layout_says_a_report_is_read_line_by_line() -> None:
+    result = invoke("scan", str(REPORTS / "grid.txt"), "--show-layout")
+    assert "layout: a lab report (report text, not delimited data)" in result.stdout
+    assert "delimiter" not in result.stdout

@@ -105,7 +105,7 @@ def _records(report: str, encoding: str | None, ranges_files: tuple[str, ...]) -
     from b12check.core.settings import Settings
     from b12check.readers.context import RowDates
     from b12check.readers.layout import HeaderIndex
-    from b12check.readers.report_records import read_report
+    from b12check.readers.report_scan import read_report
     from b12check.readers.source import FileProblem, open_source
 
     settings = Settings(load_reference(ranges_files), notes="none")

@@ -142,6 +142,7 @@ class Parts(NamedTuple):
     lab_range: str | None = None
     lab_flag: str | None = None
     doubt: str | None = None
+    extra: str = ""  # words after the value that are none of these (the reader judges them)
 
 
 def split_name(text: str) -> tuple[str, str]:
@@ -180,6 +181,7 @@ def read_rest(rest: str, reference: Reference) -> Parts:
     range_unit: str | None = None
     lab_range: str | None = None
     words = remaining.split()
+    extra: list[str] = []
     at = 0
     while at < len(words):
         word = words[at]
@@ -204,10 +206,12 @@ def read_rest(rest: str, reference: Reference) -> Parts:
             return Parts(doubt=f"more than one number on the line ({word!r} besides {value!r})")
         elif reference.identify(word).analyte is not None:
             return Parts(doubt=f"another test ({word!r}) is named on the same line")
+        else:
+            extra.append(word)
         at += 1
     if lab_range is not None and range_unit is not None:
         lab_range = f"{lab_range} {range_unit}"
-    return Parts(value, unit or range_unit, lab_range, flag)
+    return Parts(value, unit or range_unit, lab_range, flag, None, " ".join(extra))
 
 
 def _unit_like(word: str) -> bool:

@@ -12,7 +12,7 @@ whole text) and ``source_text`` (the line as written).
 """
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from b12check.core.evaluate import Settings, evaluate
 from b12check.core.labrange import parse_lab_range
@@ -33,12 +33,8 @@ from b12check.readers.report_lines import (
     split_name,
     table_row,
 )
-from b12check.readers.report_text import ReportLine, report_lines
+from b12check.readers.report_text import ReportLine
 from b12check.readers.report_words import ReportWords
-from b12check.readers.row import Row
-
-if TYPE_CHECKING:
-    from b12check.readers.source import Source
 
 
 def _heading(text: str) -> bool:
@@ -228,6 +224,10 @@ class ReportReader:
                 )
             return
         parts = read_rest(rest, self.reference)
+        if parts.extra and not self.words.columns.only_phrases(parts.extra):
+            parts = Parts(
+                doubt=f"words after the value that are not a unit, range or flag ({parts.extra!r})"
+            )
         if parts.doubt is None and (self.covered(test) or parts.unit or parts.lab_range):
             self.held = Held(line, test, parts)  # (a test not covered gives a skipped record)
         elif parts.doubt is not None and self.covered(test):
@@ -354,48 +354,3 @@ class ReportReader:
             record.reason = non_result
         record.warnings.extend(w for w in (date_warning, age_warning) if w)
         return record
-
-
-def read_report(
-    settings: Settings,
-    headers: HeaderIndex,
-    dates: RowDates,
-    source: "Source",
-    data_rows: dict[str, int],
-) -> Iterator[Record]:
-    """The records of a report: a PDF's text layer or report text (``Source.kind`` "pdf" or
-    "report"). A PDF that cannot be read, and a report in which nothing was found, is one
-    error record. ``data_rows[source.name]`` counts the lines that gave a record."""
-    name = source.name
-    reader = ReportReader(settings, headers, dates, name)
-    if source.kind == "pdf":
-        from b12check.readers.report_pdf import PdfProblem, pdf_bytes, pdf_lines
-
-        try:
-            lines: list[ReportLine] = list(pdf_lines(pdf_bytes(source.chunks())))
-        except (PdfProblem, OSError) as exc:
-            yield Record(STATUS_ERROR, file=name, line=0, reason=f"{exc}; nothing in it was read")
-            return
-        yield from reader.records(lines)
-    else:
-        stopped: list[Row] = []
-        yield from reader.records(_text_lines(source, stopped))
-        for row in stopped:
-            yield Record(STATUS_ERROR, file=name, line=row.line, reason=row.problem)
-    data_rows[name] = data_rows.get(name, 0) + reader.found
-    if not reader.found:
-        yield Record(
-            STATUS_ERROR,
-            file=name,
-            line=0,
-            reason="read as a lab report, but no result line was found in it "
-            "(a line naming a test with its value, or a table with a Test and a Result column)",
-        )
-
-
-def _text_lines(source: "Source", stopped: list[Row]) -> Iterator[ReportLine]:
-    for item in report_lines(source.lines()):
-        if isinstance(item, Row):
-            stopped.append(item)
-        else:
-            yield item

@@ -60,6 +60,10 @@ class PhraseBook:
                 return role, size, rank
         return None
 
+    def only_phrases(self, text: str) -> bool:
+        """Whether ``text`` is made of phrases and nothing else (``(Reference: …)``)."""
+        return all(isinstance(found, Phrase) for found in self.find_phrases(text))
+
     def role(self, text: str) -> str | None:
         """The role of a text that is one phrase and nothing else."""
         found = list(self.find_phrases(text))

@@ -128,7 +128,7 @@ class Scanner:
             elif source.kind == "fhir":  # FHIR JSON resources
                 items = self._fhir(source.stream(), name)
             elif source.kind in ("pdf", "report"):  # a lab report: its lines, not rows
-                from b12check.readers.report_records import read_report
+                from b12check.readers.report_scan import read_report
 
                 items = read_report(self.settings, self.headers, self.dates, source, self.data_rows)
             else:
