@@ -7,6 +7,7 @@ from fpdf import FPDF
 
 Row = Sequence[str]
 COLUMN_X = (15.0, 75.0, 100.0, 115.0, 140.0)  # mm from the left edge
+WIDE_X = (12.0, 70.0, 128.0, 186.0, 244.0)  # landscape, room for any column anywhere
 
 
 def report_pdf(
@@ -17,11 +18,13 @@ def report_pdf(
     patient: str = "Patient ID: PDF-4410     DOB: 1966-05-09     Sex: F",
     collected: str = "Collected: 2025-05-30",
     footer: bool = True,
+    wide: bool = False,
 ) -> Path:
     """A report of one table per page, each page repeating the lab's title, the patient's
     details and the column headers, and ending with a 'Page N of M' footer."""
-    pdf = FPDF(format="A4")
+    pdf = FPDF(orientation="L" if wide else "P", format="A4")
     pdf.set_auto_page_break(False)
+    columns = WIDE_X if wide else COLUMN_X
     pdf.set_font("Helvetica", size=10)
     for number, rows in enumerate(pages, 1):
         pdf.add_page()
@@ -30,13 +33,14 @@ def report_pdf(
         _text(pdf, 15, 26, collected)
         y = 38.0
         for row in (header, *rows):
-            for x, cell in zip(COLUMN_X, row, strict=False):
+            for x, cell in zip(columns, row, strict=False):
                 if cell:
                     _text(pdf, x, y, cell)
             y += 6
         if footer:
-            _text(pdf, 15, 282, f"Page {number} of {len(pages)}")
-            _text(pdf, 150, 282, "Printed 2025-05-31 09:02")
+            bottom = 195 if wide else 282
+            _text(pdf, 15, bottom, f"Page {number} of {len(pages)}")
+            _text(pdf, 150, bottom, "Printed 2025-05-31 09:02")
     pdf.output(str(path))
     return path
 

@@ -8,7 +8,7 @@ break repeats the title, the patient's details and the column headers, as labs p
 import io
 from typing import NamedTuple
 
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from b12check.core.records import Record
@@ -149,3 +149,39 @@ def test_name_value_lines_in_any_spacing(rows: list[Made], after_name: str, spac
         if record.status == "error":
             continue
         assert (record.analyte, record.value_text) == (made.analyte, made.value)
+
+
+@settings(max_examples=10, deadline=None, phases=[Phase.explicit, Phase.generate])
+@given(
+    st.lists(st.lists(results(), min_size=1, max_size=6), min_size=1, max_size=3),
+    st.permutations([0, 1, 2, 3, 4]),
+)
+def test_pdf_reports_in_any_column_order(pages: list[list[Made]], order: list[int]) -> None:
+    """The same property through a PDF's text layer, pages and columns shuffled (without
+    shrinking: each example writes a PDF)."""
+    import tempfile
+    from pathlib import Path
+
+    from b12check.readers.report_pdf import pdf_lines
+    from b12check.readers.report_records import ReportReader
+    from tests.report_pdfs import report_pdf
+
+    names = ("Test", "Result", "Flag", "Units", "Reference Range")
+    rows = [
+        [[(m.name, m.value, m.flag.strip(), m.unit, "10 - 999")[i] for i in order] for m in page]
+        for page in pages
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        header = [names[i] for i in order]
+        path = report_pdf(Path(folder) / "r.pdf", rows, header=header, wide=True)
+        lines = list(pdf_lines(path.read_bytes()))
+    reader = ReportReader(
+        Settings(REFERENCE, notes="none"), HeaderIndex(REFERENCE.headers), RowDates(None), "r"
+    )
+    records = list(reader.records(lines))
+    made = [m for page in pages for m in page]
+    assert len(records) == len(made)
+    for record, expected in zip(records, made, strict=True):
+        if record.status == "error":
+            continue
+        assert (record.analyte, record.value_text) == (expected.analyte, expected.value)

@@ -14,10 +14,14 @@ _GAP = LazyPattern(r"\s{2,}|\t")
 _BETWEEN = " |·•,;/"  # marks written between the pairs of one line
 
 
-def header_fields(text: str, book: PhraseBook) -> dict[str, tuple[int, str]]:
+def header_fields(
+    text: str, book: PhraseBook, rest: list[str] | None = None
+) -> dict[str, tuple[int, str]]:
     """The ``role: (rank, value)`` pairs of one line (none for a line without any); of two
     keys for one role (``Name:`` and ``Patient ID:``) the one listed first in the data file
-    (the lower rank) is kept."""
+    (the lower rank) is kept. ``rest[0]`` is set to what follows the last value after a gap
+    (text that is not the patient's details), and to what precedes the first key."""
+    rest = rest if rest is not None else [""]
     keys: list[tuple[Phrase, int]] = []  # the key, where its value starts
     for found in book.find_phrases(text):
         if not isinstance(found, Phrase):
@@ -30,6 +34,7 @@ def header_fields(text: str, book: PhraseBook) -> dict[str, tuple[int, str]]:
         if after is None or ":" not in after.group() and "#" not in after.group():
             continue
         keys.append((found, after.end()))
+    rest[0] = text[: keys[0][0].start] if keys else ""
     fields: dict[str, tuple[int, str]] = {}
     for index, (key, value_start) in enumerate(keys):
         end = keys[index + 1][0].start if index + 1 < len(keys) else len(text)
@@ -37,6 +42,8 @@ def header_fields(text: str, book: PhraseBook) -> dict[str, tuple[int, str]]:
         gap = _GAP.search(value)
         if gap is not None:
             value = value[: gap.start()]
+            if index + 1 == len(keys):
+                rest[0] += "  " + text[value_start + gap.end() :]
         value = value.strip().strip(_BETWEEN).strip()
         if value and (key.role not in fields or key.rank < fields[key.role][0]):
             fields[key.role] = (key.rank, value)

@@ -30,6 +30,7 @@ from b12check.readers.report_lines import (
     place,
     read_placed,
     read_rest,
+    read_value,
     split_name,
     table_row,
 )
@@ -117,10 +118,13 @@ class ReportReader:
                 yield record
             else:
                 yield self.record(held.line, held.test, held.parts)
-        fields = header_fields(text, self.words.fields)
+        rest = [""]
+        fields = header_fields(text, self.words.fields, rest)
         if fields:
             yield from self.flush()
             self.update_context(fields)
+            if any(c.isdigit() for c in rest[0]) and self.names_a_test(rest[0].strip()):
+                yield self.doubt(line, "a result on the same line as the patient's details")
             return
         columns = header_line(text, self.words.columns)
         if columns is not None:
@@ -194,10 +198,12 @@ class ReportReader:
                 yield self.doubt(line, "no value under the result column")
             return
         if not test:
-            yield self.doubt(
-                line, "a value with no test name on its line; it is not paired with another line"
-            )
-            return
+            if any(read_value(placed.get(r, "")) for r in ("result", "in_range", "out_of_range")):
+                yield self.doubt(
+                    line,
+                    "a value with no test name on its line; it is not paired with another line",
+                )
+            return  # (a footer such as 'Page 1 of 2' under the result column is no value)
         parts = read_placed(placed, self.reference, self.flags)
         if parts.doubt is None:
             self.held = Held(line, test, parts)
@@ -222,6 +228,8 @@ class ReportReader:
                     f"a value on the line after its test name (line {name_line.number}); "
                     "it is not paired across lines",
                 )
+            elif self.names_a_test(line.text):
+                yield self.doubt(line, "the value comes before the test name, with no header")
             return
         parts = read_rest(rest, self.reference)
         if parts.extra and not self.words.columns.only_phrases(parts.extra):

@@ -2,7 +2,8 @@
 
 ``open_source`` reads only the first chunk (64 KiB) to recognise the file: non-CSV formats by
 their magic bytes (HL7 v2 by its ``MSH|`` start, ``kind`` "hl7"; FHIR JSON by its ``{``,
-``kind`` "fhir"; each read by its own reader from the same open file), the
+``kind`` "fhir"; a PDF by its ``%PDF``, ``kind`` "pdf"; each read by its own reader from the
+same open file; text that is not delimited, ``kind`` "report", see ``report_text``), the
 encoding (byte-order mark, else strict UTF-8, else cp1252 with a warning) and the delimiter.
 ``Source.rows`` then streams the rest chunk by chunk in constant memory and yields one ``Row``
 per non-blank record, numbered by the **physical** line where it starts (as an editor counts:
