@@ -1,13 +1,18 @@
 """Report text: telling it from CSV by its first chunk, and reading it line by line.
 
-Text is a report, not CSV, when its delimiter was guessed (no ``--delimiter``, no ``sep=``
-line) and either it holds a Markdown or grid table (a ruling such as ``|---|---|`` or
-``+----+----+`` under or between ``| … |`` rows), or fewer than half of its first lines
-split into two or more cells of one width under the guessed delimiter (space-aligned
-columns, ``pdftotext -layout`` output, ``Name: value`` lists). A line with as many runs of
-spaces between words (outside quotes) as delimiters (``Iron, serum    80    ug/dL``) is
-aligned text, whatever commas it has, and does not count as delimited. A form feed (``pdftotext``
-writes one between pages) starts a new page.
+Text is a report, not CSV, only when its delimiter was guessed (no ``--delimiter``, no
+``sep=`` line) and one of these holds for its first lines:
+
+* a Markdown or grid table: a ruling such as ``|---|---|`` among ``| … |`` rows, or
+  ``+----+----+``;
+* half of them or more are ``Name: number`` pairs with at most two delimiters;
+* the first line with two cells holds a number (no header row: a table copied from a
+  portal page, tab-separated);
+* no line has two cells under the delimiter, or more lines are aligned by spaces than
+  delimited. A line is aligned when it has runs of spaces between words (outside quotes,
+  not padding a delimiter), at least as many as delimiters: ``Iron, serum    80    ug/dL``.
+
+A form feed (``pdftotext`` writes one between pages) starts a new page.
 """
 
 from collections.abc import Iterable, Iterator
@@ -51,16 +56,16 @@ def looks_like_report(text: str, delimiter: str, at_eof: bool) -> bool:
     pairs = sum(1 for line in lines if line.count(delimiter) <= 2 and _KEY_VALUE.search(line))
     if 2 * pairs >= len(lines):
         return True  # 'Ferritin, serum: 45 ng/mL' lines, whatever comma or two they hold
-    widths: dict[int, int] = {}
+    delimited = aligned = 0
     for line in lines:
-        cells = records(line, delimiter, 1)
-        if cells and len(cells[0]) >= 2 and not _aligned(line, delimiter):
-            widths[len(cells[0])] = widths.get(len(cells[0]), 0) + 1
+        if _aligned(line, delimiter):
+            aligned += 1
+        elif len([c for c in line.split(delimiter) if c.strip()]) >= 2:
+            delimited += 1
     sample = "\n".join(lines)
     if _starts_with_values(sample, delimiter) or _starts_with_values(sample, "\t"):
         return True  # no header row: results pasted from a portal's table (tab-separated)
-    most = max(widths.values(), default=0)
-    return most * 2 < len(lines)
+    return delimited == 0 or aligned > delimited
 
 
 def _aligned(line: str, delimiter: str) -> bool:
@@ -68,7 +73,7 @@ def _aligned(line: str, delimiter: str) -> bool:
     delimiters, or more: columns aligned by spaces, with a comma or two in the text."""
     parts = _QUOTED.sub("", line).split(delimiter)
     gaps = sum(len(_ALIGNED.compiled.findall(part)) for part in parts)
-    return gaps >= len(parts) - 1
+    return gaps > 0 and gaps >= len(parts) - 1
 
 
 def _starts_with_values(sample: str, delimiter: str) -> bool:
