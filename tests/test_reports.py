@@ -307,3 +307,38 @@ def test_show_layout_says_a_report_is_read_line_by_line() -> None:
     result = invoke("scan", str(REPORTS / "grid.txt"), "--show-layout")
     assert "layout: a lab report (report text, not delimited data)" in result.stdout
     assert "delimiter" not in result.stdout
+
+
+def test_a_grid_ruling_ends_a_row_so_a_heading_row_after_it_is_no_continuation() -> None:
+    text = (
+        "+-------------------+--------+-------+\n"
+        "| Test              | Result | Units |\n"
+        "+===================+========+=======+\n"
+        "| Vitamin B12       | 520    | pg/mL |\n"
+        "+-------------------+--------+-------+\n"
+        "| Iron studies      |        |       |\n"
+        "+-------------------+--------+-------+\n"
+        "| Ferritin          | 180    | ng/mL |\n"
+        "+-------------------+--------+-------+\n"
+    )
+    _, records, _ = scan("-", input=text)
+    assert [(r["analyte"], r["value_text"], r["line"]) for r in records] == [
+        ("b12", "520", 4),
+        ("ferritin", "180", 8),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("Ferritin < 30 ng/mL indicates deficiency", "words after the value"),
+        ("Patient ID: X-1   Sex: F    Vitamin B12: 350 pg/mL", "patient's details"),
+        ("150  Vitamin B12  pg/mL", "before the test name"),
+    ],
+)
+def test_lines_that_are_not_plainly_one_result_are_errors(line: str, why: str) -> None:
+    _, records, _ = scan("-", input=f"{line}\nIron: 80 ug/dL\n")
+    first, iron = records
+    assert first["status"] == "error" and why in first["reason"]
+    assert first["locator"] == "page 1, line 1" and first["source_text"] == line
+    assert (iron["analyte"], iron["value_text"]) == ("iron", "80")

@@ -103,7 +103,8 @@ class ReportReader:
             yield from self.end_block()
             self.name_line = None
             return
-        if is_rule(text):
+        if is_rule(text):  # a grid's rows end at its rulings: a held row is whole
+            yield from self.flush()
             return
         held, self.held = self.held, None
         if held is not None:
