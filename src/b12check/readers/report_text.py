@@ -6,8 +6,8 @@ Text is a report, not CSV, only when its delimiter was guessed (no ``--delimiter
 * a Markdown or grid table: a ruling such as ``|---|---|`` among ``| … |`` rows, or
   ``+----+----+``;
 * half of them or more are ``Name: number`` pairs with at most two delimiters;
-* the first line with two cells holds a number (no header row: a table copied from a
-  portal page, tab-separated);
+* the first line with two tab-separated cells holds a number (no header row: a table
+  copied from a portal page);
 * no line has two cells under the delimiter, or more lines are aligned by spaces than
   delimited. A line is aligned when it has runs of spaces between words (outside quotes,
   not padding a delimiter), at least as many as delimiters: ``Iron, serum    80    ug/dL``.
@@ -63,7 +63,7 @@ def looks_like_report(text: str, delimiter: str, at_eof: bool) -> bool:
         elif len([c for c in line.split(delimiter) if c.strip()]) >= 2:
             delimited += 1
     sample = "\n".join(lines)
-    if _starts_with_values(sample, delimiter) or _starts_with_values(sample, "\t"):
+    if _starts_with_values(sample, "\t"):
         return True  # no header row: results pasted from a portal's table (tab-separated)
     return delimited == 0 or aligned > delimited
 
