@@ -321,6 +321,10 @@ from b12check.cli.sqlcmd import sql  # noqa: E402  (click only; the work loads w
 
 cli.add_command(sql)
 
+from b12check.cli.extract import extract  # noqa: E402  (click only; the work loads when it runs)
+
+cli.add_command(extract)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps every way a run can end to a documented exit status."""

@@ -83,7 +83,7 @@ class FastBatch(NamedTuple):
 class Record:
     """One output record. A plain slotted class: one is built per input value."""
 
-    __slots__ = (*FIELDS, "locator")
+    __slots__ = (*FIELDS, "locator", "source_text")
 
     def __init__(
         self,
@@ -116,6 +116,7 @@ class Record:
         notes: list[NoteRef] | None = None,
         reason: str | None = None,
         locator: str | None = None,
+        source_text: str | None = None,
     ) -> None:
         self.status = status
         self.file = file
@@ -148,6 +149,8 @@ class Record:
         # where inside the file, for inputs without lines of their own (FHIR:
         # ``Bundle.entry[3].resource.component[0]``); None for CSV rows and typed values
         self.locator = locator
+        # the text a value was read from, for inputs a person reads (a report's line)
+        self.source_text = source_text
 
     def place(self) -> str:
         """``FILE:LINE`` where the value came from; ``FILE`` for a whole-file problem;
@@ -161,6 +164,8 @@ class Record:
         out["warnings"] = list(self.warnings)
         if self.locator is not None:  # (records of CSV rows keep their bytes)
             out["locator"] = self.locator
+        if self.source_text is not None:
+            out["source_text"] = self.source_text
         return out
 
 

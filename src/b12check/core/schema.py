@@ -168,10 +168,38 @@ class NotesModel(_Strict):
     patterns: list[PatternModel] = []
 
 
+ReportColumn = Literal[
+    "test", "result", "unit", "lab_range", "lab_flag", "in_range", "out_of_range"
+]
+ReportField = Literal["patient", "sex", "age", "birth_date", "date"]
+Words = Annotated[list[NonEmpty], Field(min_length=1)]
+
+
+class ReportWordsModel(_Strict):
+    """The words of lab reports (readers/report_words.py): column headers and header keys."""
+
+    columns: dict[ReportColumn, Words]
+    in_range_flag: NonEmpty
+    out_of_range_flag: NonEmpty
+    fields: dict[ReportField, Words]
+
+    @field_validator("columns", "fields")
+    @classmethod
+    def _each_word_once(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        owner: dict[str, str] = {}
+        for role, words in value.items():
+            for word in words:
+                key = " ".join(word.casefold().split())
+                if owner.setdefault(key, role) != role:
+                    raise ValueError(f"{word!r} is given for both {owner[key]} and {role}")
+        return value
+
+
 class HeadersModel(_Strict):
     version: Literal[1]
     roles: dict[Literal[HEADER_ROLES], list[NonEmpty]]  # type: ignore[valid-type]
     non_results: dict[NonEmpty, NonEmpty] = {}
+    report: ReportWordsModel | None = None
 
 
 class OtherTestModel(_Strict):

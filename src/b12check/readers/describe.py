@@ -27,6 +27,11 @@ def describe(scanner: Scanner, path: str) -> Iterator[str]:
         yield f"  not read: {exc}"
         return
     try:
+        if source.kind in ("pdf", "report"):  # not columns: lines (readers/report_records.py)
+            what = "a PDF" if source.kind == "pdf" else "report text, not delimited data"
+            yield f"  layout: a lab report ({what}), read line by line"
+            yield "  (b12check extract lists what it finds, with page and line)"
+            return
         yield f"  encoding: {source.encoding}"
         yield f"  delimiter: {source.delimiter!r}"
         for warning in source.warnings:

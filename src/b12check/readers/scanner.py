@@ -127,6 +127,10 @@ class Scanner:
                 items = self._hl7_records(source, name)
             elif source.kind == "fhir":  # FHIR JSON resources
                 items = self._fhir(source.stream(), name)
+            elif source.kind in ("pdf", "report"):  # a lab report: its lines, not rows
+                from b12check.readers.report_scan import read_report
+
+                items = read_report(self.settings, self.headers, self.dates, source, self.data_rows)
             else:
                 rows = source.rows()
                 if self.progress is not None:

@@ -1,7 +1,8 @@
 """What the first chunk of a file says, before any row is read.
 
-In the order the opener asks: is it CSV text at all (``not_csv``: workbooks, archives, PDFs
-and web pages by their magic bytes); which encoding (``detect``: a byte-order mark; BOM-less
+In the order the opener asks: is it CSV text at all (``not_csv``: workbooks, archives and
+web pages by their magic bytes; a PDF is not refused here: the opener gives it to the report
+reader); which encoding (``detect``: a byte-order mark; BOM-less
 UTF-16, whose every other byte is NUL; refuse other binary data; strict UTF-8; else cp1252
 with a warning); and which delimiter (Excel's ``sep=X`` first line, else ``sniff``). A forced
 ``--encoding`` or ``--delimiter`` skips the matching guess. Also here: how codecs are named in
@@ -36,8 +37,6 @@ def not_csv(prefix: bytes) -> str | None:
         return "looks like a zip archive, not CSV; unzip it (or export the workbook as CSV) first"
     if prefix.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "looks like an old Excel workbook (.xls), not CSV; export it as CSV first"
-    if prefix.startswith(b"%PDF"):
-        return "looks like a PDF document, not CSV; export the results as CSV instead"
     if prefix.startswith(b"\x1f\x8b"):
         return "looks like a gzip-compressed file, not plain CSV; decompress it first (gunzip)"
     if prefix.startswith(b"BZh") and prefix[4:10] == b"1AY&SY":

@@ -4,7 +4,8 @@
 or zstd file (told by its magic bytes, so a pipe too) is read through a streaming decompressor
 (``compressed.py``) and everything below applies to its plain bytes. Non-CSV formats by
 their magic bytes (HL7 v2 by its ``MSH|`` start, ``kind`` "hl7"; FHIR JSON by its ``{``,
-``kind`` "fhir"; each read by its own reader from the same open file), the
+``kind`` "fhir"; a PDF by its ``%PDF``, ``kind`` "pdf"; each read by its own reader from the
+same open file; text that is not delimited, ``kind`` "report", see ``report_text``), the
 encoding (byte-order mark, else strict UTF-8, else cp1252 with a warning) and the delimiter.
 ``Source.rows`` then streams the rest chunk by chunk in constant memory and yields one ``Row``
 per non-blank record, numbered by the **physical** line where it starts (as an editor counts:
@@ -64,6 +65,7 @@ from b12check.readers.compressed import compression_of, open_plain
 from b12check.readers.csv_rows import FIELD_LIMIT, RowParser
 from b12check.readers.fhir_detect import looks_like_fhir
 from b12check.readers.hl7v2 import looks_like_hl7
+from b12check.readers.report_text import looks_like_report, text_lines
 from b12check.readers.row import FileProblem, Row
 from b12check.readers.sniff import (
     DELIMITERS,
@@ -241,6 +243,8 @@ def _recognise(
     if looks_like_fhir(prefix):  # FHIR JSON: its reader takes the bytes (Source.stream)
         head = (prefix, at_eof)
         return Source(path, "utf-8", "", [], None, raw, owned, 0, "fhir", head)
+    if prefix.startswith(b"%PDF"):  # a PDF report: its reader takes the bytes (Source.chunks)
+        return Source(path, "", "", [], None, raw, owned, 0, "pdf", (prefix, at_eof))
     what = not_csv(prefix)
     if what is not None:
         raise FileProblem(what)
@@ -270,6 +274,7 @@ def _recognise(
     if at_eof and (blank(text, delimiter) or not records(text, chosen, 1)):
         raise FileProblem("empty file: no header")
     tx = TextStream(raw, dec, codec, text, consumed, at_eof, drop_lf)
+    guessed = delimiter is None and sep is None
     return Source(
         path,
         codec,
@@ -279,6 +284,7 @@ def _recognise(
         raw,
         owned,
         line_offset=blank_lines + (0 if sep is None else 1),
+        kind="report" if guessed and looks_like_report(text, chosen, at_eof) else "csv",
     )
 
 
@@ -286,9 +292,10 @@ class Source:
     """An opened CSV file. Iterate ``rows()`` once; ``close()`` when done.
 
     ``kind`` is ``"csv"``, or the format its first bytes showed (``"hl7"``: HL7 v2,
-    ``"fhir"``: FHIR JSON), whose reader takes the bytes from ``chunks()`` or ``stream()``
-    instead of rows; ``encoding`` is then the one ``--encoding`` forced (HL7), ``"utf-8"``
-    (FHIR) or ``""``."""
+    ``"fhir"``: FHIR JSON, ``"pdf"``: a PDF), whose reader takes the bytes from ``chunks()``
+    or ``stream()`` instead of rows; ``encoding`` is then the one ``--encoding`` forced
+    (HL7), ``"utf-8"`` (FHIR) or ``""``. ``"report"`` is text that is not CSV (a lab report
+    pasted or exported as text, ``report_text.looks_like_report``), read by ``lines()``."""
 
     name: str
     encoding: str
@@ -349,6 +356,15 @@ class Source:
                 [],
                 f"cannot read the rest of the file: {type(exc).__name__}: {exc}",
             )
+
+    def lines(self) -> Iterator[Row]:
+        """The text of a report (``kind`` "report") line by line, as one-cell rows numbered by
+        physical line, without their line ends; a problem that stops the text comes last."""
+        tx = self._text
+        self._text = None
+        if tx is None:
+            return
+        yield from text_lines(tx, self._line_offset)
 
     def stream(self) -> IO[bytes]:
         """The file's bytes from the start as a buffered binary stream (``chunks`` read as a

@@ -49,7 +49,10 @@ class DelimitedWriter(Writer):
         text_cell = self.text_cell
         values = _FIELD_VALUES(record)
         if record.locator is not None:  # the header is fixed: a locator goes in "column"
-            values = (*values[:_COLUMN], record.locator, *values[_COLUMN + 1 :])
+            where = record.locator
+            if record.source_text is not None:  # a report's line: shown after its place
+                where = f"{where}: {record.source_text}"
+            values = (*values[:_COLUMN], where, *values[_COLUMN + 1 :])
         for value, numeric in zip(values, _NUMERIC, strict=True):
             if value is None:
                 row.append("")
