@@ -305,6 +305,7 @@ def _scan(
     from b12check.readers.scanner import Scanner
     from b12check.render.formats import is_line_format
     from b12check.render.safe import visible
+    from b12check.run.fhircache import FhirCache
     from b12check.run.rowcache import RowCache
 
     typing_at_terminal = "-" in paths and sys.stdin.isatty()
@@ -345,4 +346,5 @@ def _scan(
             # values); json keeps them single for its trends (it observes each).
             scanner.batching = settings.notes == "none" and not observes
             scanner.fast = RowCache(writer, settings, scanner.batching)
+            scanner.fhir_fast = FhirCache(writer, scanner.batching)
         return run(records(), writer, summary, quiet=common.quiet)
