@@ -43,7 +43,8 @@ class FhirRedo(NamedTuple):
 
 
 class Head(NamedTuple):
-    """What ``record`` gives a top-level Observation from its subject and date."""
+    """What ``record`` gives a top-level Observation from its subject and date (the age as
+    the core's record has it)."""
 
     patient: str | None
     date: str | None
@@ -157,6 +158,8 @@ class FhirReader:
         sex, age, warnings = self.person(person, date)
         if warnings:
             return None
+        if age is None:  # (the core reads a value without an age with the run's, --age)
+            age = self.settings.age
         return Head(patient, date, sex, age, person)
 
     def rendered(self, line: FastLine) -> bool:
