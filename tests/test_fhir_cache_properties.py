@@ -52,7 +52,7 @@ def scan_ndjson(
         assert is_line_format(writer)
         scanner.batching = settings_.notes == "none" and fmt != "json"
         scanner.fast = RowCache(writer, settings_, scanner.batching)
-        scanner.fhir_fast = FhirCache(writer, scanner.batching)
+        scanner.fhir_fast = lambda: FhirCache(writer, scanner.batching)
     items = list(scanner.scan("-", stdin=io.BytesIO(text)))
     rendered = sum(
         item.size

@@ -20,6 +20,7 @@ from b12check.run.exitcodes import ExitCode
 from b12check.run.pipeline import run
 
 if TYPE_CHECKING:
+    from b12check.readers.fhir import FhirShortcut
     from b12check.readers.scanner import ScanOptions
 
 
@@ -210,6 +211,8 @@ def companion_tables(
     paths: tuple[str | None, str | None], headers: Any, reference: Reference
 ) -> list[Any]:
     """The --patients and --codes tables; one that cannot be used is a usage error."""
+    if paths == (None, None):
+        return []
     from b12check.readers.companion import CompanionProblem, load_codes, load_patients
 
     tables = []
@@ -305,7 +308,6 @@ def _scan(
     from b12check.readers.scanner import Scanner
     from b12check.render.formats import is_line_format
     from b12check.render.safe import visible
-    from b12check.run.fhircache import FhirCache
     from b12check.run.rowcache import RowCache
 
     typing_at_terminal = "-" in paths and sys.stdin.isatty()
@@ -346,5 +348,12 @@ def _scan(
             # values); json keeps them single for its trends (it observes each).
             scanner.batching = settings.notes == "none" and not observes
             scanner.fast = RowCache(writer, settings, scanner.batching)
-            scanner.fhir_fast = FhirCache(writer, scanner.batching)
+            line_writer, batching = writer, scanner.batching
+
+            def fhir_cache() -> "FhirShortcut":  # (made, and imported, for a FHIR file only)
+                from b12check.run.fhircache import FhirCache
+
+                return FhirCache(line_writer, batching)
+
+            scanner.fhir_fast = fhir_cache
         return run(records(), writer, summary, quiet=common.quiet)

@@ -96,7 +96,9 @@ class Scanner:
         self.tables: list[Table] = []  # companion tables joined to every file (--patients, --codes)
         self.join: Join | None = None
         self.fhir: FhirReader | None = None  # made on the first FHIR file of the run
-        self.fhir_fast: FhirShortcut | None = None  # a cache for NDJSON (run/fhircache.py)
+        # makes the cache for NDJSON (run/fhircache.py), on the first FHIR file of the run
+        self.fhir_fast: Callable[[], FhirShortcut] | None = None
+        self.fhir_shortcut: FhirShortcut | None = None
         # called now and then with (file, bytes read, data rows read) while a file is read
         self.progress: Callable[[str, int, int], None] | None = None
 
@@ -148,9 +150,10 @@ class Scanner:
 
         if self.fhir is None:
             self.fhir = FhirReader(self.settings, self.dates)
+            self.fhir_shortcut = None if self.fhir_fast is None else self.fhir_fast()
         self.dates.start_file()
         try:
-            yield from self.fhir.read(raw, name, self.data_rows, self.fhir_fast)
+            yield from self.fhir.read(raw, name, self.data_rows, self.fhir_shortcut)
         except OSError as exc:
             yield Record(STATUS_ERROR, file=name, line=0, reason=f"cannot read: {exc}")
 
