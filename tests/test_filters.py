@@ -223,3 +223,25 @@ def test_repeated_values_batched_by_the_cache_are_filtered_too(tmp_path: Path) -
     assert [r["line"] for r in records] == list(range(2, 302, 2))
     summary = json.loads(invoke("scan", path, "--format", "json", "--only", "flagged").stdout)
     assert summary["summary"]["results"] == 300
+
+
+def test_filters_on_a_fhir_bulk_export_write_the_plain_output_filtered(tmp_path: Path) -> None:
+    # FHIR NDJSON has a cache of its own in front of the core; a batch of it must never carry
+    # a result the filter drops (invoke() runs each scan with and without the caches).
+    from tests.test_fhir_cache_properties import bulk_export
+
+    path = tmp_path / "Observation.ndjson"
+    path.write_bytes(bulk_export(120))
+    plain = invoke("scan", str(path), "--format", "ndjson", "-q")
+    records = [json.loads(line) for line in plain.stdout.splitlines()]
+    assert {record["analyte"] for record in records} == {"b12", "mma"}
+    for only, analytes in (("flagged", []), ("results", ["mma"]), (None, ["b12"])):
+        kept = invoke("scan", str(path), "--format", "ndjson", "-q", *filter_args(only, analytes))
+        assert kept.exit_code == plain.exit_code
+        expected = [
+            line
+            for line, record in zip(plain.stdout.splitlines(), records, strict=True)
+            if wanted(record, only, analytes)
+        ]
+        assert kept.stdout.splitlines() == expected
+        assert 0 < len(expected) < len(records)

@@ -20,6 +20,7 @@ from b12check.run.exitcodes import ExitCode
 from b12check.run.pipeline import run
 
 if TYPE_CHECKING:
+    from b12check.readers.fhir import FhirShortcut
     from b12check.readers.scanner import ScanOptions
     from b12check.run.filters import Keep
 
@@ -235,6 +236,8 @@ def companion_tables(
     paths: tuple[str | None, str | None], headers: Any, reference: Reference
 ) -> list[Any]:
     """The --patients and --codes tables; one that cannot be used is a usage error."""
+    if paths == (None, None):
+        return []
     from b12check.readers.companion import CompanionProblem, load_codes, load_patients
 
     tables = []
@@ -393,9 +396,19 @@ def _scan(
             # values); json keeps them single for its trends (it observes each), and so
             # does --per-patient, which reads each result (it needs no notes either).
             scanner.batching = settings.notes == "none" and (per_patient or not observes)
-            scanner.fast = RowCache(lines, settings, scanner.batching and not per_patient)
+            batching = scanner.batching and not per_patient
+            scanner.fast = RowCache(lines, settings, batching)
             if keep is not None and not keep.everything:
                 scanner.fast.keep = keep.results_kept()  # (batches join the kept ones only)
+                batching = False  # (the FHIR cache's batches would write every result)
+            line_writer = lines
+
+            def fhir_cache() -> "FhirShortcut":  # (made, and imported, for a FHIR file only)
+                from b12check.run.fhircache import FhirCache
+
+                return FhirCache(line_writer, batching)
+
+            scanner.fhir_fast = fhir_cache
         return run(records(), writer, summary, quiet=common.quiet, keep=keep)
 
 

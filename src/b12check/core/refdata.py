@@ -11,6 +11,7 @@ or unit by name) in ``core/reference.py``. Their names are importable from here 
 
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from b12check.core.analyte import Analyte, Companion, UnitCheck
@@ -139,17 +140,18 @@ def _edges(text: str) -> BandEdges:
     return interval.low, interval.high
 
 
-def _described(raw: dict[str, Any], every: list[dict[str, Any]]) -> frozenset[BandEdges]:
+def _described(
+    raw: dict[str, Any],
+    listing: list[dict[str, Any]],
+    edges_of: Callable[[str], BandEdges],
+) -> frozenset[BandEdges]:
     """For a note with ``bands: other``: the bands described by the notes of its test and kind
-    that share one of its flags."""
+    that share one of its flags (``listing``: the notes of its test and kind that list bands)."""
     flags = set(raw["flags"])
     return frozenset(
-        _edges(text)
-        for note in every
-        if isinstance(note.get("bands"), list)
-        and note["analyte"] == raw["analyte"]
-        and note["kind"] == raw["kind"]
-        and ("*" in flags or "*" in note["flags"] or flags & set(note["flags"]))
+        edges_of(text)
+        for note in listing
+        if "*" in flags or "*" in note["flags"] or flags & set(note["flags"])
         for text in note["bands"]
     )
 
@@ -157,14 +159,29 @@ def _described(raw: dict[str, Any], every: list[dict[str, Any]]) -> frozenset[Ba
 def _notes(notes: dict[str, Any]) -> tuple[tuple[Note, ...], tuple[Pattern, ...]]:
     note_objects = []
     every = list(notes.get("notes", ()))
+    # (built on every run: the notes that list bands by test and kind, and each band's text
+    # read once, rather than every note scanned for each ``bands: other``)
+    listing: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for note in every:
+        if isinstance(note.get("bands"), list):
+            listing.setdefault((note["analyte"], note["kind"]), []).append(note)
+    read: dict[str, BandEdges] = {}
+
+    def edges_of(text: str) -> BandEdges:
+        known = read.get(text)
+        if known is None:
+            known = read[text] = _edges(text)
+        return known
+
     for raw in every:
         source, source_type = _source(raw)
         bands = raw.get("bands")
         other = bands == "other"
         if other:
-            edges: frozenset[BandEdges] | None = _described(raw, every)
+            same = listing.get((raw["analyte"], raw["kind"]), [])
+            edges: frozenset[BandEdges] | None = _described(raw, same, edges_of)
         else:
-            edges = None if bands is None else frozenset(_edges(text) for text in bands)
+            edges = None if bands is None else frozenset(edges_of(text) for text in bands)
         note_objects.append(
             Note(
                 raw["analyte"],

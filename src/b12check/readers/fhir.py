@@ -9,18 +9,19 @@ Every value goes to the same core as a CSV row (``evaluate``).
 """
 
 import json
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from operator import attrgetter
-from typing import IO, Final
+from typing import IO, Any, Final, NamedTuple, Protocol
 
 from b12check.core.depends import AgeKeys
 from b12check.core.evaluate import Settings, evaluate
 from b12check.core.lazyre import LazyPattern
-from b12check.core.records import FIELDS, Record
+from b12check.core.records import FIELDS, FastLine, NoteRef, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_SKIPPED
 from b12check.readers.context import RowDates
 from b12check.readers.fhir_detect import BOM
-from b12check.readers.fhir_walk import Found, Walker
+from b12check.readers.fhir_walk import NO_CONTEXT, Found, Person, Walker
+from b12check.readers.items import Item
 
 MEMO_LIMIT: Final = 10240  # values (and dates) remembered at once
 _FIELDS_OF: Final = attrgetter(*FIELDS)  # (in the order Record takes them)
@@ -29,6 +30,38 @@ _PARTIAL_DATE: Final = LazyPattern(r"[0-9]{4}(?:-[0-9]{2})?")
 
 
 _loads = json.loads
+
+
+class FhirRedo(NamedTuple):
+    """Kept in ``FastLine.row`` for a line a cache rendered: what reading it again in full
+    takes (the line, its number, and the Patient it was read with, as later Patient lines
+    of the file do not change a result written before them)."""
+
+    line: bytes
+    number: int
+    person: Person | None
+
+
+class Head(NamedTuple):
+    """What ``record`` gives a top-level Observation from its subject and date (the age as
+    the core's record has it)."""
+
+    patient: str | None
+    date: str | None
+    sex: str | None
+    age: float | None
+    person: Person | None
+
+
+class FhirShortcut(Protocol):
+    """A cache in front of the core for NDJSON lines (run/fhircache.py)."""
+
+    def ndjson(
+        self, lines: Iterable[bytes], name: str, reader: "FhirReader", counted: dict[str, int]
+    ) -> Iterator[Item]:
+        """Every item of the lines, in order: rendered where the cache can, else the
+        reader's own records (``line_records``, ``resource_records``)."""
+        ...
 
 
 def fhir_date(text: str) -> tuple[str, str | None]:
@@ -63,11 +96,21 @@ class FhirReader:
         self.memo: dict[Hashable, Record] = {}
         self.dates_read: dict[str, tuple[str, str | None]] = {}
 
-    def read(self, raw: IO[bytes], name: str, counted: dict[str, int]) -> Iterator[Record]:
+    def read(
+        self,
+        raw: IO[bytes],
+        name: str,
+        counted: dict[str, int],
+        fast: FhirShortcut | None = None,
+    ) -> Iterator[Item]:
         first = raw.readline()
         stripped = first.removeprefix(BOM).strip()
         if stripped.startswith(b"{") and stripped.endswith(b"}"):
-            yield from self._ndjson(first, raw, name, counted)
+            if fast is not None:
+                yield from fast.ndjson(_lines(first, raw), name, self, counted)
+                return
+            for number, text in enumerate(_lines(first, raw), 1):
+                yield from self.line_records(text, number, name, counted)
             return
         whole = first + raw.read()
         try:
@@ -82,22 +125,55 @@ class FhirReader:
             counted[name] += 1
             yield self.record(found, name, 0)
 
-    def _ndjson(
-        self, first: bytes, raw: IO[bytes], name: str, counted: dict[str, int]
+    def line_records(
+        self, line: bytes, number: int, name: str, counted: dict[str, int]
     ) -> Iterator[Record]:
-        for number, line in enumerate(_lines(first, raw), 1):
-            if not line.strip():
-                continue
-            try:
-                resource = _loads(line)
-            except ValueError as exc:
-                counted[name] += 1
-                why = getattr(exc, "msg", str(exc))
-                yield Record(STATUS_ERROR, file=name, line=number, reason=f"not valid JSON ({why})")
-                continue
-            for found in self.walker.walk(resource, ""):
-                counted[name] += 1
-                yield self.record(found, name, number)
+        """The records of one NDJSON line (none for a blank one)."""
+        if not line.strip():
+            return
+        try:
+            resource = _loads(line)
+        except ValueError as exc:
+            counted[name] += 1
+            why = getattr(exc, "msg", str(exc))
+            yield Record(STATUS_ERROR, file=name, line=number, reason=f"not valid JSON ({why})")
+            return
+        yield from self.resource_records(resource, number, name, counted)
+
+    def resource_records(
+        self, resource: Any, number: int, name: str, counted: dict[str, int]
+    ) -> Iterator[Record]:
+        """The records of one parsed NDJSON line."""
+        for found in self.walker.walk(resource, ""):
+            counted[name] += 1
+            yield self.record(found, name, number)
+
+    def head(self, subject: Any, date_text: str | None) -> Head | None:
+        """The patient, date, sex and age ``record`` gives a top-level Observation (no
+        ``contained``) with this subject and date; None when they carry a warning."""
+        patient, person = self.walker.subject(subject, NO_CONTEXT)
+        date, date_warning = self.date(date_text)
+        if date_warning:
+            return None
+        sex, age, warnings = self.person(person, date)
+        if warnings:
+            return None
+        if age is None:  # (the core reads a value without an age with the run's, --age)
+            age = self.settings.age
+        return Head(patient, date, sex, age, person)
+
+    def rendered(self, line: FastLine) -> bool:
+        """Whether a cache rendered ``line`` from one of this reader's NDJSON lines."""
+        return isinstance(line.row, FhirRedo)
+
+    def reread(self, line: FastLine, notes: list[NoteRef]) -> Record:
+        """The full path's record of a line a cache rendered, with ``notes`` added."""
+        redo = line.row
+        assert isinstance(redo, FhirRedo)
+        (found,) = self.walker.walk(_loads(redo.line), "")
+        record = self.record(found._replace(person=redo.person), line.file, redo.number)
+        record.notes.extend(notes)
+        return record
 
     def date(self, text: str | None) -> tuple[str | None, str | None]:
         if text is None:
@@ -123,7 +199,7 @@ class FhirReader:
                 reason=found.skip or found.problem,
                 locator=found.locator,
             )
-        sex, age, person_warnings = self.person(found, None if date_warning else date)
+        sex, age, person_warnings = self.person(found.person, None if date_warning else date)
         record = self.evaluate(found, sex, age)
         record.file, record.line, record.patient, record.date = name, line, found.patient, date
         record.locator = found.locator
@@ -139,9 +215,10 @@ class FhirReader:
             record.warnings.extend(person_warnings)
         return record
 
-    def person(self, found: Found, date: str | None) -> tuple[str | None, float | None, list[str]]:
+    def person(
+        self, person: Person | None, date: str | None
+    ) -> tuple[str | None, float | None, list[str]]:
         """Sex, age on ``date`` and warnings, from the subject's Patient resource."""
-        person = found.person
         if person is None:
             return None, None, []
         sex, sex_warning = _sex(person.sex)

@@ -29,6 +29,28 @@ from b12check.readers.fhir_values import (
 )
 
 WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
+# Of a top-level Observation without ``contained``: the parts the walk reads only for the
+# record's patient and date (``subject``, ``when``), and parts no step of the walk reads.
+# (A cache in front of the core keys on the rest, run/fhircache.py.)
+PLACE_PARTS = ("subject", "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+UNREAD_PARTS = (
+    "id",
+    "meta",
+    "text",
+    "identifier",
+    "category",
+    "performer",
+    "note",
+    "encounter",
+    "basedOn",
+    "partOf",
+    "specimen",
+    "method",
+    "device",
+    "bodySite",
+    "hasMember",
+    "derivedFrom",
+)
 
 
 class Person(NamedTuple):

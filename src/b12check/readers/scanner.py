@@ -40,7 +40,7 @@ from b12check.readers.source import FileProblem, Row, Source, open_source
 
 if TYPE_CHECKING:
     from b12check.readers.companion import Table
-    from b12check.readers.fhir import FhirReader
+    from b12check.readers.fhir import FhirReader, FhirShortcut
     from b12check.readers.joining import Join
 
 _Read = TypeVar("_Read")  # a row of a CSV file, a line of an HL7 one
@@ -96,6 +96,9 @@ class Scanner:
         self.tables: list[Table] = []  # companion tables joined to every file (--patients, --codes)
         self.join: Join | None = None
         self.fhir: FhirReader | None = None  # made on the first FHIR file of the run
+        # makes the cache for NDJSON (run/fhircache.py), on the first FHIR file of the run
+        self.fhir_fast: Callable[[], FhirShortcut] | None = None
+        self.fhir_shortcut: FhirShortcut | None = None
         # called now and then with (file, bytes read, data rows read) while a file is read
         self.progress: Callable[[str, int, int], None] | None = None
 
@@ -151,9 +154,10 @@ class Scanner:
 
         if self.fhir is None:
             self.fhir = FhirReader(self.settings, self.dates)
+            self.fhir_shortcut = None if self.fhir_fast is None else self.fhir_fast()
         self.dates.start_file()
         try:
-            yield from self.fhir.read(raw, name, self.data_rows)
+            yield from self.fhir.read(raw, name, self.data_rows, self.fhir_shortcut)
         except OSError as exc:
             yield Record(STATUS_ERROR, file=name, line=0, reason=f"cannot read: {exc}")
 
@@ -329,6 +333,8 @@ class Scanner:
 
     def _reread(self, line: FastLine, notes: list[NoteRef]) -> Record | FastLine:
         """A result the cache rendered, with notes the patient's other results give it."""
+        if self.fhir is not None and self.fhir.rendered(line):  # (an NDJSON line)
+            return self.fhir.reread(line, notes)
         assert self.fast is not None  # only a cache makes lines
         return self.fast.reread(line, notes)
 
