@@ -63,6 +63,19 @@ def test_detected_by_content_not_by_name(tmp_path: Path) -> None:
     assert [r["analyte"] for r in records] == ["b12"]
 
 
+def test_a_csv_whose_first_cell_starts_with_a_brace_is_read_as_csv(tmp_path: Path) -> None:
+    # (a JSON object opens with a quoted name or closes at once; "{" alone is a CSV cell)
+    assert looks_like_fhir(b'{\n  "resourceType": "Observation"') and looks_like_fhir(b"{ }")
+    for first in ("{", "{note}", "{a"):
+        path = tmp_path / "export.csv"
+        path.write_text(f"{first},test,result,unit\nx,B12,500,pg/mL\n", encoding="utf-8")
+        assert not looks_like_fhir(path.read_bytes())
+        records, _, _ = scan(path)
+        assert [(r["status"], r["analyte"], r["flag"]) for r in records] == [
+            ("result", "b12", "normal")
+        ]
+
+
 def test_r4_searchset_every_entry_accounted_for() -> None:
     records, stderr, status = scan(FIXTURES / "r4-searchset.json")
     found = by_locator(records)
