@@ -237,6 +237,7 @@ def run_scan(
     patients: str | None = None,
     codes: str | None = None,
     show_layout: bool = False,
+    engine: str = "python",
     **options: Any,
 ) -> int:
     from b12check.readers.scanner import ScanOptions
@@ -264,6 +265,20 @@ def run_scan(
         with open_output(common.output, common.fmt, (*paths, *common.ranges_files)) as out:
             if show_layout:
                 return _show_layout(common, paths, scan_options, out, (patients, codes))
+            if engine == "python":
+                from b12check.cli.engine import is_parquet
+
+                if any(is_parquet(p) for p in paths):
+                    raise click.UsageError(
+                        "a Parquet file is read only by --engine duckdb "
+                        "(pip install 'b12check[duckdb]')"
+                    )
+            if engine == "duckdb":
+                from b12check.cli.engine import scan_in_duckdb
+
+                done = scan_in_duckdb(common, paths, scan_options, out, (patients, codes))
+                if done is not None:
+                    return done
             return _scan(common, paths, scan_options, out, (patients, codes))
     except ColumnNotFound as exc:
         raise click.UsageError(str(exc)) from None

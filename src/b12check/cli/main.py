@@ -13,6 +13,7 @@ import click
 from b12check import __version__
 from b12check.cli.options import (
     DEBUG_KEY,
+    engine_option,
     format_option,
     output_options,
     person_options,
@@ -189,6 +190,7 @@ units row) are recognised from their headers; title lines above the header are p
     "column each role took and why, the date order, and every test label with what it "
     "matched (like csvcut -n).",
 )
+@engine_option
 @person_options
 @output_options
 @click.pass_context

@@ -173,3 +173,13 @@ person_options = _stack(
         " Repeatable.",
     ),
 )
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(("python", "duckdb")),
+    default="python",
+    show_default=True,
+    help="duckdb: classify a big CSV (also .gz or .zst) or a Parquet file in embedded DuckDB "
+    "(pip install 'b12check[duckdb]'), with the same records as python; runs it cannot "
+    "honour exactly go the python path, with a note on stderr.",
+)
