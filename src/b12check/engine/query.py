@@ -23,68 +23,80 @@ def _cell(plan: Plan, role: str) -> str:
     return "''" if at is None else f"COALESCE(c{at}, '')"
 
 
+# what Python's str.strip takes off ASCII text (the rows with other text go to the core)
+_WS = " || ".join(f"chr({code})" for code in (9, 10, 11, 12, 13, 28, 29, 30, 31, 32))
+
+
+def _trim(expr: str) -> str:
+    return f"trim({expr}, {_WS})"
+
+
 def _stripped(expr: str) -> str:
-    return f"NULLIF({D.trim(expr)}, '')"
+    return f"NULLIF({_trim(expr)}, '')"
+
+
+# a cell that is not plain ASCII, starts with a space or formula leader, or ends with a space
+ODD_CELLS = r"[^\x01\x20-\x7e]|(^|\x01)[ =+@-]|[ ](\x01|$)"
+
+
+def _raw(plan: Plan, role: str) -> str:
+    at = plan.layout.roles.get(role)
+    return "CAST(NULL AS VARCHAR)" if at is None else f"NULLIF(c{at}, '')"
 
 
 def observations(plan: Plan, relation: str) -> str:
     """The view of the file's observations: one per long row, one per filled test cell of a
-    wide row (``b12_sub`` its place in the row), with the cells the lines need."""
+    wide row (``b12_sub`` its place in the row), with the cells the lines need. A row whose
+    cells are all plain needs no stripping (k_* are the cells as read, for the join with
+    the classified distinct observations); any other row is ``b12_odd`` and goes to the
+    core."""
     width = plan.layout.width
     cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(width))
-    whole = f"concat_ws(' ', {cells})"
-    # one scan: the row number in file order, and whether a row is beyond the plain subset
+    whole = f"concat_ws(chr(1), {cells})"
     head = (
-        f"SELECT row_number() OVER () AS b12_row, *, "
-        f"regexp_matches({whole}, {sql_text(NOT_PRINTABLE)}) "
-        f"OR {_stripped(_cell(plan, 'sex'))} IS NOT NULL "
-        f"OR {_stripped(_cell(plan, 'age'))} IS NOT NULL AS b12_odd FROM {relation}"
+        f"SELECT rowid + 1 AS b12_row, *, regexp_matches({whole}, {sql_text(ODD_CELLS)}) "
+        f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL AS b12_odd "
+        f"FROM {relation}"
     )
     common = (
-        f"{_stripped(_cell(plan, 'patient'))} AS patient, "
-        f"{_stripped(_cell(plan, 'date'))} AS b12_date, "
-        f"{_stripped(_cell(plan, 'lab_range'))} AS lab_range, "
-        f"{_stripped(_cell(plan, 'lab_flag'))} AS lab_flag, "
-        "CAST(NULL AS VARCHAR) AS sex, CAST(NULL AS DOUBLE) AS age, "
-        f"[{cells}] AS b12_cells"
+        f"{_raw(plan, 'patient')} AS patient, {_raw(plan, 'date')} AS b12_date, "
+        f"{_raw(plan, 'lab_range')} AS lab_range, {_raw(plan, 'lab_flag')} AS lab_flag, "
+        f"[{cells}] AS b12_cells_list"
     )
     if plan.layout.kind == "long":
-        test, result, unit = (_cell(plan, r) for r in ("test", "result", "unit"))
+        test, result, unit = (_raw(plan, r) for r in ("test", "result", "unit"))
         return (
             f"WITH s AS ({head})\nSELECT b12_row, 0 AS b12_sub, b12_odd, "
-            f"{_stripped(test)} AS test, {D.trim(result)} AS result, "
-            f"{_stripped(unit)} AS unit, {_stripped(test)} AS b12_label, "
-            f"CAST(NULL AS VARCHAR) AS b12_column, {common} FROM s"
+            f"{test} AS k_test, COALESCE({result}, '') AS k_result, {unit} AS k_unit, "
+            f"{test} AS b12_label, CAST(NULL AS VARCHAR) AS b12_column, {common} FROM s"
         )
     tests = plan.layout.tests
-    values = ", ".join(f"COALESCE(c{t.position}, '')" for t in tests)
-    covered = [t for t in tests if t.analyte is not None]
-    filled = (
-        " OR ".join(
-            f"{D.trim(f'COALESCE(c{t.position}, {chr(39)}{chr(39)})')} <> ''" for t in covered
-        )
-        or "false"
-    )
-    uncovered = (
-        " OR ".join(
-            f"{D.trim(f'COALESCE(c{t.position}, {chr(39)}{chr(39)})')} <> ''"
-            for t in tests
-            if t.analyte is None
-        )
-        or "false"
-    )
+    values = ", ".join(f"c{t.position}" for t in tests)
+    covered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if t.analyte) or "false"
+    uncovered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if not t.analyte)
     ids = ", ".join(sql_text(t.analyte.id if t.analyte else "") for t in tests)
     units = ", ".join("NULL" if t.unit is None else sql_text(t.unit) for t in tests)
     headers = ", ".join(sql_text(t.header) for t in tests)
     return (
         f"WITH s AS ({head}),\n"
-        f"u AS (SELECT *, b12_odd OR NOT ({filled}) OR ({uncovered}) AS b12_wide_odd, "
+        f"u AS (SELECT *, b12_odd OR NOT ({covered}) OR ({uncovered or 'false'}) AS b12_wide_odd, "
         f"unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k FROM s)\n"
         f"SELECT b12_row, b12_k AS b12_sub, b12_wide_odd AS b12_odd, "
-        f"[{ids}][b12_k + 1] AS test, {D.trim('b12_v')} AS result, "
-        f"[{units}][b12_k + 1] AS unit, [{headers}][b12_k + 1] AS b12_label, "
+        f"[{ids}][b12_k + 1] AS k_test, COALESCE(b12_v, '') AS k_result, "
+        f"[{units}][b12_k + 1] AS k_unit, [{headers}][b12_k + 1] AS b12_label, "
         f"[{headers}][b12_k + 1] AS b12_column, {common} FROM u "
-        f"WHERE {D.trim('b12_v')} <> '' OR b12_wide_odd"
+        f"WHERE b12_v IS NOT NULL OR b12_wide_odd"
+    )
+
+
+def keys_sql() -> str:
+    """The distinct observations, stripped as the core strips them, for the view."""
+    return (
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT k_test, k_result, k_unit, "
+        f"NULLIF({_trim('k_test')}, '') AS test, {_trim('k_result')} AS result, "
+        f"NULLIF({_trim('k_unit')}, '') AS unit, CAST(NULL AS VARCHAR) AS sex, "
+        f"CAST(NULL AS DOUBLE) AS age FROM (SELECT DISTINCT k_test, k_result, k_unit "
+        f"FROM {OBSERVATIONS})"
     )
 
 
@@ -130,16 +142,13 @@ class Cells:
         if self.fmt == "tsv":
             return f"COALESCE({expr}, '')"
         return (
-            f"CASE WHEN {expr} IS NULL THEN '' WHEN regexp_matches({expr}, '[,\"\\r\\n]') "
-            f"THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
+            f"CASE WHEN {expr} IS NULL THEN '' "
+            f"WHEN contains({expr}, ',') OR contains({expr}, '\"') THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
         )
 
     def odd(self, expr: str) -> str:
         bad = "[\\t\\r\\n\\\\]" if self.fmt == "tsv" else "[\\r\\n]"
-        return (
-            f"({expr} IS NOT NULL AND (regexp_matches({expr}, '{bad}') "
-            f"OR regexp_matches({expr}, '^[=+@ \\t-]')))"
-        )
+        return f"({expr} IS NOT NULL AND regexp_matches({expr}, '{bad}|^[=+@ \\t-]'))"
 
 
 KEY_TEXT = (
@@ -157,6 +166,15 @@ KEY_TEXT = (
     "status",
 )
 ROW_TEXT = ("patient", "b12_date", "b12_label", "lab_range", "lab_flag", "b12_column")
+
+
+# the flags by sex of a value whose flag differs between them, as the core lists them
+BY_SEX = (
+    "CASE WHEN flag = 'unclassified' AND regexp_matches(reason, "
+    "'^the flag depends on sex \\(female: [a-z_]+, male: [a-z_]+\\); pass --sex to settle it$') "
+    "THEN 'female=' || regexp_extract(reason, 'female: ([a-z_]+),', 1) || ' | male=' || "
+    "regexp_extract(reason, 'male: ([a-z_]+)\\)', 1) END"
+)
 
 
 def classified_sql(fmt: str) -> str:
@@ -178,7 +196,7 @@ def classified_sql(fmt: str) -> str:
             _fmt("band_high"),
             cells.text("band_source"),
             cells.text("guideline"),
-            "''",
+            f"COALESCE({BY_SEX}, '')",
         ]
     )
     number = "TRY_CAST(regexp_extract(value_text, '[0-9.]+$') AS DOUBLE)"
@@ -189,8 +207,8 @@ def classified_sql(fmt: str) -> str:
         f"OR (k.written_below IS NOT NULL AND {number} <= k.written_below * (1 + 1e-9))"
     )
     result_odd = (
-        f"flag = 'unclassified' OR NOT regexp_matches(value_text, {sql_text(PLAIN_VALUE)}) "
-        f"OR b12_unit IS NULL OR {near}"
+        f"(flag = 'unclassified' AND {BY_SEX} IS NULL) "
+        f"OR NOT regexp_matches(value_text, {sql_text(PLAIN_VALUE)}) OR b12_unit IS NULL"
     )
     skipped_odd = (
         "analyte IS NOT NULL OR reason IS DISTINCT FROM 'not a test b12check covers' "
@@ -204,8 +222,12 @@ def classified_sql(fmt: str) -> str:
       OR {odd_cells}"""
     return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
 WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
-SELECT r.test, r.result, r.unit, r.status, r.flag, r.analyte, r.reason,
-  COALESCE({risky}, true) AS k_risky, {cells.text("status")} AS k_status,
+SELECT r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.status, r.flag,
+  r.analyte, r.reason,
+  COALESCE({risky}, true) AS k_hard,
+  COALESCE(status = 'result' AND ({near}), true) AS k_near,
+  COALESCE({risky}, true) OR COALESCE(status = 'result' AND ({near}), true) AS k_risky,
+  {cells.text("status")} AS k_status,
   {cells.text("analyte")} AS k_analyte, {mid} AS k_mid, {cells.text("reason")} AS k_reason
 FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte"""
 
@@ -241,13 +263,13 @@ def records_sql(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> str:
       OR {odd_cells}"""
     return f"""CREATE OR REPLACE TEMP TABLE b12_rec AS
 WITH w AS (SELECT o.*, v.status, v.flag, v.analyte, v.k_status, v.k_analyte, v.k_mid,
-    v.k_reason, v.k_risky, o.unit AS b12_unit
+    v.k_reason, v.k_risky, v.unit AS b12_unit
   FROM {OBSERVATIONS} o JOIN b12_cls v
-  ON COALESCE(o.test, '') = COALESCE(v.test, '') AND o.result = v.result
-  AND COALESCE(o.unit, '') = COALESCE(v.unit, '')),
+  ON o.k_test IS NOT DISTINCT FROM v.k_test AND o.k_result = v.k_result
+  AND o.k_unit IS NOT DISTINCT FROM v.k_unit),
 x AS (SELECT w.*, COALESCE({risky}, true) AS b12_risky FROM w)
 SELECT b12_row, b12_sub, b12_risky, status, flag, analyte, b12_unit, lab_range, b12_date,
   CASE WHEN analyte IS NULL OR b12_risky THEN b12_label END AS b12_label_raw,
-  CASE WHEN b12_risky THEN b12_cells END AS b12_cells,
+  CASE WHEN b12_risky THEN b12_cells_list END AS b12_cells,
   CASE WHEN NOT b12_risky THEN {line} END AS b12_line
 FROM x"""

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from b12check.core.evaluate import evaluate
 from b12check.core.labpolicy import _usable_range
 from b12check.core.records import Record, Summary
 from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
@@ -21,6 +22,7 @@ from b12check.engine.query import (
     OBSERVATIONS,
     checks_sql,
     classified_sql,
+    keys_sql,
     observations,
     records_sql,
 )
@@ -33,6 +35,11 @@ from b12check.run.pipeline import diagnostic, exit_status
 
 BUCKET = 20_000  # records joined into one text DuckDB hands over
 MEMORY = os.environ.get("B12CHECK_DUCKDB_MEMORY", "768MB")
+
+
+def _key(values: list[str | None]) -> str:
+    """The text DuckDB's to_json gives a list of texts, to match rows by."""
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
 
 
 def connect() -> Any:
@@ -69,17 +76,17 @@ class Engine:
             relation = f"(SELECT {cast} FROM read_parquet({sql_text(plan.path)}))"
         else:
             relation = csv_relation(plan.path, plan.delimiter, plan.layout.width, 1)
+        # the rows in file order: a table's rowid is the order they were read in
+        self.conn.execute(f"CREATE OR REPLACE TEMP TABLE b12_raw AS SELECT * FROM {relation}")
         self.conn.execute(
-            f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS {observations(plan, relation)}"
+            f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS {observations(plan, 'b12_raw')}"
         )
         # the view classifies each distinct observation once; the rows join its records
-        self.conn.execute(
-            f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT DISTINCT test, result, unit, sex, "
-            f"age FROM {OBSERVATIONS}"
-        )
-        self.conn.execute(generate(self.settings, "duckdb", KEYS))
+        self.conn.execute(keys_sql())
+        self.conn.execute(generate(self.settings, "duckdb", KEYS, ("k_test", "k_result", "k_unit")))
         self.conn.execute(checks_sql(self.settings.reference))
         self.conn.execute(classified_sql(self.fmt))
+        self._clear_near()
         file_cell = self.writer.text(plan.path)
         column = plan.layout.headers[plan.layout.roles.get("result", 0)].strip()
         column_cell = self.writer.text(column)
@@ -89,6 +96,34 @@ class Engine:
             if rows + 1 != plan.lines:
                 raise EngineRefused("blank lines or values over several lines")
         self._more_risky(plan)
+
+    def _clear_near(self) -> None:
+        """Values near a span the core warns outside of: the core itself says whether it
+        warns (once per distinct observation); those it does not warn about stay in SQL."""
+        near = self.conn.execute(
+            "SELECT k_test, k_result, k_unit, test, result, unit, flag, value FROM b12_cls "
+            "WHERE k_near AND NOT k_hard"
+        ).fetchall()
+        settings = self.scanner.reader.settings
+        clear = []
+        for k_test, k_result, k_unit, test, result, unit, flag, value in near:
+            record = evaluate(
+                settings,
+                file="",
+                line=0,
+                name=test,
+                value_text=result,
+                unit_text=unit,
+                unknown_is_skipped=True,
+            )
+            if not record.warnings and record.flag == flag and record.value == value:
+                clear.append(_key([k_test, k_result, k_unit]))
+        if clear:
+            self.conn.execute(
+                "UPDATE b12_cls SET k_risky = false WHERE CAST(to_json([k_test, k_result, k_unit]) "
+                "AS VARCHAR) IN (SELECT unnest(?))",
+                [clear],
+            )
 
     def _more_risky(self, plan: Plan) -> None:
         """Rows whose date the core reads otherwise, or whose lab range it warns about."""
@@ -121,7 +156,7 @@ class Engine:
             record.warnings = []
             _usable_range(record, self.settings.reference, None)
             if record.warnings:
-                bad.append(json.dumps([analyte, unit, lab_range]))
+                bad.append(_key([analyte, unit, lab_range]))
         if bad:
             self.conn.execute(
                 "CREATE OR REPLACE TEMP TABLE b12_bad AS SELECT unnest(?) AS k", [bad]
