@@ -6,6 +6,7 @@ takes; anything it does not reproduce row by row is refused here (EngineRefused)
 run falls back to the Python path.
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -19,6 +20,10 @@ from b12check.readers.source import FileProblem, Row, open_source
 # and high columns) goes the Python path
 LONG_ROLES = frozenset({"test", "result", "unit", "patient", "date", "sex", "age"})
 LAB_ROLES = frozenset({"lab_range", "lab_flag"})
+
+
+# a header the SQL writes as it is: printable ASCII, no quote, no backslash, no formula leader
+_PLAIN_HEADER = re.compile(r"[^\s=+@-][\x20-\x7e]*(?<! )")
 
 
 class Plan(NamedTuple):
@@ -38,6 +43,8 @@ def _check_layout(layout: Layout, lab_ranges: str) -> None:
             raise EngineRefused(f"a wide file with {', '.join(sorted(extra))} columns")
         if not layout.tests:
             raise EngineRefused("no test columns")
+        if any(not _PLAIN_HEADER.fullmatch(t.header) for t in layout.tests):
+            raise EngineRefused("a test column's header that is not plain text")
         return
     allowed = LONG_ROLES | (LAB_ROLES if lab_ranges != "prefer" else frozenset())
     extra = set(layout.roles) - allowed

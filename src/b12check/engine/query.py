@@ -143,7 +143,8 @@ class Cells:
             return f"COALESCE({expr}, '')"
         return (
             f"CASE WHEN {expr} IS NULL THEN '' "
-            f"WHEN contains({expr}, ',') OR contains({expr}, '\"') THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
+            f"WHEN contains({expr}, ',') OR contains({expr}, '\"') "
+            f"THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
         )
 
     def odd(self, expr: str) -> str:
@@ -257,10 +258,11 @@ def records_sql(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> str:
         "k_reason",
     ]
     line = f" || {sep} || ".join(parts)
-    odd_cells = " OR ".join(cells.odd(f) for f in ROW_TEXT)
-    risky = f"""b12_odd OR k_risky
-      OR (b12_date IS NOT NULL AND NOT regexp_matches(b12_date, {sql_text(ISO_DATE)}))
-      OR {odd_cells}"""
+    # (ODD_CELLS already found every cell that is not plain ASCII or starts with a space or a
+    # formula leader; a TSV cell must also hold no backslash; dates are checked by the core)
+    risky = "b12_odd OR k_risky"
+    if fmt == "tsv":
+        risky += "".join(f" OR contains(COALESCE({f}, ''), '\\')" for f in ROW_TEXT)
     return f"""CREATE OR REPLACE TEMP TABLE b12_rec AS
 WITH w AS (SELECT o.*, v.status, v.flag, v.analyte, v.k_status, v.k_analyte, v.k_mid,
     v.k_reason, v.k_risky, v.unit AS b12_unit
