@@ -202,3 +202,54 @@ def test_a_value_over_two_lines_goes_the_python_path(tmp_path: Path) -> None:
     engine = invoke("scan", str(path), "--engine", "duckdb", "--format", "csv")
     assert engine.stdout == invoke("scan", str(path), "--format", "csv").stdout
     assert "several lines" in engine.stderr
+
+
+class _Keep:
+    """What b12check.run.filters.Keep holds (--only, --analyte), for the engine's own API."""
+
+    def __init__(self, only: str | None, analytes: frozenset[str]) -> None:
+        self.only = only
+        self.analytes = analytes
+
+
+@pytest.mark.parametrize(
+    ("only", "analytes", "statuses"),
+    [
+        ("results", frozenset(), {"result"}),
+        ("errors", frozenset(), {"error"}),
+        (None, frozenset({"b12"}), {"result"}),
+    ],
+)
+def test_filters_are_pushed_into_the_sql_and_the_exit_status_counts_everything(
+    tmp_path: Path, only: str | None, analytes: frozenset[str], statuses: set[str]
+) -> None:
+    from b12check.core.records import Summary
+    from b12check.core.settings import Settings
+    from b12check.engine.run import scan_files
+    from b12check.readers.layout import HeaderIndex
+    from b12check.readers.scanner import Scanner, ScanOptions
+    from b12check.render.formats import make_writer
+
+    path = tmp_path / "labs.csv"
+    path.write_text(PLAIN + "P1,2024-01-02,,,Ferritin,,ng/mL,,\n", encoding="utf-8")
+    settings = Settings(REFERENCE, notes="none")
+    summary = Summary("any")
+    scanner = Scanner(settings, HeaderIndex(REFERENCE.headers), ScanOptions(), print, {})
+    out = io.StringIO()
+    status = scan_files(
+        scanner,
+        lambda s: make_writer("csv", s, REFERENCE),
+        "csv",
+        (str(path),),
+        summary,
+        print,
+        True,
+        out,
+        _Keep(only, analytes),
+    )
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows and {r["status"] for r in rows} == statuses
+    if analytes:
+        assert {r["analyte"] for r in rows} == analytes
+    assert status == 3  # (unreadable) the error row still counts, kept or not
+    assert summary.as_dict()["records"] == 4

@@ -58,8 +58,10 @@ def scan_in_duckdb(
     options: "ScanOptions",
     out: IO[str],
     companions: tuple[str | None, str | None],
+    keep: object | None = None,
 ) -> int | None:
-    """The exit status, or None when the run goes the Python path (a note says why)."""
+    """The exit status, or None when the run goes the Python path (a note says why).
+    ``keep``: a ``b12check.run.filters.Keep`` (--only, --analyte), pushed into the SQL."""
     from b12check.core.records import Summary
     from b12check.engine import MISSING, EngineRefused
     from b12check.readers.layout import HeaderIndex
@@ -93,6 +95,7 @@ def scan_in_duckdb(
                 notice,
                 common.quiet,
                 out,
+                keep,
             )
         except EngineRefused as exc:
             why = str(exc)

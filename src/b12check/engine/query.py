@@ -7,6 +7,7 @@ marked ``b12_risky`` and goes to the Python core instead (run.py).
 """
 
 from b12check.core.reference import Reference
+from b12check.engine import EngineRefused
 from b12check.engine.io import sql_text
 from b12check.engine.plan import Plan
 from b12check.sqlgen.dialects import DIALECTS
@@ -233,7 +234,41 @@ SELECT r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.stat
 FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte"""
 
 
-def records_sql(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> str:
+def keep_sql(keep: object | None) -> str:
+    """The WHERE condition of the records a ``b12check.run.filters.Keep`` (only: results,
+    flagged or errors; analytes: ids, empty for all) writes; the summary counts all."""
+    if keep is None:
+        return "true"
+    only = getattr(keep, "only", None)
+    analytes = sorted(getattr(keep, "analytes", frozenset()) or ())
+    parts = []
+    if only == "results":
+        parts.append("status = 'result'")
+    elif only == "errors":
+        parts.append("status = 'error'")
+    elif only is not None:
+        raise EngineRefused(f"--only {only}")
+    if analytes:
+        parts.append(f"analyte IN ({', '.join(sql_text(a) for a in analytes)})")
+    return " AND ".join(parts) or "true"
+
+
+def keeps(keep: object | None, status: str, analyte: str | None) -> bool:
+    """The same choice for a record the core made (the rows the SQL left to it)."""
+    if keep is None:
+        return True
+    only = getattr(keep, "only", None)
+    if only == "results" and status != "result":
+        return False
+    if only == "errors" and status != "error":
+        return False
+    analytes: frozenset[str] = getattr(keep, "analytes", frozenset()) or frozenset()
+    return not analytes or analyte in analytes
+
+
+def records_sql(
+    plan: Plan, fmt: str, file_cell: str, column_cell: str, keep: object | None = None
+) -> str:
     """The table of records: order, status, flag, whether the core must redo the row, and
     the rendered line of the rest."""
     cells = Cells(fmt)
@@ -273,5 +308,5 @@ x AS (SELECT w.*, COALESCE({risky}, true) AS b12_risky FROM w)
 SELECT b12_row, b12_sub, b12_risky, status, flag, analyte, b12_unit, lab_range, b12_date,
   CASE WHEN analyte IS NULL OR b12_risky THEN b12_label END AS b12_label_raw,
   CASE WHEN b12_risky THEN b12_cells_list END AS b12_cells,
-  CASE WHEN NOT b12_risky THEN {line} END AS b12_line
+  CASE WHEN NOT b12_risky AND ({keep_sql(keep)}) THEN {line} END AS b12_line
 FROM x"""

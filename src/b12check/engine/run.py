@@ -22,6 +22,7 @@ from b12check.engine.query import (
     OBSERVATIONS,
     checks_sql,
     classified_sql,
+    keeps,
     keys_sql,
     observations,
     records_sql,
@@ -55,7 +56,10 @@ def connect() -> Any:
 class Engine:
     """One run's DuckDB connection, scanner (the Python readers and core) and writer."""
 
-    def __init__(self, scanner: Scanner, writer: Any, fmt: str, conn: Any) -> None:
+    def __init__(
+        self, scanner: Scanner, writer: Any, fmt: str, conn: Any, keep: object | None = None
+    ) -> None:
+        self.keep = keep
         self.scanner = scanner
         self.writer = writer  # a CSV or TSV writer over a scratch buffer: it renders lines
         self.fmt = fmt
@@ -90,7 +94,7 @@ class Engine:
         file_cell = self.writer.text(plan.path)
         column = plan.layout.headers[plan.layout.roles.get("result", 0)].strip()
         column_cell = self.writer.text(column)
-        self.conn.execute(records_sql(plan, self.fmt, file_cell, column_cell))
+        self.conn.execute(records_sql(plan, self.fmt, file_cell, column_cell, self.keep))
         if plan.kind != "parquet":
             rows = self.conn.execute("SELECT max(b12_row) FROM b12_rec").fetchone()[0] or 0
             if rows + 1 != plan.lines:
@@ -195,6 +199,8 @@ class Engine:
                     summary.add(record)
                     if record.status == STATUS_ERROR and not quiet:
                         print(diagnostic(record), file=err)
+                    if not keeps(self.keep, record.status, record.analyte):
+                        continue
                     line = self.writer.render(record)
                     out.write(json.dumps([number, place, line]) + "\n")
         return name
@@ -214,7 +220,8 @@ class Engine:
         column, nothing quoted) and read back in big pieces."""
         merged = (
             "SELECT l FROM ("
-            "SELECT b12_row, b12_sub AS p, b12_line AS l FROM b12_rec WHERE NOT b12_risky "
+            "SELECT b12_row, b12_sub AS p, b12_line AS l FROM b12_rec "
+            "WHERE NOT b12_risky AND b12_line IS NOT NULL "
             "UNION ALL SELECT CAST(json_extract(j, '$[0]') AS BIGINT), "
             "CAST(json_extract(j, '$[1]') AS BIGINT), json_extract_string(j, '$[2]') FROM "
             f"read_csv({sql_text(python)}, columns = {{'j': 'VARCHAR'}}, delim = chr(1), "
@@ -256,13 +263,14 @@ def scan_files(
     notice: Callable[[str], None],
     quiet: bool,
     out: IO[str],
+    keep: object | None = None,
 ) -> int:
-    """Write every record of ``paths`` to ``out`` (EngineRefused, before anything is written
-    or said, when the engine cannot honour the run exactly)."""
+    """Write the records of ``paths`` that ``keep`` keeps to ``out`` (EngineRefused, before
+    anything is written or said, when the engine cannot honour the run exactly)."""
     if len(paths) != 1:
         raise EngineRefused("the engine reads one file per run")
     conn = connect()
-    engine = Engine(scanner, make_writer(io.StringIO()), fmt, conn)
+    engine = Engine(scanner, make_writer(io.StringIO()), fmt, conn, keep)
     (plan,) = engine.plans(paths)
     engine.prepare(plan)
     errors = io.StringIO()
