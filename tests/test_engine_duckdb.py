@@ -5,6 +5,9 @@ compressed and Parquet input, and the runs it must hand back to the Python path.
 import csv
 import gzip
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from b12check.core.refdata import load_reference
-from tests.conftest import invoke, run_cli
+from tests.conftest import REPO, invoke, run_cli
 from tests.test_sql_differential import AGE_AND_SEX, SPECIAL_VALUES, UNIT_SPELLINGS
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is a test dependency")
@@ -253,3 +256,27 @@ def test_filters_are_pushed_into_the_sql_and_the_exit_status_counts_everything(
         assert {r["analyte"] for r in rows} == analytes
     assert status == 3  # (unreadable) the error row still counts, kept or not
     assert summary.as_dict()["records"] == 4
+
+
+def test_a_named_pipe_goes_the_python_path_and_is_read_whole(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "labs.fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("w", encoding="utf-8") as handle:
+            handle.write(PLAIN)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    done = subprocess.run(
+        [sys.executable, "-m", "b12check", "scan", str(fifo), "--engine", "duckdb", "-f", "csv"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
+    writer.join()
+    assert done.stdout.count(b"\n") == 4  # the header and all three records
+    assert b"scanning with the Python path" in done.stderr

@@ -1,6 +1,7 @@
 """``scan --engine duckdb``: which runs the engine can honour exactly; the rest go the Python
 path with a note on stderr (a Parquet file, which only the engine reads, is refused)."""
 
+import os
 import sys
 from typing import IO, TYPE_CHECKING
 
@@ -43,7 +44,7 @@ def _ours() -> tuple[type[Exception], ...]:
 
 
 def is_parquet(path: str) -> bool:
-    if path == "-":
+    if path == "-" or not os.path.isfile(path):  # (a named pipe is read once, by the scan)
         return False
     try:
         with open(path, "rb") as handle:

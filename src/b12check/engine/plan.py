@@ -6,6 +6,7 @@ takes; anything it does not reproduce row by row is refused here (EngineRefused)
 run falls back to the Python path.
 """
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -107,6 +108,8 @@ def plan_parquet(scanner: Scanner, path: str, conn: Any) -> Plan:
 def make_plan(scanner: Scanner, path: str, conn: Any, lab_ranges: str) -> Plan:
     if path == "-":
         raise EngineRefused("stdin is read by the Python path")
+    if not os.path.isfile(path):
+        raise EngineRefused("not a regular file (a pipe is read once, by the Python path)")
     try:
         kind = kind_of(path)
     except OSError as exc:
