@@ -62,7 +62,7 @@ def observations(plan: Plan, relation: str) -> str:
     common = (
         f"{_raw(plan, 'patient')} AS patient, {_raw(plan, 'date')} AS b12_date, "
         f"{_raw(plan, 'lab_range')} AS lab_range, {_raw(plan, 'lab_flag')} AS lab_flag, "
-        f"[{cells}] AS b12_cells_list"
+        + ", ".join(f"c{i}" for i in range(width))
     )
     if plan.layout.kind == "long":
         test, result, unit = (_raw(plan, r) for r in ("test", "result", "unit"))
@@ -293,6 +293,7 @@ def records_sql(
         "k_reason",
     ]
     line = f" || {sep} || ".join(parts)
+    raw_cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(plan.layout.width))
     # (ODD_CELLS already found every cell that is not plain ASCII or starts with a space or a
     # formula leader; a TSV cell must also hold no backslash; dates are checked by the core)
     risky = "b12_odd OR k_risky"
@@ -307,6 +308,6 @@ WITH w AS (SELECT o.*, v.status, v.flag, v.analyte, v.k_status, v.k_analyte, v.k
 x AS (SELECT w.*, COALESCE({risky}, true) AS b12_risky FROM w)
 SELECT b12_row, b12_sub, b12_risky, status, flag, analyte, b12_unit, lab_range, b12_date,
   CASE WHEN analyte IS NULL OR b12_risky THEN b12_label END AS b12_label_raw,
-  CASE WHEN b12_risky THEN b12_cells_list END AS b12_cells,
+  CASE WHEN b12_risky THEN [{raw_cells}] END AS b12_cells,
   CASE WHEN NOT b12_risky AND ({keep_sql(keep)}) THEN {line} END AS b12_line
 FROM x"""

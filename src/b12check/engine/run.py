@@ -35,7 +35,7 @@ from b12check.render.base import Writer
 from b12check.run.pipeline import diagnostic, exit_status
 
 BUCKET = 20_000  # records joined into one text DuckDB hands over
-MEMORY = os.environ.get("B12CHECK_DUCKDB_MEMORY", "768MB")
+MEMORY = os.environ.get("B12CHECK_DUCKDB_MEMORY", "512MB")
 
 
 def _key(values: list[str | None]) -> str:
@@ -180,10 +180,11 @@ class Engine:
     def python_rows(self, plan: Plan, summary: Summary, err: IO[str], quiet: bool) -> str:
         """The rows the core redoes, rendered by the writer, as a newline-delimited JSON
         file of (row, place, line) for the merge; their records are counted here."""
-        self.conn.execute(
-            "UPDATE b12_rec SET b12_risky = true WHERE b12_row IN "
-            "(SELECT b12_row FROM b12_rec WHERE b12_risky)"
-        )
+        if plan.layout.kind == "wide":  # (the core redoes a wide row whole)
+            self.conn.execute(
+                "UPDATE b12_rec SET b12_risky = true WHERE b12_row IN "
+                "(SELECT b12_row FROM b12_rec WHERE b12_risky)"
+            )
         rows = self.conn.execute(
             "SELECT b12_row, any_value(b12_cells) FROM b12_rec WHERE b12_risky "
             "GROUP BY b12_row ORDER BY b12_row"
