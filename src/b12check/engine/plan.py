@@ -108,6 +108,10 @@ def plan_parquet(scanner: Scanner, path: str, conn: Any) -> Plan:
 def make_plan(scanner: Scanner, path: str, conn: Any, lab_ranges: str) -> Plan:
     if path == "-":
         raise EngineRefused("stdin is read by the Python path")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EngineRefused("a file name that is not UTF-8") from None
     if not os.path.isfile(path):
         raise EngineRefused("not a regular file (a pipe is read once, by the Python path)")
     try:
