@@ -670,6 +670,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, help="pairs per timed row (overrides defaults)")
     parser.add_argument("--rows", type=int, help="rows in the big file (default 1,000,000)")
     parser.add_argument(
+        "--cohort-rows", type=int, help="rows of the gzipped cohort file (default 10,000,000)"
+    )
+    parser.add_argument(
         "--memory",
         choices=("auto", "time", "getrusage"),
         default="auto",
@@ -727,6 +730,10 @@ def print_verdict(rows: list[Row]) -> None:
     print("all targets met" if missed == 0 else f"{missed} target(s) missed")
 
 
+def cohort_default(cfg: Config) -> int:
+    return 20_000 if cfg.quick else 10_000_000
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = build_config(args)
@@ -742,6 +749,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         scans = [scan_rows(runner, cfg, b12, (small, big, mid), fmt) for fmt in ("csv", "ndjson")]
         more = [row for case in CASES for row in case_rows(runner, cfg, b12, case, env)]
         more.extend(fhir_rows(runner, cfg, b12, env))
+        from engine_rows import engine_rows  # (issue 17: DuckDB and Spark)
+
+        more.extend(engine_rows(runner, cfg, b12, env, args.cohort_rows or cohort_default(cfg)))
     for kind in range(3):  # throughput rows, then peak RSS rows, then growth rows
         rows.extend(scan.rows[kind] for scan in scans)
     rows.extend(more)  # the other shapes and modes, each with its memory

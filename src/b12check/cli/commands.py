@@ -269,6 +269,7 @@ def run_scan(
     only: str | None = None,
     analytes: tuple[str, ...] = (),
     per_patient: bool = False,
+    engine: str = "python",
     **options: Any,
 ) -> int:
     from b12check.readers.scanner import ScanOptions
@@ -306,6 +307,24 @@ def run_scan(
         with open_output(common.output, common.fmt, inputs) as out:
             if show_layout:
                 return _show_layout(common, paths, scan_options, out, (patients, codes))
+            if engine == "python":
+                from b12check.cli.engine import is_parquet
+
+                if any(is_parquet(p) for p in paths):
+                    raise click.UsageError(
+                        "a Parquet file is read only by --engine duckdb "
+                        "(pip install 'b12check[duckdb]')"
+                    )
+            else:
+                from b12check.cli.engine import scan_in_duckdb
+
+                check_analytes(keep.analytes, common.settings().reference)
+                companions = (patients, codes)
+                done = scan_in_duckdb(
+                    common, paths, scan_options, out, companions, keep, per_patient
+                )
+                if done is not None:
+                    return done
             return _scan(
                 common, paths, scan_options, out, (patients, codes), events, keep, per_patient
             )

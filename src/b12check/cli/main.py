@@ -14,6 +14,7 @@ from b12check import __version__
 from b12check.cli.options import (
     DEBUG_KEY,
     cohort_options,
+    engine_option,
     events_option,
     format_option,
     output_options,
@@ -197,6 +198,7 @@ gzip, bzip2, xz and zstd files (and pipes) are read as they stream in.
 )
 @events_option
 @cohort_options
+@engine_option
 @person_options
 @output_options
 @click.pass_context

@@ -211,3 +211,13 @@ cohort_options = _stack(
         "date, latest value and flag, and worst flag (memory grows with patients × tests).",
     ),
 )
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(("python", "duckdb")),
+    default="python",
+    show_default=True,
+    help="duckdb: classify a big CSV (also .gz or .zst) or a Parquet file in embedded DuckDB "
+    "(pip install 'b12check[duckdb]'), with the same records as python; runs it cannot "
+    "honour exactly go the python path, with a note on stderr.",
+)

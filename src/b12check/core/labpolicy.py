@@ -41,14 +41,14 @@ def apply_lab_policy(
     ``given``: the value as written and its unit's factor (else read from the record)."""
     if record.status != STATUS_RESULT or policy is LabRangePolicy.IGNORE:
         return
-    lab_range, number = _usable_range(record, reference, given)
+    lab_range, number = usable_range(record, reference, given)
     if policy is LabRangePolicy.PREFER:
         prefer_lab_range(record, reference, notes, lab_range, number)
     elif notes is not NotesMode.NONE:
         compare_with_lab(record, lab_range, number)
 
 
-def _usable_range(
+def usable_range(
     record: Record, reference: Reference, given: Given | None
 ) -> tuple[LabRange | None, float | None]:
     """The lab's range in the unit the value was written in (None when there is none, or it

@@ -1,0 +1,15 @@
+"""``scan --engine duckdb``: CSV (plain or compressed) and Parquet classified inside embedded
+DuckDB by the SQL of ``b12check sql``, with the same records, order and bytes as the Python
+path.
+
+``plan`` decides, from the Python readers' own look at a file's head, whether the engine can
+honour a run exactly; ``query`` builds the SQL that renders each record's line; ``run`` runs
+it, hands the rows the SQL cannot render exactly to the Python core, and merges both in file
+order. DuckDB is imported only here, and only when the engine runs.
+"""
+
+MISSING = "--engine duckdb needs DuckDB: pip install 'b12check[duckdb]'"
+
+
+class EngineRefused(Exception):
+    """The engine cannot honour this run exactly; ``str(exc)`` says why (one line)."""

@@ -1,0 +1,303 @@
+"""The SQL of one file: its rows as observations, the view of ``b12check sql`` over them,
+and each record rendered as the line the Python path's writer gives it.
+
+A record is rendered here only when every one of its cells is plain (ASCII, no formula
+leader, nothing the SQL does not reproduce: notes, warnings, a flag by sex); any other row is
+marked ``b12_risky`` and goes to the Python core instead (run.py).
+"""
+
+from b12check.core.reference import Reference
+from b12check.engine import EngineRefused
+from b12check.engine.io import sql_text
+from b12check.engine.plan import Plan
+from b12check.run.filters import Keep
+from b12check.sqlgen.dialects import DIALECTS
+
+D = DIALECTS["duckdb"]
+PLAIN_VALUE = r"^(<|>|<=|>=)?[0-9]+(\.[0-9]+)?$"
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+NOT_PRINTABLE = r"[^\x20-\x7e]"
+OBSERVATIONS = "b12_obs"
+
+
+def _cell(plan: Plan, role: str) -> str:
+    at = plan.layout.roles.get(role)
+    return "''" if at is None else f"COALESCE(c{at}, '')"
+
+
+# what Python's str.strip takes off ASCII text (the rows with other text go to the core)
+_WS = " || ".join(f"chr({code})" for code in (9, 10, 11, 12, 13, 28, 29, 30, 31, 32))
+
+
+def _trim(expr: str) -> str:
+    return f"trim({expr}, {_WS})"
+
+
+def _stripped(expr: str) -> str:
+    return f"NULLIF({_trim(expr)}, '')"
+
+
+# a cell that is not plain ASCII, starts with a space or formula leader, or ends with a space
+ODD_CELLS = r"[^\x01\x20-\x7e]|(^|\x01)[ =+@-]|[ ](\x01|$)"
+
+
+def _raw(plan: Plan, role: str) -> str:
+    at = plan.layout.roles.get(role)
+    return "CAST(NULL AS VARCHAR)" if at is None else f"NULLIF(c{at}, '')"
+
+
+def observations(plan: Plan, relation: str) -> str:
+    """The view of the file's observations: one per long row, one per filled test cell of a
+    wide row (``b12_sub`` its place in the row), with the cells the lines need. A row whose
+    cells are all plain needs no stripping (k_* are the cells as read, for the join with
+    the classified distinct observations); any other row is ``b12_odd`` and goes to the
+    core."""
+    width = plan.layout.width
+    cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(width))
+    whole = f"concat_ws(chr(1), {cells})"
+    head = (
+        f"SELECT rowid + 1 AS b12_row, *, regexp_matches({whole}, {sql_text(ODD_CELLS)}) "
+        f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL AS b12_odd "
+        f"FROM {relation}"
+    )
+    common = (
+        f"{_raw(plan, 'patient')} AS patient, {_raw(plan, 'date')} AS b12_date, "
+        f"{_raw(plan, 'lab_range')} AS lab_range, {_raw(plan, 'lab_flag')} AS lab_flag, "
+        + ", ".join(f"c{i}" for i in range(width))
+    )
+    if plan.layout.kind == "long":
+        test, result, unit = (_raw(plan, r) for r in ("test", "result", "unit"))
+        return (
+            f"WITH s AS ({head})\nSELECT b12_row, 0 AS b12_sub, b12_odd, "
+            f"{test} AS k_test, COALESCE({result}, '') AS k_result, {unit} AS k_unit, "
+            f"{test} AS b12_label, CAST(NULL AS VARCHAR) AS b12_column, {common} FROM s"
+        )
+    tests = plan.layout.tests
+    values = ", ".join(f"c{t.position}" for t in tests)
+    covered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if t.analyte) or "false"
+    uncovered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if not t.analyte)
+    ids = ", ".join(sql_text(t.analyte.id if t.analyte else "") for t in tests)
+    units = ", ".join("NULL" if t.unit is None else sql_text(t.unit) for t in tests)
+    headers = ", ".join(sql_text(t.header) for t in tests)
+    return (
+        f"WITH s AS ({head}),\n"
+        f"u AS (SELECT *, b12_odd OR NOT ({covered}) OR ({uncovered or 'false'}) AS b12_wide_odd, "
+        f"unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k FROM s)\n"
+        f"SELECT b12_row, b12_k AS b12_sub, b12_wide_odd AS b12_odd, "
+        f"[{ids}][b12_k + 1] AS k_test, COALESCE(b12_v, '') AS k_result, "
+        f"[{units}][b12_k + 1] AS k_unit, [{headers}][b12_k + 1] AS b12_label, "
+        f"[{headers}][b12_k + 1] AS b12_column, {common} FROM u "
+        f"WHERE b12_v IS NOT NULL OR b12_wide_odd"
+    )
+
+
+def keys_sql() -> str:
+    """The distinct observations, stripped as the core strips them, for the view."""
+    return (
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT k_test, k_result, k_unit, "
+        f"NULLIF({_trim('k_test')}, '') AS test, {_trim('k_result')} AS result, "
+        f"NULLIF({_trim('k_unit')}, '') AS unit, CAST(NULL AS VARCHAR) AS sex, "
+        f"CAST(NULL AS DOUBLE) AS age FROM (SELECT DISTINCT k_test, k_result, k_unit "
+        f"FROM {OBSERVATIONS})"
+    )
+
+
+KEYS = "b12_keys"  # the distinct observations the view classifies
+
+
+def checks_sql(reference: Reference) -> str:
+    """The value spans outside which the core warns (unusual for the unit, outside the usual
+    span): a value near or beyond one goes to the core, which words the warning."""
+    rows = []
+    for a in reference.analytes.values():
+        e = a.expected
+        low = "NULL" if e.low is None else repr(e.low)
+        high = "NULL" if e.high is None else repr(e.high)
+        above = [c.above for c in a.unit_checks if c.above is not None]
+        below = [c.below for c in a.unit_checks if c.below is not None]
+        rows.append(
+            f"({sql_text(a.id)}, {low}, {high}, "
+            f"{repr(min(above)) if above else 'NULL'}, {repr(max(below)) if below else 'NULL'})"
+        )
+    return (
+        "CREATE OR REPLACE TEMP TABLE b12e_checks (k_analyte VARCHAR, low DOUBLE, high DOUBLE, "
+        "written_above DOUBLE, written_below DOUBLE);\n"
+        + ("INSERT INTO b12e_checks VALUES " + ", ".join(rows) + ";\n" if rows else "")
+    )
+
+
+def _fmt(expr: str) -> str:
+    return f"COALESCE(regexp_replace(CAST({expr} AS VARCHAR), '\\.0$', ''), '')"
+
+
+def _odd_number(expr: str) -> str:
+    return f"({expr} IS NOT NULL AND {expr} <> 0 AND (abs({expr}) < 1e-4 OR abs({expr}) >= 1e15))"
+
+
+class Cells:
+    """How one text cell is written (CSV quoting or TSV), and when it is not plain."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+
+    def text(self, expr: str) -> str:
+        if self.fmt == "tsv":
+            return f"COALESCE({expr}, '')"
+        return (
+            f"CASE WHEN {expr} IS NULL THEN '' "
+            f"WHEN contains({expr}, ',') OR contains({expr}, '\"') "
+            f"THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
+        )
+
+    def odd(self, expr: str) -> str:
+        bad = "[\\t\\r\\n\\\\]" if self.fmt == "tsv" else "[\\r\\n]"
+        return f"({expr} IS NOT NULL AND regexp_matches({expr}, '{bad}|^[=+@ \\t-]'))"
+
+
+KEY_TEXT = (
+    "analyte",
+    "value_text",
+    "b12_unit",
+    "comparator",
+    "canonical_unit",
+    "flag",
+    "band_label",
+    "interpretation",
+    "band_source",
+    "guideline",
+    "reason",
+    "status",
+)
+ROW_TEXT = ("patient", "b12_date", "b12_label", "lab_range", "lab_flag", "b12_column")
+
+
+# the flags by sex of a value whose flag differs between them, as the core lists them
+BY_SEX = (
+    "CASE WHEN flag = 'unclassified' AND regexp_matches(reason, "
+    "'^the flag depends on sex \\(female: [a-z_]+, male: [a-z_]+\\); pass --sex to settle it$') "
+    "THEN 'female=' || regexp_extract(reason, 'female: ([a-z_]+),', 1) || ' | male=' || "
+    "regexp_extract(reason, 'male: ([a-z_]+)\\)', 1) END"
+)
+
+
+def classified_sql(fmt: str) -> str:
+    """Each distinct observation's record, its pieces of the line, and whether the core
+    must redo it (notes, warnings, a flag by sex, text that is not plain)."""
+    cells = Cells(fmt)
+    sep = sql_text("\t" if fmt == "tsv" else ",")
+    mid = f" || {sep} || ".join(
+        [
+            cells.text("value_text"),
+            cells.text("b12_unit"),
+            cells.text("comparator"),
+            _fmt("value"),
+            cells.text("canonical_unit"),
+            cells.text("flag"),
+            cells.text("band_label"),
+            cells.text("interpretation"),
+            _fmt("band_low"),
+            _fmt("band_high"),
+            cells.text("band_source"),
+            cells.text("guideline"),
+            f"COALESCE({BY_SEX}, '')",
+        ]
+    )
+    number = "TRY_CAST(regexp_extract(value_text, '[0-9.]+$') AS DOUBLE)"
+    near = (
+        f"(k.low IS NOT NULL AND value <= k.low * (1 + 1e-6)) "
+        f"OR (k.high IS NOT NULL AND value >= k.high * (1 - 1e-6)) "
+        f"OR (k.written_above IS NOT NULL AND {number} >= k.written_above * (1 - 1e-9)) "
+        f"OR (k.written_below IS NOT NULL AND {number} <= k.written_below * (1 + 1e-9))"
+    )
+    result_odd = (
+        f"(flag = 'unclassified' AND {BY_SEX} IS NULL) "
+        f"OR NOT regexp_matches(value_text, {sql_text(PLAIN_VALUE)}) OR b12_unit IS NULL"
+    )
+    skipped_odd = (
+        "analyte IS NOT NULL OR reason IS DISTINCT FROM 'not a test b12check covers' "
+        "OR test IS NULL"
+    )
+    odd_cells = " OR ".join(cells.odd(f) for f in KEY_TEXT)
+    risky = f"""status = 'error'
+      OR (status = 'skipped' AND ({skipped_odd}))
+      OR (status = 'result' AND ({result_odd}))
+      OR {_odd_number("value")} OR {_odd_number("band_low")} OR {_odd_number("band_high")}
+      OR {odd_cells}"""
+    return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
+WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
+SELECT r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.status, r.flag,
+  r.analyte, r.reason,
+  COALESCE({risky}, true) AS k_hard,
+  COALESCE(status = 'result' AND ({near}), true) AS k_near,
+  COALESCE({risky}, true) OR COALESCE(status = 'result' AND ({near}), true) AS k_risky,
+  {cells.text("status")} AS k_status,
+  {cells.text("analyte")} AS k_analyte, {mid} AS k_mid, {cells.text("reason")} AS k_reason
+FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte"""
+
+
+def keep_sql(keep: "Keep | None") -> str:
+    """``Keep.keeps_fields`` (run/filters.py, the rule) written as the SQL condition of the
+    records written (only: results or errors; analytes: ids, and errors whose test could not
+    be told); the summary counts all. --only flagged is left to the Python path."""
+    if keep is None:
+        return "true"
+    only = keep.only
+    analytes = sorted(keep.analytes)
+    parts = []
+    if only == "results":
+        parts.append("status = 'result'")
+    elif only == "errors":
+        parts.append("status = 'error'")
+    elif only is not None:
+        raise EngineRefused(f"--only {only}")
+    if analytes:
+        ids = ", ".join(sql_text(a) for a in analytes)
+        parts.append(f"(analyte IN ({ids}) OR (status = 'error' AND analyte IS NULL))")
+    return " AND ".join(parts) or "true"
+
+
+def records_sql(
+    plan: Plan, fmt: str, file_cell: str, column_cell: str, keep: "Keep | None" = None
+) -> str:
+    """The table of records: order, status, flag, whether the core must redo the row, and
+    the rendered line of the rest."""
+    cells = Cells(fmt)
+    sep = sql_text("\t" if fmt == "tsv" else ",")
+    column = cells.text("b12_column") if plan.layout.kind == "wide" else sql_text(column_cell)
+    parts = [
+        "k_status",
+        sql_text(file_cell),
+        "CAST(b12_row + 1 AS VARCHAR)",
+        column,
+        cells.text("patient"),
+        cells.text("b12_date"),
+        "''",
+        "''",
+        "k_analyte",
+        cells.text("b12_label"),
+        "k_mid",
+        cells.text("lab_range"),
+        cells.text("lab_flag"),
+        "''",
+        "''",
+        "k_reason",
+    ]
+    line = f" || {sep} || ".join(parts)
+    raw_cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(plan.layout.width))
+    # (ODD_CELLS already found every cell that is not plain ASCII or starts with a space or a
+    # formula leader; a TSV cell must also hold no backslash; dates are checked by the core)
+    risky = "b12_odd OR k_risky"
+    if fmt == "tsv":
+        risky += "".join(f" OR contains(COALESCE({f}, ''), '\\')" for f in ROW_TEXT)
+    return f"""CREATE OR REPLACE TEMP TABLE b12_rec AS
+WITH w AS (SELECT o.*, v.status, v.flag, v.analyte, v.k_status, v.k_analyte, v.k_mid,
+    v.k_reason, v.k_risky, v.unit AS b12_unit
+  FROM {OBSERVATIONS} o JOIN b12_cls v
+  ON o.k_test IS NOT DISTINCT FROM v.k_test AND o.k_result = v.k_result
+  AND o.k_unit IS NOT DISTINCT FROM v.k_unit),
+x AS (SELECT w.*, COALESCE({risky}, true) AS b12_risky FROM w)
+SELECT b12_row, b12_sub, b12_risky, status, flag, analyte, b12_unit, lab_range, b12_date,
+  CASE WHEN analyte IS NULL OR b12_risky THEN b12_label END AS b12_label_raw,
+  CASE WHEN b12_risky THEN [{raw_cells}] END AS b12_cells,
+  CASE WHEN NOT b12_risky AND ({keep_sql(keep)}) THEN {line} END AS b12_line
+FROM x"""
