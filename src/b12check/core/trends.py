@@ -7,7 +7,7 @@ a date that was not understood (kept as written, with a warning) is no point of 
 and the count of such results is reported, so no trend starts or ends on a guess.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 LIMIT = 50_000
@@ -90,9 +90,29 @@ class Trends:
         if not is_iso_date(date):
             self.undated += 1
             return
-        key = (patient or "", analyte)
+        self._add((patient or "", analyte), Point(date, value, flag), unit)
+
+    def add_results(
+        self,
+        patient: str | None,
+        date: str | None,
+        results: Iterable[tuple[str, str, float | None, str | None]],
+        units: Mapping[str, str],
+    ) -> None:
+        """``add`` for each exact result (analyte, flag, value, comparator) of one patient on
+        one date; censored ones are left out, as a trend has no point for them."""
+        exact = [(a, f, v) for a, f, v, cmp in results if not cmp and a and f and v is not None]
+        if not exact or not date:
+            return
+        if not is_iso_date(date):
+            self.undated += len(exact)
+            return
+        who = patient or ""
+        for analyte, flag, value in exact:
+            self._add((who, analyte), Point(date, value, flag), units.get(analyte, ""))
+
+    def _add(self, key: tuple[str, str], point: Point, unit: str) -> None:
         series = self.series.get(key)
-        point = Point(date, value, flag)
         if series is not None:
             series.add(point)
         elif len(self.series) < LIMIT:

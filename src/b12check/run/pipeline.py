@@ -27,6 +27,18 @@ def diagnostic(record: Record) -> str:
     return visible(f"{record.place()}:{column} {record.reason}")
 
 
+def write_batch(batch: FastBatch, writer: Writer, summary: Summary) -> None:
+    """Count and write records the cache rendered in one batch (results, skipped records)."""
+    if batch.size:
+        summary.add_results(batch.file, batch.flags, batch.size)
+    if batch.skipped:
+        summary.add_skipped(batch.file, batch.skipped)
+    if batch.groups and writer.observes:
+        for patient, date, results in batch.groups:
+            writer.observe_group(patient, date, results)
+    writer.write_rendered(batch.text)
+
+
 def write_group(group: FastGroup, writer: Writer, summary: Summary) -> None:
     """Count and write the members of a group the cache rendered, in one write."""
     members = group.members
@@ -53,9 +65,8 @@ def run(
     """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status."""
     stream = err if err is not None else sys.stderr
     for record in records:
-        if isinstance(record, FastBatch):  # many results the cache rendered, at once
-            summary.add_results(record.file, record.flags, record.size)
-            writer.write_rendered(record.text)
+        if isinstance(record, FastBatch):  # many records the cache rendered, at once
+            write_batch(record, writer, summary)
             continue
         if isinstance(record, FastLine):  # a result the scan's cache rendered already
             summary.add_result(record.file, record.flag)
