@@ -35,12 +35,12 @@ def _export(draw: st.DrawFn) -> str:
         date = draw(st.sampled_from(["2024-01-05", "2024-03-09", "05/01/2024", "", "nope"]))
         size = draw(st.sampled_from([1, 3, MAX_GROUP - 1, MAX_GROUP, MAX_GROUP + 1, 450]))
         for position in range(size):
-            test, unit, values = PLAIN[position % len(PLAIN)]
-            row = (test, unit, values[position % len(values)])
-            lines.append(_row(patient, date, row))
-        for test in draw(st.lists(st.sampled_from(PATTERN + ODD), max_size=4)):
+            name, unit, values = PLAIN[position % len(PLAIN)]
+            plain = (name, unit, values[position % len(values)])
+            lines.append(_row(patient, date, plain))
+        for odd in draw(st.lists(st.sampled_from(PATTERN + ODD), max_size=4)):
             at = draw(st.integers(1, len(lines)))
-            lines.insert(at, _row(patient, date, test))
+            lines.insert(at, _row(patient, date, odd))
     return "\n".join(lines) + "\n"
 
 
