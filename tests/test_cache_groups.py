@@ -107,3 +107,18 @@ def test_groups_are_cut_where_the_grouping_cuts_them(ferritin_at: int) -> None:
     assert cached == scan_text(text, "csv", False, notes="brief")[0]
     together = (ferritin_at - 1) // MAX_GROUP == (saturation_at - 1) // MAX_GROUP
     assert cached.count("usual picture of iron deficiency") == (2 if together else 1)
+
+
+def test_wide_rows_rendered_whole_or_cell_by_cell_write_the_same() -> None:
+    # A wide file, batched (no notes): rows the cache knows whole, rows with one new cell,
+    # a filled column of a test not covered, an empty row and a row that is too short.
+    header = "patient_id,collected,Vitamin D (ng/mL),Ferritin (ng/mL),Glucose (mg/dL)"
+    known = ["P1,2024-01-05,40,80,", "P2,2024-01-06,40,80,"]
+    rows = [*known, "P3,2024-01-07,40,81,", *known, "P4,2024-01-08,40,80,95", "P5,,,,"]
+    rows += ["P6,2024-01-09,40", *known * 60]
+    text = "\n".join([header, *rows]) + "\n"
+    for fmt in ("csv", "ndjson"):
+        cached, fast = scan_text(text, fmt, True, notes="none")
+        assert cached == scan_text(text, fmt, False, notes="none")[0]
+        assert SUMMARIES[-1] == SUMMARIES[-2]
+        assert fast >= 2 * len(known) * 60  # (the rows it knows whole are rendered by it)

@@ -36,6 +36,7 @@ from b12check.readers.source import Row
 from b12check.render.base import LineFormat
 from b12check.run.grouprows import grouped_long_items
 from b12check.run.pieces import FULL, Entry, Pieces
+from b12check.run.widerows import batched_wide_items
 
 ENTRY_LIMIT = 10240  # keys kept per file (those that go the full path included)
 CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
@@ -219,24 +220,7 @@ class RowCache:
                 count_rows(1)
                 yield from self._wide(row, full)
             return
-        texts: list[str] = []
-        flags: list[str] = []
-        for row in rows:
-            count_rows(1)
-            for item in self._wide(row, full):
-                batched = isinstance(item, FastLine)
-                if isinstance(item, FastLine):
-                    texts.append(item.text)
-                    flags.append(item.flag)
-                    if len(texts) < BATCH_SIZE:
-                        continue
-                if texts:
-                    yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
-                    texts, flags = [], []
-                if not batched:
-                    yield item
-        if texts:
-            yield FastBatch("\n".join(texts), self.name, Counter(flags), len(texts))
+        yield from batched_wide_items(self, rows, count_rows, full)
 
     def _wide(self, row: Row, full: FullPath) -> Iterator[Item]:
         cells = row.cells
