@@ -103,13 +103,18 @@ class GroupNotes:
 
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
-        self.known: dict[frozenset[tuple[str, str]], list[tuple[str, NoteRef]]] = {}
+        # per key: the patterns that fire, and whether it has an iron result (every derived
+        # value needs one, so without it derived_notes has nothing to say)
+        self.known: dict[frozenset[tuple[str, str]], tuple[list[tuple[str, NoteRef]], bool]] = {}
 
     def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
         key = pattern_key(results)
-        fired = self.known.get(key)
-        if fired is None:
-            fired = firing_patterns(key, self.reference)
+        known = self.known.get(key)
+        if known is None:
+            known = (firing_patterns(key, self.reference), any(a == "iron" for a, _ in key))
             if len(self.known) < self.LIMIT:
-                self.known[key] = fired
+                self.known[key] = known
+        fired, with_iron = known
+        if not with_iron:
+            return list(fired)
         return fired + derived_notes(results, self.reference)
