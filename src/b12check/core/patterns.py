@@ -89,9 +89,10 @@ def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, 
     return GroupNotes(reference)(results)
 
 
-def pattern_key(results: Sequence[Result]) -> frozenset[tuple[str, str]]:
-    """What the patterns read of a group: its set of (analyte, flag) pairs."""
-    return frozenset((analyte, flag) for analyte, flag, _, _ in results)
+def pattern_key(results: Sequence[Result]) -> tuple[tuple[str, str], ...]:
+    """What the patterns read of a group: its set of (analyte, flag) pairs, sorted (a tuple:
+    up to 4096 are remembered, and a frozenset of five takes nine times the memory)."""
+    return tuple(sorted({(analyte, flag) for analyte, flag, _, _ in results}))
 
 
 class GroupNotes:
@@ -105,7 +106,8 @@ class GroupNotes:
         self.reference = reference
         # per key: the patterns that fire, and whether it has an iron result (every derived
         # value needs one, so without it derived_notes has nothing to say)
-        self.known: dict[frozenset[tuple[str, str]], tuple[list[tuple[str, NoteRef]], bool]] = {}
+        self.known: dict[tuple[tuple[str, str], ...], tuple[list[tuple[str, NoteRef]], bool]] = {}
+        self.pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one of each in the keys kept
 
     def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
         key = pattern_key(results)
@@ -113,7 +115,8 @@ class GroupNotes:
         if known is None:
             known = (firing_patterns(key, self.reference), any(a == "iron" for a, _ in key))
             if len(self.known) < self.LIMIT:
-                self.known[key] = known
+                pairs = self.pairs
+                self.known[tuple([pairs.setdefault(pair, pair) for pair in key])] = known
         fired, with_iron = known
         if not with_iron:
             return list(fired)
