@@ -98,7 +98,7 @@ def scan_text(
     data = text if isinstance(text, bytes) else text.encode()
     items = list(scanner.scan("-", stdin=io.BytesIO(data)))
     fast_count = sum(
-        item.size
+        item.size + item.skipped
         if isinstance(item, FastBatch)
         else len(item.members)
         if isinstance(item, FastGroup)

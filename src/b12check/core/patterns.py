@@ -89,9 +89,10 @@ def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, 
     return GroupNotes(reference)(results)
 
 
-def pattern_key(results: Sequence[Result]) -> frozenset[tuple[str, str]]:
-    """What the patterns read of a group: its set of (analyte, flag) pairs."""
-    return frozenset((analyte, flag) for analyte, flag, _, _ in results)
+def pattern_key(results: Sequence[Result]) -> tuple[tuple[str, str], ...]:
+    """What the patterns read of a group: its set of (analyte, flag) pairs, sorted (a tuple:
+    up to 4096 are remembered, and a frozenset of five takes nine times the memory)."""
+    return tuple(sorted({(analyte, flag) for analyte, flag, _, _ in results}))
 
 
 class GroupNotes:
@@ -103,13 +104,20 @@ class GroupNotes:
 
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
-        self.known: dict[frozenset[tuple[str, str]], list[tuple[str, NoteRef]]] = {}
+        # per key: the patterns that fire, and whether it has an iron result (every derived
+        # value needs one, so without it derived_notes has nothing to say)
+        self.known: dict[tuple[tuple[str, str], ...], tuple[list[tuple[str, NoteRef]], bool]] = {}
+        self.pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one of each in the keys kept
 
     def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
         key = pattern_key(results)
-        fired = self.known.get(key)
-        if fired is None:
-            fired = firing_patterns(key, self.reference)
+        known = self.known.get(key)
+        if known is None:
+            known = (firing_patterns(key, self.reference), any(a == "iron" for a, _ in key))
             if len(self.known) < self.LIMIT:
-                self.known[key] = fired
+                pairs = self.pairs
+                self.known[tuple([pairs.setdefault(pair, pair) for pair in key])] = known
+        fired, with_iron = known
+        if not with_iron:
+            return list(fired)
         return fired + derived_notes(results, self.reference)

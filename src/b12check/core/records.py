@@ -4,6 +4,7 @@ The field names are part of the contract with scripts (README, "Output records")
 """
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any, Final, NamedTuple
 
 from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED, fails
@@ -71,13 +72,18 @@ class FastLine(NamedTuple):
 
 
 class FastBatch(NamedTuple):
-    """Consecutive results the scan cache rendered, written in one go: ``text`` holds their
-    lines joined by newlines, ``flags`` how many of each flag, ``size`` how many in all."""
+    """Consecutive records the scan cache rendered, written in one go: ``text`` holds their
+    lines joined by the writer's separator, ``flags`` how many results of each flag, ``size``
+    how many results in all, ``skipped`` how many skipped records; ``groups`` (for writers
+    that observe results) each patient's results of one date: (patient, date, (analyte,
+    flag, value, comparator) per result)."""
 
     text: str
     file: str
     flags: dict[str, int]
     size: int
+    skipped: int = 0
+    groups: Sequence[tuple[str | None, str | None, Sequence[tuple[str, str, Any, Any]]]] = ()
 
 
 class Record:

@@ -7,54 +7,57 @@ a date that was not understood (kept as written, with a warning) is no point of 
 and the count of such results is reported, so no trend starts or ends on a guess.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 LIMIT = 50_000
 DATES_LIMIT = 1000  # distinct dates counted per series at most
-
-
-class Point:
-    __slots__ = ("date", "value", "flag")
-
-    def __init__(self, date: str, value: float, flag: str) -> None:
-        self.date = date
-        self.value = value
-        self.flag = flag
+DATES_KEPT = 65_536  # date texts shared between series (then it starts again)
 
 
 class Series:
-    """First and last point of one test for one patient, and how many distinct dates.
+    """First and last point (date, value, flag) of one test for one patient, and how many
+    distinct dates. Kept flat in one slotted object (up to ``LIMIT`` of them are kept).
 
     The dates are counted without a set while they are only the first and the last (most
     series): a set is made when a third distinct date comes, capped at ``DATES_LIMIT``.
     """
 
-    __slots__ = ("unit", "first", "last", "others")
+    __slots__ = (
+        "unit",
+        "first_date",
+        "first_value",
+        "first_flag",
+        "last_date",
+        "last_value",
+        "last_flag",
+        "others",
+    )
 
-    def __init__(self, unit: str, point: Point) -> None:
+    def __init__(self, unit: str, date: str, value: float, flag: str) -> None:
         self.unit = unit
-        self.first = point
-        self.last = point
+        self.first_date = self.last_date = date
+        self.first_value = self.last_value = value
+        self.first_flag = self.last_flag = flag
         self.others: set[str] | None = None  # every date seen, once there are over two
 
-    def add(self, point: Point) -> None:
-        date, first, last = point.date, self.first.date, self.last.date
+    def add(self, date: str, value: float, flag: str) -> None:
+        first, last = self.first_date, self.last_date
         if date != first and date != last and (first != last or self.others is not None):
             if self.others is None:  # a third distinct date
                 self.others = {first, last}
             if len(self.others) < DATES_LIMIT:
                 self.others.add(date)
-        if date < self.first.date:
-            self.first = point
-        elif date > self.last.date:
-            self.last = point
+        if date < first:
+            self.first_date, self.first_value, self.first_flag = date, value, flag
+        elif date > last:
+            self.last_date, self.last_value, self.last_flag = date, value, flag
 
     @property
     def dates(self) -> int:
         if self.others is not None:
             return len(self.others)
-        return 1 if self.first.date == self.last.date else 2
+        return 1 if self.first_date == self.last_date else 2
 
 
 def is_iso_date(text: str) -> bool:
@@ -74,6 +77,7 @@ class Trends:
         self.series: dict[tuple[str, str], Series] = {}
         self.truncated = False
         self.undated = 0  # results left out because their date was not understood
+        self._dates: dict[str, str] = {}
 
     def add(
         self,
@@ -90,22 +94,48 @@ class Trends:
         if not is_iso_date(date):
             self.undated += 1
             return
-        key = (patient or "", analyte)
+        self._add((patient or "", analyte), self._date(date), value, flag, unit)
+
+    def add_results(
+        self,
+        patient: str | None,
+        date: str | None,
+        results: Iterable[tuple[str, str, float | None, str | None]],
+        units: Mapping[str, str],
+    ) -> None:
+        """``add`` for each exact result (analyte, flag, value, comparator) of one patient on
+        one date; censored ones are left out, as a trend has no point for them."""
+        exact = [(a, f, v) for a, f, v, cmp in results if not cmp and a and f and v is not None]
+        if not exact or not date:
+            return
+        if not is_iso_date(date):
+            self.undated += len(exact)
+            return
+        who, date = patient or "", self._date(date)
+        for analyte, flag, value in exact:
+            self._add((who, analyte), date, value, flag, units.get(analyte, ""))
+
+    def _date(self, date: str) -> str:
+        """One text per date for all series (each result's date is a text of its own)."""
+        if len(self._dates) >= DATES_KEPT:
+            self._dates = {}
+        return self._dates.setdefault(date, date)
+
+    def _add(self, key: tuple[str, str], date: str, value: float, flag: str, unit: str) -> None:
         series = self.series.get(key)
-        point = Point(date, value, flag)
         if series is not None:
-            series.add(point)
+            series.add(date, value, flag)
         elif len(self.series) < LIMIT:
-            self.series[key] = Series(unit, point)
+            self.series[key] = Series(unit, date, value, flag)
         else:
             self.truncated = True
 
     def items(self) -> Iterator[dict[str, Any]]:
         """One object per series with two dates or more, made one at a time."""
         for (patient, analyte), series in self.series.items():
-            if series.first.date == series.last.date:
+            if series.first_date == series.last_date:
                 continue
-            change = round(series.last.value - series.first.value, 6)
+            change = round(series.last_value - series.first_value, 6)
             yield (
                 {
                     "patient": patient or None,
@@ -113,17 +143,17 @@ class Trends:
                     "unit": series.unit,
                     "dates": series.dates,
                     "first": {
-                        "date": series.first.date,
-                        "value": series.first.value,
-                        "flag": series.first.flag,
+                        "date": series.first_date,
+                        "value": series.first_value,
+                        "flag": series.first_flag,
                     },
                     "last": {
-                        "date": series.last.date,
-                        "value": series.last.value,
-                        "flag": series.last.flag,
+                        "date": series.last_date,
+                        "value": series.last_value,
+                        "flag": series.last_flag,
                     },
                     "change": change,
                     "direction": "up" if change > 0 else "down" if change < 0 else "none",
-                    "flag_changed": series.first.flag != series.last.flag,
+                    "flag_changed": series.first_flag != series.last_flag,
                 }
             )

@@ -33,13 +33,15 @@ class RowDates:
     def read_date(self, text: str) -> tuple[str, str | None]:
         """A stripped date cell as (date to report, warning or None), letting it settle the
         day/month order of the file first."""
+        # (a text read before under the order now in force was learned from already)
+        known = self._read.get((text, self.date_order))
+        if known is not None:
+            return known
         self.learn_date_order(text)
-        key = (text, self.date_order)
-        known = self._read.get(key)
-        if known is None:
-            known = normalise_date(text, self.date_format, self.date_order)
-            if len(self._read) < DATES_KEPT:
-                self._read[key] = known
+        known = normalise_date(text, self.date_format, self.date_order)
+        if len(self._read) >= DATES_KEPT:  # (the newest are kept: a person's rows come together)
+            self._read.clear()
+        self._read[(text, self.date_order)] = known
         return known
 
     def age(

@@ -4,7 +4,8 @@ Writers take records as they stream past (constant memory) and only render; the 
 documented in README ("Output records").
 """
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from b12check.core.numbers import format_number
 from b12check.core.records import FastLine, Record, Summary
@@ -23,6 +24,16 @@ class Writer(Protocol):
 
     def observe(self, line: FastLine) -> None:
         """See a result the scan cache rendered (for writers that keep something per result)."""
+        return None
+
+    def observe_group(
+        self,
+        patient: str | None,
+        date: str | None,
+        results: Sequence[tuple[str, str, Any, Any]],
+    ) -> None:
+        """See one patient's results of one date the scan cache rendered: (analyte, flag,
+        value in the canonical unit, comparator) each, as ``observe`` would see them."""
         return None
 
     def write_rendered(self, text: str) -> None:

@@ -6,6 +6,7 @@ per line; bytes that were not UTF-8 written as ``\\xFF``.
 
 import json
 import re
+from collections.abc import Sequence
 from typing import IO, Any, Final
 
 from b12check.core.lazyre import LazyPattern
@@ -111,6 +112,14 @@ class JsonWriter(JsonLinesBase, Writer):
             return
         unit = self.units.get(line.analyte, "")
         self.trends.add(line.patient, line.analyte, line.date, line.value, line.flag, unit)
+
+    def observe_group(
+        self,
+        patient: str | None,
+        date: str | None,
+        results: Sequence[tuple[str, str, Any, Any]],
+    ) -> None:
+        self.trends.add_results(patient, date, results, self.units)
 
     def write_rendered(self, text: str) -> None:
         self.out.write("\n" if self.first else ",\n")

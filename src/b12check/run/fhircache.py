@@ -227,7 +227,7 @@ class _File:
         return rendered
 
     def _line(self, entry: Entry, number: int, head: Rendered, line: bytes) -> Fast:
-        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator = entry
+        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator, _ = entry
         text = f"{a0}{number}{a1}{head[1]}{a2}{head[2]}{a3}{head[3]}{mid}{suffix}"
         own = head[0]
         if flag is None:

@@ -12,6 +12,7 @@ from collections.abc import Hashable
 from operator import attrgetter
 from typing import Any, cast
 
+from b12check.core.patterns import Result
 from b12check.core.records import FIELDS, Record
 from b12check.core.vocab import STATUS_RESULT, STATUS_SKIPPED
 from b12check.render.base import LineFormat
@@ -30,8 +31,10 @@ _shape_fields = attrgetter(*_SHAPE_FIELDS)
 
 # A kept key: (the four pieces before line, patient, date and age; the text from the age to
 # the value's end; the text after it; flag or None for a skipped record; analyte; value in
-# the canonical unit; comparator).
-Entry = tuple[tuple[str, str, str, str], str, str, str | None, str, float, str | None]
+# the canonical unit; comparator; what the group notes read of it, core/patterns.Result).
+Entry = tuple[
+    tuple[str, str, str, str], str, str, str | None, str, float, str | None, Result | None
+]
 # A shape's template: (the four pieces before line, patient, date and age; the text from the
 # age to the value text; from the value text to the value; after the value).
 Template = tuple[tuple[str, str, str, str], str, str, str]
@@ -83,15 +86,9 @@ class Pieces:
         else:
             return FULL, None, None
         self.chars += len(mid)
-        entry = (
-            heads,
-            mid,
-            suffix,
-            flag,
-            record.analyte or "",
-            record.value or 0.0,
-            record.comparator,
-        )
+        analyte, value = record.analyte or "", record.value or 0.0
+        result = None if flag is None else (analyte, flag, value, record.comparator)
+        entry = (heads, mid, suffix, flag, analyte, value, record.comparator, result)
         return entry, shape, template if new else None
 
     def template(self, record: Record, count: int) -> Template | None:

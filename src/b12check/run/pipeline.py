@@ -28,6 +28,19 @@ def diagnostic(record: Record) -> str:
     return visible(f"{record.place()}:{column} {record.reason}")
 
 
+def write_batch(batch: FastBatch, writer: Writer, summary: Summary) -> None:
+    """Count and write records the cache rendered in one batch (results, skipped records)."""
+    if batch.size:
+        summary.add_results(batch.file, batch.flags, batch.size)
+    if batch.skipped:
+        summary.add_skipped(batch.file, batch.skipped)
+    if batch.groups and writer.observes:
+        for patient, date, results in batch.groups:
+            writer.observe_group(patient, date, results)
+    if batch.text:  # (with a filter, a batch may keep none of its results)
+        writer.write_rendered(batch.text)
+
+
 def write_group(
     group: FastGroup, writer: Writer, summary: Summary, keep: Keep | None = None
 ) -> None:
@@ -66,9 +79,8 @@ def run(
     if keep is not None and not keep.everything:
         return _run_kept(records, writer, summary, keep, None if quiet else stream)
     for record in records:
-        if isinstance(record, FastBatch):  # many results the cache rendered, at once
-            summary.add_results(record.file, record.flags, record.size)
-            writer.write_rendered(record.text)
+        if isinstance(record, FastBatch):  # many records the cache rendered, at once
+            write_batch(record, writer, summary)
             continue
         if isinstance(record, FastLine):  # a result the scan's cache rendered already
             summary.add_result(record.file, record.flag)
@@ -116,9 +128,7 @@ def _run_kept(
         elif isinstance(record, FastGroup):
             write_group(record, writer, summary, keep)
         elif isinstance(record, FastBatch):  # (the cache joined only the kept results)
-            summary.add_results(record.file, record.flags, record.size)
-            if record.text:
-                writer.write_rendered(record.text)
+            write_batch(record, writer, summary)
         else:
             summary.add(record)
             if keep.keeps(record):

@@ -27,13 +27,16 @@ from typing import Any, cast
 
 from b12check.core.depends import AgeKeys
 from b12check.core.evaluate import Settings
+from b12check.core.patterns import GroupNotes
 from b12check.core.records import FastBatch, FastLine, NoteRef, Record
 from b12check.readers.items import Item, Redo, SkippedLine
 from b12check.readers.layout import Layout, TestColumn
 from b12check.readers.routing import RowReader
 from b12check.readers.source import Row
 from b12check.render.base import LineFormat
+from b12check.run.grouprows import grouped_long_items
 from b12check.run.pieces import FULL, Entry, Pieces
+from b12check.run.widerows import batched_wide_items
 
 ENTRY_LIMIT = 10240  # keys kept per file (those that go the full path included)
 CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
@@ -80,6 +83,12 @@ class RowCache:
         # which results a batch writes (--only, --analyte; run/filters.py): the others are
         # counted in its flags but not joined into its text; None writes them all
         self.keep: Callable[[str, str], bool] | None = None
+        self.separator: str = getattr(fmt, "separator", "\n")  # (a writer's, between records)
+        self.observes: bool = getattr(fmt, "observes", False)
+        # results one by one, for notes from the others: grouped here (run/grouprows.py)
+        self.notes_of = (
+            None if batching or settings.notes == "none" else GroupNotes(settings.reference)
+        )
 
     # ------------------------------------------------------------------ per file
 
@@ -131,8 +140,10 @@ class RowCache:
         ``count_rows(n)`` is told how many rows were read before anything is yielded."""
         if self.layout.kind == "wide":
             yield from self._wide_items(rows, count_rows, full)
-            return
-        yield from self._long_items(rows, count_rows, full)
+        elif self.notes_of is not None and self.keep is None:  # (a filter reads FastLine)
+            yield from grouped_long_items(self, rows, count_rows, full, self.notes_of)
+        else:
+            yield from self._long_items(rows, count_rows, full)
 
     def _long_items(
         self, rows: Iterable[Row], count_rows: Callable[[int], None], full: FullPath
@@ -169,7 +180,7 @@ class RowCache:
                             count_label(cells)
                             found = self._learn(row, table, text, head, None)
                     elif entry is not FULL:
-                        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator = entry
+                        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator, _ = entry
                         line = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
                         if flag is None:
                             count_label(cells)
@@ -213,6 +224,9 @@ class RowCache:
             for row in rows:
                 count_rows(1)
                 yield from self._wide(row, full)
+            return
+        if self.keep is None:
+            yield from batched_wide_items(self, rows, count_rows, full)
             return
         texts: list[str] = []
         flags: list[str] = []
@@ -280,7 +294,7 @@ class RowCache:
     def _line(
         self, entry: Entry, row: Row, head: Head, column: TestColumn | None
     ) -> FastLine | SkippedLine | tuple[str, str]:
-        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator = entry
+        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator, _ = entry
         text = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
         if flag is None:
             return SkippedLine(text, self.name, head[0], head[1])

@@ -1,0 +1,169 @@
+"""The row cache's loop for long files read with notes (``--notes brief|full``): results the
+cache renders are gathered per patient and date right here, without an object per row.
+
+The notes that need several results (readers/grouping.py) are added per patient and date.
+This loop closes its groups exactly where that grouping does (a new patient or date, or
+``MAX_GROUP`` members) and asks the same ``GroupNotes`` whether any such note applies. A group
+the cache rendered whole that gets none goes into a ``FastBatch`` with other such groups
+(its results' counts, and for writers that observe results, the group's results). Any other
+group is handed on member by member as the full path and the cache would have made them,
+so the grouping downstream sees exactly those members and adds the notes itself.
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+from b12check.core.patterns import MAX_GROUP, GroupNotes, Result
+from b12check.core.records import FastBatch, FastLine, Record
+from b12check.readers.items import Item, Redo, SkippedLine
+from b12check.readers.source import Row
+from b12check.run.pieces import FULL, Entry
+
+if TYPE_CHECKING:
+    from b12check.run.rowcache import FullPath, Head, RowCache
+
+BATCH_SIZE = 100  # rendered lines per batch (closed groups are never cut)
+# A member the cache rendered from a kept entry: (text, row, entry, head), made a FastLine
+# only when its group needs a note from the others.
+Cached = tuple[str, Row, Entry, "Head"]
+Member = Cached | FastLine | SkippedLine | Record
+
+
+class Groups:
+    """The members of the open group, and the closed groups waiting in the batch."""
+
+    def __init__(self, cache: "RowCache", notes_of: GroupNotes) -> None:
+        self.name = cache.name
+        self.notes_of = notes_of
+        self.separator = cache.separator
+        self.observed = cache.observes
+        self.texts: list[str] = []
+        self.flags: list[str] = []
+        self.skipped = 0
+        self.seen: list[tuple[str | None, str | None, list[Result]]] = []
+
+    def close(self, members: list[Member], patient: str | None, date: str | None) -> list[Item]:
+        """Close a group: into the batch when it needs no note (nothing to yield yet, unless
+        the batch is full), else the batch so far and the group's members one by one."""
+        results: list[Result] = []
+        for member in members:
+            kind = type(member)
+            if kind is tuple:
+                results.append(cast(Result, cast(Cached, member)[2][7]))
+            elif kind is FastLine:
+                line = cast(FastLine, member)
+                results.append((line.analyte, line.flag, line.value, line.comparator))
+            elif kind is not SkippedLine:  # a record of the full path: the grouping's job
+                return [*self.batch(), *[self.item(member) for member in members]]
+        if self.notes_of(results):
+            return [*self.batch(), *[self.item(member) for member in members]]
+        # (the text comes first in each member left: a cached one, a FastLine, a SkippedLine)
+        self.texts.extend([cast(Cached, member)[0] for member in members])
+        self.flags.extend([result[1] for result in results])
+        self.skipped += len(members) - len(results)
+        if self.observed:
+            self.seen.append((patient, date, results))
+        return self.batch() if len(self.texts) >= BATCH_SIZE else []
+
+    def item(self, member: Member) -> Item:
+        """A member as the cache hands it on outside a batch (as RowCache._line makes it)."""
+        if type(member) is not tuple:
+            return cast(FastLine | SkippedLine | Record, member)
+        text, row, entry, head = cast(Cached, member)
+        flag = cast(str, entry[3])  # (kept entries of results only)
+        redo = Redo(row, None, entry, head)
+        return FastLine(text, self.name, flag, entry[4], head[0], head[1], entry[5], redo, entry[6])
+
+    def batch(self) -> list[Item]:
+        """The closed groups kept so far, as one batch (none when there are none)."""
+        if not self.texts:
+            return []
+        text = self.separator.join(self.texts)
+        made = FastBatch(
+            text, self.name, Counter(self.flags), len(self.flags), self.skipped, self.seen
+        )
+        self.texts, self.flags, self.skipped, self.seen = [], [], 0, []
+        return [made]
+
+
+def grouped_long_items(
+    cache: "RowCache",
+    rows: Iterable[Row],
+    count_rows: Callable[[int], None],
+    full: "FullPath",
+    notes_of: GroupNotes,
+) -> Iterator[Item]:
+    """Every item of a long file's data rows, in order, with closed groups batched."""
+    # One loop with everything in locals, as RowCache._long_items (it runs once per row); as
+    # there, its steps inline make its cyclomatic complexity 17, over the usual 15: as calls
+    # per row they would cost more than the per-row objects this loop is here to save.
+    groups = Groups(cache, notes_of)
+    close = groups.close
+    members: list[Member] = []
+    patient: str | None = None
+    date: str | None = None
+    pending = 0
+    width, kinds, kind_of, head_of = cache.width, cache.kinds, cache.kind_of, cache.head_of
+    result_at, ages_vary, count_label = cache.result_at, cache.ages_vary, cache.count_label
+    last: Any = object()
+    head: Head | None = None
+    group_head: Head | None = None
+    for row in rows:
+        pending += 1
+        cells = row.cells
+        made: Iterable[Member] | None = None
+        if row.problem is None and len(cells) == width:
+            own = head_of(cells)
+            if own != last:
+                last, head = own, cache._read_head(cells)
+            if head is not None:
+                kind = (kind_of(cells), head[5]) if ages_vary else kind_of(cells)
+                table = kinds.get(kind)
+                if table is None:
+                    table = cache._table(kind)
+                text = cells[result_at]
+                entry = None if table is None else table.get(text)
+                if entry is not None and entry is not FULL and entry[3] is not None:
+                    (a0, a1, a2, a3), mid, suffix = entry[0], entry[1], entry[2]
+                    line = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
+                    if head is not group_head or len(members) >= MAX_GROUP:
+                        # (the same head: the same patient and date, checked once a group)
+                        full_group = len(members) >= MAX_GROUP
+                        if members and (full_group or head[0] != patient or head[1] != date):
+                            out = close(members, patient, date)
+                            members = []
+                            if out:
+                                count_rows(pending)
+                                pending = 0
+                                yield from out
+                        patient, date, group_head = head[0], head[1], head
+                    members.append((line, row, entry, head))
+                    continue
+                if table is not None and entry is None:
+                    count_label(cells)
+                    made = (cache._learn(row, table, text, head, None),)  # type: ignore[assignment]
+                elif entry is not None and entry is not FULL:  # a test not covered
+                    count_label(cells)
+                    made = (cache._line(entry, row, head, None),)  # type: ignore[assignment]
+        if made is None:
+            count_label(cells)
+            made = full(row)
+        for member in made:
+            group_head = None  # (the next cached member checks its patient and date)
+            key_patient, key_date = member.patient, member.date  # type: ignore[union-attr]
+            if members and (
+                key_patient != patient or key_date != date or len(members) >= MAX_GROUP
+            ):
+                out = close(members, patient, date)
+                members = []
+                if out:
+                    count_rows(pending)
+                    pending = 0
+                    yield from out
+            patient, date = key_patient, key_date
+            members.append(member)
+    count_rows(pending)
+    if members:
+        yield from close(members, patient, date)
+    yield from groups.batch()
