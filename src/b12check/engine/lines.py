@@ -48,7 +48,7 @@ def _parts(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> list[tuple
         (False, "k_mid"),
         row("lab_range", "lab_range"),
         row("lab_flag", "lab_flag"),
-        (False, "''"),
+        (False, "k_warn"),
         (False, "''"),
         (False, "k_reason"),
     ]

@@ -238,7 +238,8 @@ SELECT r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.stat
   COALESCE(status = 'result' AND ({near}), true) AS k_near,
   COALESCE({risky}, true) OR COALESCE(status = 'result' AND ({near}), true) AS k_risky,
   {cells.text("status")} AS k_status,
-  {cells.text("analyte")} AS k_analyte, {mid} AS k_mid, {cells.text("reason")} AS k_reason
+  {cells.text("analyte")} AS k_analyte, {mid} AS k_mid, {cells.text("reason")} AS k_reason,
+  '' AS k_warn
 FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte"""
 
 

@@ -2,16 +2,14 @@
 core redo the rows the SQL cannot render exactly, and write both in file order."""
 
 import io
-import json
 import os
 import sys
 import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from b12check.core.evaluate import evaluate
 from b12check.core.labpolicy import usable_range
 from b12check.core.records import Record, Summary
 from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
@@ -26,6 +24,7 @@ from b12check.engine.lines import (
     fragments_sql,
     lines_sql,
 )
+from b12check.engine.near import clear_near, key_text
 from b12check.engine.plan import Plan, make_plan
 from b12check.engine.query import (
     KEYS,
@@ -45,13 +44,8 @@ from b12check.run.filters import Keep
 from b12check.run.pipeline import diagnostic, exit_status
 
 BUCKET = 20_000  # rows the core redoes fetched at a time
-CHUNK = 1 << 22  # bytes of DuckDB's lines read at a time
+CHUNK = 1 << 20  # bytes of DuckDB's lines read at a time
 MEMORY = os.environ.get("B12CHECK_DUCKDB_MEMORY", "512MB")
-
-
-def _key(values: list[str | None]) -> str:
-    """The text DuckDB's to_json gives a list of texts, to match rows by."""
-    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
 
 
 def connect() -> Any:
@@ -111,41 +105,13 @@ class Engine:
         self.conn.execute(generate(self.settings, "duckdb", KEYS, ("k_test", "k_result", "k_unit")))
         self.conn.execute(checks_sql(self.settings.reference))
         self.conn.execute(classified_sql(self.fmt))
-        self._clear_near()
+        clear_near(self.conn, self.scanner.reader.settings, self.writer)
         file_cell = self.writer.text(plan.path)
         column = plan.layout.headers[plan.layout.roles.get("result", 0)].strip()
         column_cell = self.writer.text(column)
         table, self.line = fragments_sql(plan, self.fmt, file_cell, column_cell, self.keep)
         self.conn.execute(table)
         self._more_risky(plan)
-
-    def _clear_near(self) -> None:
-        """Values near a span the core warns outside of: the core itself says whether it
-        warns (once per distinct observation); those it does not warn about stay in SQL."""
-        near = self.conn.execute(
-            "SELECT k_test, k_result, k_unit, test, result, unit, flag, value FROM b12_cls "
-            "WHERE k_near AND NOT k_hard"
-        ).fetchall()
-        settings = self.scanner.reader.settings
-        clear = []
-        for k_test, k_result, k_unit, test, result, unit, flag, value in near:
-            record = evaluate(
-                settings,
-                file="",
-                line=0,
-                name=test,
-                value_text=result,
-                unit_text=unit,
-                unknown_is_skipped=True,
-            )
-            if not record.warnings and record.flag == flag and record.value == value:
-                clear.append(_key([k_test, k_result, k_unit]))
-        if clear:
-            self.conn.execute(
-                "UPDATE b12_cls SET k_risky = false WHERE CAST(to_json([k_test, k_result, k_unit]) "
-                "AS VARCHAR) IN (SELECT unnest(?))",
-                [clear],
-            )
 
     def _more_risky(self, plan: Plan) -> None:
         """Mark the rows the core redoes: those with an observation the SQL cannot render,
@@ -186,7 +152,7 @@ class Engine:
             record.warnings = []
             usable_range(record, self.settings.reference, None)
             if record.warnings:
-                bad.append(_key([analyte, unit, lab_range]))
+                bad.append(key_text([analyte, unit, lab_range]))
         if bad:
             self.conn.execute(
                 "CREATE OR REPLACE TEMP TABLE b12_bad AS SELECT unnest(?) AS k", [bad]
@@ -303,24 +269,36 @@ class Engine:
             notice(f"{plan.path}: {line}")
 
 
+def _sink(out: IO[str]) -> Callable[[bytes], object]:
+    """Where UTF-8 bytes of text go: the stream's own byte buffer when it writes UTF-8 (no
+    decoding and encoding again), else the text stream."""
+    buffer = getattr(out, "buffer", None)
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    if buffer is not None and encoding == "utf8" and getattr(out, "errors", "") == "strict":
+        out.flush()
+        return cast(Callable[[bytes], object], buffer.write)
+    return lambda data: out.write(data.decode("utf-8"))
+
+
 def merge(text: IO[bytes], redone: IO[bytes], sizes: Iterator[int], out: IO[str]) -> None:
     """DuckDB's lines with the markers filled in: each PLACE by the core's text of the next
     row it redid, each DROP taken out."""
     place, drop = (m.encode() + b"\n" for m in (PLACE, DROP))
+    write = _sink(out)
     tail = b""
     while piece := text.read(CHUNK):
-        piece = tail + piece
+        if tail:
+            piece = tail + piece
         cut = piece.rfind(b"\n") + 1
-        piece, tail = piece[:cut], piece[cut:]
-        pieces = piece.replace(drop, b"").split(place)
-        parts = [pieces[0]]
+        tail = piece[cut:]
+        pieces = piece[:cut].replace(drop, b"").split(place)
+        write(pieces[0])
         for rest in pieces[1:]:
             size = next(sizes, None)
             if size is None:
                 raise RuntimeError("b12check: more rows marked for the core than it redid")
-            parts.append(redone.read(size))
-            parts.append(rest)
-        out.write(b"".join(parts).decode("utf-8"))
+            write(redone.read(size))
+            write(rest)
     if tail or next(sizes, None) is not None:
         raise RuntimeError("b12check: DuckDB's lines and the core's rows do not line up")
 
