@@ -109,9 +109,9 @@ JOIN = (
 )
 
 
-def lines_sql(line: str, checked: bool) -> str:
-    """Every observation's line or marker; ``checked``: in the join's own order, with the
-    check that it is the file's, else sorted."""
+def source_sql(line: str) -> str:
+    """Every observation's line or marker (l) and its place in the file (b12_seq), in the
+    join's own order."""
     text = (
         f"CASE WHEN o.b12_odd THEN (CASE WHEN o.b12_sub = 0 THEN {sql_text(PLACE)} "
         f"ELSE {sql_text(DROP)} END) "
@@ -120,11 +120,21 @@ def lines_sql(line: str, checked: bool) -> str:
         f"WHEN NOT v.k_keep THEN {sql_text(DROP)} ELSE {line} END"
     )
     # (a row the core redoes may have empty cells that no distinct observation holds)
-    join = f"FROM {OBSERVATIONS} o LEFT JOIN {FRAGMENTS} v ON {ON}"
-    if not checked:
-        return f"SELECT {text} AS l {join} ORDER BY o.b12_seq"
+    return f"SELECT {text} AS l, o.b12_seq FROM {OBSERVATIONS} o LEFT JOIN {FRAGMENTS} v ON {ON}"
+
+
+def checked_sql(source: str) -> str:
+    """The lines of ``source`` as they come, stopping with ORDER_ERROR at the first whose
+    number among them is not its place in the file (b12_seq, counted from 1)."""
     return (
         f"SELECT CASE WHEN b12_n <> b12_seq THEN error({sql_text(ORDER_ERROR)}) ELSE l END "
-        f"FROM (SELECT l, b12_seq, row_number() OVER () AS b12_n FROM "
-        f"(SELECT {text} AS l, o.b12_seq {join}))"
+        f"FROM (SELECT l, b12_seq, row_number() OVER () AS b12_n FROM ({source}))"
     )
+
+
+def lines_sql(line: str, checked: bool) -> str:
+    """The lines to write: ``checked``, in the join's own order with the check that it is
+    the file's, else sorted."""
+    if checked:
+        return checked_sql(source_sql(line))
+    return f"SELECT l FROM ({source_sql(line)}) ORDER BY b12_seq"
