@@ -116,7 +116,8 @@ class Engine:
     def _more_risky(self, plan: Plan) -> None:
         """Mark the rows the core redoes: those with an observation the SQL cannot render,
         a date the core reads otherwise, or a lab range it warns about."""
-        self._mark_rows(f"SELECT o.b12_row {JOIN} WHERE v.k_redo AND NOT o.b12_odd")
+        if self.conn.execute(f"SELECT bool_or(k_redo) FROM {FRAGMENTS}").fetchone()[0]:
+            self._mark_rows(f"SELECT o.b12_row {JOIN} WHERE v.k_redo AND NOT o.b12_odd")
         date = plan.layout.roles.get("date")
         if date is not None:
             dates = [
@@ -236,7 +237,8 @@ class Engine:
             os.unlink(name)
 
     def _copy(self, name: str) -> None:
-        expected = self.conn.execute(f"SELECT count(*) FROM {OBSERVATIONS}").fetchone()[0]
+        # (b12_counts holds every observation, counted after the last row was marked)
+        expected = self.conn.execute("SELECT sum(n) FROM b12_counts").fetchone()[0] or 0
         target = (
             f"TO {sql_text(name)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(1))"
         )
