@@ -3,8 +3,10 @@ DuckDB by the SQL of ``b12check sql``, with the same records, order and bytes as
 path.
 
 ``plan`` decides, from the Python readers' own look at a file's head, whether the engine can
-honour a run exactly; ``query`` builds the SQL that renders each record's line; ``run`` runs
-it, hands the rows the SQL cannot render exactly to the Python core, and merges both in file
+honour a run exactly; ``query`` builds the SQL that classifies each distinct observation and
+``lines`` the COPY that writes each record's line, checking that the rows come in file order;
+``near`` lets the core settle the values near a span it warns outside of; ``run`` runs it
+all, hands the rows the SQL cannot render exactly to the Python core, and merges both in file
 order. DuckDB is imported only here, and only when the engine runs.
 """
 

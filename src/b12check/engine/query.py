@@ -53,13 +53,7 @@ def observations(plan: Plan, relation: str) -> str:
     the classified distinct observations); any other row is ``b12_odd`` and goes to the
     core."""
     width = plan.layout.width
-    cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(width))
-    whole = f"concat_ws(chr(1), {cells})"
-    head = (
-        f"SELECT rowid + 1 AS b12_row, *, regexp_matches({whole}, {sql_text(ODD_CELLS)}) "
-        f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL AS b12_odd "
-        f"FROM {relation}"
-    )
+    head = f"SELECT rowid + 1 AS b12_row, * FROM {relation}"
     common = (
         f"{_raw(plan, 'patient')} AS patient, {_raw(plan, 'date')} AS b12_date, "
         f"{_raw(plan, 'lab_range')} AS lab_range, {_raw(plan, 'lab_flag')} AS lab_flag, "
@@ -68,7 +62,7 @@ def observations(plan: Plan, relation: str) -> str:
     if plan.layout.kind == "long":
         test, result, unit = (_raw(plan, r) for r in ("test", "result", "unit"))
         return (
-            f"WITH s AS ({head})\nSELECT b12_row, 0 AS b12_sub, b12_odd, "
+            f"WITH s AS ({head})\nSELECT b12_row, b12_row AS b12_seq, 0 AS b12_sub, b12_odd, "
             f"{test} AS k_test, COALESCE({result}, '') AS k_result, {unit} AS k_unit, "
             f"{test} AS b12_label, CAST(NULL AS VARCHAR) AS b12_column, {common} FROM s"
         )
@@ -82,12 +76,25 @@ def observations(plan: Plan, relation: str) -> str:
     return (
         f"WITH s AS ({head}),\n"
         f"u AS (SELECT *, b12_odd OR NOT ({covered}) OR ({uncovered or 'false'}) AS b12_wide_odd, "
-        f"unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k FROM s)\n"
-        f"SELECT b12_row, b12_k AS b12_sub, b12_wide_odd AS b12_odd, "
+        f"unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k FROM s),\n"
+        f"f AS (SELECT * FROM u WHERE b12_v IS NOT NULL OR b12_wide_odd)\n"
+        f"SELECT b12_row, row_number() OVER () AS b12_seq, b12_k AS b12_sub, "
+        f"b12_wide_odd AS b12_odd, "
         f"[{ids}][b12_k + 1] AS k_test, COALESCE(b12_v, '') AS k_result, "
         f"[{units}][b12_k + 1] AS k_unit, [{headers}][b12_k + 1] AS b12_label, "
-        f"[{headers}][b12_k + 1] AS b12_column, {common} FROM u "
-        f"WHERE b12_v IS NOT NULL OR b12_wide_odd"
+        f"[{headers}][b12_k + 1] AS b12_column, {common} FROM f"
+    )
+
+
+def odd_sql(plan: Plan, fmt: str) -> str:
+    """Whether a row goes to the core whatever its observations: a cell that is not plain
+    (see ODD_CELLS; for TSV output also a backslash anywhere), or a sex or age given."""
+    cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(plan.layout.width))
+    whole = f"concat_ws(chr(1), {cells})"
+    odd = sql_text(ODD_CELLS + (r"|\\" if fmt == "tsv" else ""))
+    return (
+        f"regexp_matches({whole}, {odd}) "
+        f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL"
     )
 
 
@@ -231,7 +238,8 @@ SELECT r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.stat
   COALESCE(status = 'result' AND ({near}), true) AS k_near,
   COALESCE({risky}, true) OR COALESCE(status = 'result' AND ({near}), true) AS k_risky,
   {cells.text("status")} AS k_status,
-  {cells.text("analyte")} AS k_analyte, {mid} AS k_mid, {cells.text("reason")} AS k_reason
+  {cells.text("analyte")} AS k_analyte, {mid} AS k_mid, {cells.text("reason")} AS k_reason,
+  '' AS k_warn
 FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte"""
 
 
@@ -254,50 +262,3 @@ def keep_sql(keep: "Keep | None") -> str:
         ids = ", ".join(sql_text(a) for a in analytes)
         parts.append(f"(analyte IN ({ids}) OR (status = 'error' AND analyte IS NULL))")
     return " AND ".join(parts) or "true"
-
-
-def records_sql(
-    plan: Plan, fmt: str, file_cell: str, column_cell: str, keep: "Keep | None" = None
-) -> str:
-    """The table of records: order, status, flag, whether the core must redo the row, and
-    the rendered line of the rest."""
-    cells = Cells(fmt)
-    sep = sql_text("\t" if fmt == "tsv" else ",")
-    column = cells.text("b12_column") if plan.layout.kind == "wide" else sql_text(column_cell)
-    parts = [
-        "k_status",
-        sql_text(file_cell),
-        "CAST(b12_row + 1 AS VARCHAR)",
-        column,
-        cells.text("patient"),
-        cells.text("b12_date"),
-        "''",
-        "''",
-        "k_analyte",
-        cells.text("b12_label"),
-        "k_mid",
-        cells.text("lab_range"),
-        cells.text("lab_flag"),
-        "''",
-        "''",
-        "k_reason",
-    ]
-    line = f" || {sep} || ".join(parts)
-    raw_cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(plan.layout.width))
-    # (ODD_CELLS already found every cell that is not plain ASCII or starts with a space or a
-    # formula leader; a TSV cell must also hold no backslash; dates are checked by the core)
-    risky = "b12_odd OR k_risky"
-    if fmt == "tsv":
-        risky += "".join(f" OR contains(COALESCE({f}, ''), '\\')" for f in ROW_TEXT)
-    return f"""CREATE OR REPLACE TEMP TABLE b12_rec AS
-WITH w AS (SELECT o.*, v.status, v.flag, v.analyte, v.k_status, v.k_analyte, v.k_mid,
-    v.k_reason, v.k_risky, v.unit AS b12_unit
-  FROM {OBSERVATIONS} o JOIN b12_cls v
-  ON o.k_test IS NOT DISTINCT FROM v.k_test AND o.k_result = v.k_result
-  AND o.k_unit IS NOT DISTINCT FROM v.k_unit),
-x AS (SELECT w.*, COALESCE({risky}, true) AS b12_risky FROM w)
-SELECT b12_row, b12_sub, b12_risky, status, flag, analyte, b12_unit, lab_range, b12_date,
-  CASE WHEN analyte IS NULL OR b12_risky THEN b12_label END AS b12_label_raw,
-  CASE WHEN b12_risky THEN [{raw_cells}] END AS b12_cells,
-  CASE WHEN NOT b12_risky AND ({keep_sql(keep)}) THEN {line} END AS b12_line
-FROM x"""

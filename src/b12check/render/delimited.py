@@ -71,6 +71,10 @@ class DelimitedWriter(Writer):
     def render(self, record: Record) -> str:
         return self.join(self._row(record))
 
+    def cells(self, record: Record) -> list[str]:
+        """The record's cells as text, before they are joined into a line."""
+        return self._row(record)
+
     def write_rendered(self, text: str) -> None:
         self.out.write(text)  # (not text + "\n": a batch is too long to copy)
         self.out.write("\n")
