@@ -308,3 +308,21 @@ _MIXED = [
     ("Vitamin D", "abc", "ng/mL"),
     ("Vitamin B12", "250", "pg/mL"),
 ]
+
+
+def test_cells_with_the_separator_the_odd_cell_check_joins_by_give_the_python_bytes(
+    tmp_path: Path,
+) -> None:
+    # (the engine joins a row's cells with U+0001 to look for cells it cannot render; a cell
+    # holding that character, or NUL, must still come out as the Python path writes it)
+    path = tmp_path / "labs.csv"
+    rows = [
+        ["P\x011", "2024-01-02", "", "", "Vitamin B12", "250", "pg/mL", "", ""],
+        ["P2", "2024-01-02", "", "", "Ferritin", "\x01 12", "ng/mL", "", ""],
+        ["\x01=cmd", "2024-01-02", "", "", "Ferritin", "12", "ng/mL ", "", ""],
+        ["P4\x00", "2024-01-02", "", "", "Ferritin", "12", "ng/mL", "", ""],
+        ["P5", "2024-01-02", "", "", "Ferritin", "12", "ng/mL", "", ""],
+    ]
+    path.write_text(_csv(LONG, rows), encoding="utf-8")
+    _same(path, "--format", "csv")
+    _same(path, "--format", "tsv")
