@@ -79,6 +79,44 @@ def test_in_range_and_out_of_range_columns_keep_the_column_as_the_labs_flag() ->
     assert {(r["patient"], r["sex"], r["age"]) for r in records} == {("RH-55120", "male", 44)}
 
 
+HEADER_OVER_TWO_LINES = """\
+CITY LAB SERVICES                         Page 1 of 1
+Name: Jane Example        DOB: 1980-04-02      Sex: F
+Patient ID: MRN-44102     Collected: 2025-03-14
+
+Test                       Result     Flag   Units     Reference Range
+Ferritin                   30                ng/mL     15-150
+Iron                       60                ug/dL     50-170
+"""
+
+
+def test_a_name_then_a_patient_id_below_it_are_one_person(tmp_path: Path) -> None:
+    # (the preferred Patient ID a line under the name is the same person: sex and birth
+    # date from the line above stay, so sex-specific bands apply)
+    path = tmp_path / "report.txt"
+    path.write_text(HEADER_OVER_TWO_LINES, encoding="utf-8")
+    _, records, _ = scan(str(path))
+    assert [(r["analyte"], r["patient"], r["sex"], r["age"]) for r in records] == [
+        ("ferritin", "MRN-44102", "female", 44.94),
+        ("iron", "MRN-44102", "female", 44.94),
+    ]
+
+
+def test_another_patient_after_results_keeps_nothing_of_the_last(tmp_path: Path) -> None:
+    # (a second person's header, after the first one's results, must never inherit the
+    # first person's sex or birth date)
+    second = (
+        HEADER_OVER_TWO_LINES.replace("CITY LAB SERVICES", "")
+        .replace("Name: Jane Example        DOB: 1980-04-02      Sex: F", "")
+        .replace("MRN-44102", "MRN-90001")
+    )
+    path = tmp_path / "report.txt"
+    path.write_text(HEADER_OVER_TWO_LINES + second, encoding="utf-8")
+    _, records, _ = scan(str(path))
+    people = {(r["patient"], r["sex"], r["age"]) for r in records if r["status"] == "result"}
+    assert people == {("MRN-44102", "female", 44.94), ("MRN-90001", None, None)}
+
+
 def test_key_value_lines_and_vertical_blocks() -> None:
     _, records, _ = scan(str(REPORTS / "key-value.txt"))
     assert [read(r) for r in records if r["status"] == "result"] == [

@@ -78,6 +78,7 @@ class ReportReader:
         self.held: Held | None = None
         self.name_line: ReportLine | None = None  # a covered test named with no value after it
         self.found = 0  # records made
+        self.found_at_patient = -1  # records made when the patient was last named
 
     def records(self, lines: Iterable[ReportLine]) -> Iterator[Record]:
         page = 1
@@ -246,11 +247,17 @@ class ReportReader:
 
     def update_context(self, fields: dict[str, tuple[int, str]]) -> None:
         """The header's details for the results under it. A patient key replaces what was
-        known unless a preferred key (``Patient ID`` over ``Name``) gave it on this page."""
-        if "patient" in fields and fields["patient"][0] <= self.ranks.get("patient", 1 << 20):
-            keep = self.context.get("patient")
-            if keep != fields["patient"][1]:
+        known unless a preferred key (``Patient ID`` over ``Name``) gave it on this page.
+        Another patient means another person (nothing of the last one is kept), except a
+        preferred key in the same header, before any result: ``Name: …`` then ``Patient
+        ID: …`` a line below name one person, whose sex and birth date stay."""
+        known = self.ranks.get("patient", 1 << 20)
+        if "patient" in fields and fields["patient"][0] <= known:
+            rank, value = fields["patient"]
+            same_header = rank < known and self.found == self.found_at_patient
+            if self.context.get("patient") != value and not same_header:
                 self.context, self.ranks = {}, {}  # another person: nothing of the last one
+            self.found_at_patient = self.found
         for role, (rank, value) in fields.items():
             if rank <= self.ranks.get(role, 1 << 20) or role != "patient":
                 self.context[role] = value
