@@ -23,10 +23,7 @@ file is met; without it such a file is refused with the command that installs it
 
 from __future__ import annotations
 
-import bz2
 import io
-import lzma
-import zlib
 from collections.abc import Callable
 from typing import IO, Any, Final
 
@@ -73,13 +70,34 @@ def _zstd_maker() -> Callable[[], Any]:
 
 
 def _maker(codec: str) -> Callable[[], Any]:
+    # (each codec's module is imported when a file needs it: a plain CSV scan loads none)
     if codec == "gzip":
+        import zlib
+
         return lambda: zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     if codec == "bzip2":
+        import bz2
+
         return bz2.BZ2Decompressor
     if codec == "xz":
+        import lzma
+
         return lzma.LZMADecompressor
     return _zstd_maker()
+
+
+def _damage_errors(codec: str) -> tuple[type[Exception], ...]:
+    """What a decompressor of ``codec`` raises on damaged input."""
+    errors: tuple[type[Exception], ...] = (OSError, EOFError, ValueError)
+    if codec == "gzip":
+        import zlib
+
+        errors += (zlib.error,)
+    elif codec == "xz":
+        import lzma
+
+        errors += (lzma.LZMAError,)
+    return errors
 
 
 def inflate(codec: str, prefix: bytes, at_eof: bool, raw: IO[bytes]) -> IO[bytes]:
@@ -135,6 +153,7 @@ class _Inflating(io.RawIOBase):
         self._codec = codec
         self._make = make
         self._dec = make()
+        self._errors = _damage_errors(codec)
         self._input = first  # compressed bytes read but not yet given to the decompressor
         self._read = read
         self._out = memoryview(b"")
@@ -153,13 +172,10 @@ class _Inflating(io.RawIOBase):
             except Damaged as exc:
                 self._failed = exc
                 raise
-            except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
-                self._failed = self._damage(str(exc) or type(exc).__name__)
-                raise self._failed from None
-            except Exception as exc:  # zstandard.ZstdError, from the optional library
-                if type(exc).__name__ != "ZstdError":
+            except Exception as exc:  # damaged input (zstandard's ZstdError, too)
+                if not isinstance(exc, self._errors) and type(exc).__name__ != "ZstdError":
                     raise
-                self._failed = self._damage(str(exc))
+                self._failed = self._damage(str(exc) or type(exc).__name__)
                 raise self._failed from None
         size = min(len(buffer), len(self._out))
         buffer[:size] = self._out[:size]

@@ -15,20 +15,23 @@ rule stays in these few lines and nowhere else.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from b12check.core.records import FastLine, Record
 from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED, Flag, Only
 
 
-@dataclass(frozen=True)
 class Keep:
-    only: str | None = None  # an ``Only`` value, or None: every status
-    analytes: frozenset[str] = field(default_factory=frozenset)  # empty: every test
+    """What a run writes: ``only`` an ``Only`` value or None (every status); ``analytes``
+    test ids, empty for every test. (A plain slotted class, not a dataclass: every scan makes
+    one, and the dataclasses module costs about 2 ms of start-up.)"""
 
-    def __post_init__(self) -> None:
-        if self.only is not None:
-            Only(self.only)  # (a ValueError naming the choices)
+    __slots__ = ("only", "analytes")
+
+    def __init__(self, only: str | None = None, analytes: frozenset[str] = frozenset()) -> None:
+        if only is not None:
+            Only(only)  # (a ValueError naming the choices)
+        self.only = only
+        self.analytes = analytes
 
     @property
     def everything(self) -> bool:

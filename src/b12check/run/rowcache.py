@@ -34,9 +34,7 @@ from b12check.readers.layout import Layout, TestColumn
 from b12check.readers.routing import RowReader
 from b12check.readers.source import Row
 from b12check.render.base import LineFormat
-from b12check.run.grouprows import grouped_long_items
 from b12check.run.pieces import FULL, Entry, Pieces
-from b12check.run.widerows import batched_wide_items
 
 ENTRY_LIMIT = 10240  # keys kept per file (those that go the full path included)
 CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
@@ -141,6 +139,8 @@ class RowCache:
         if self.layout.kind == "wide":
             yield from self._wide_items(rows, count_rows, full)
         elif self.notes_of is not None and self.keep is None:  # (a filter reads FastLine)
+            from b12check.run.grouprows import grouped_long_items  # (notes modes only)
+
             yield from grouped_long_items(self, rows, count_rows, full, self.notes_of)
         else:
             yield from self._long_items(rows, count_rows, full)
@@ -226,6 +226,8 @@ class RowCache:
                 yield from self._wide(row, full)
             return
         if self.keep is None:
+            from b12check.run.widerows import batched_wide_items  # (wide files only)
+
             yield from batched_wide_items(self, rows, count_rows, full)
             return
         texts: list[str] = []
