@@ -1,9 +1,10 @@
-"""The spark dialect's SQL in pyspark's local mode, on the benchmark file (1M values by
+"""The spark dialect's SQL in pyspark's local mode, on the benchmark file (20,000 values by
 default): every record must agree with the Python core's.
 
-Part of the default run (CI installs pyspark; Java is on its machine); it skips, saying why,
-where pyspark or Java is missing. ``B12CHECK_SPARK_ROWS`` sets the number of values; the
-rows go to Spark as a CSV file it reads itself (all columns text), not through Python.
+Part of the default run (the dev extra installs pyspark; Java is on the CI machine); it
+skips, saying why, where pyspark or Java is missing. ``B12CHECK_SPARK_ROWS`` sets the number
+of values (1000000: the whole benchmark file); the rows go to Spark as a CSV file it reads
+itself (all columns text), not through Python.
 """
 
 import csv
