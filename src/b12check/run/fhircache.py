@@ -195,12 +195,9 @@ class _File:
         if entry is FULL:
             return records
         rendered = self._line(entry, number, head, line)
-        if template is not None:  # a new shape: its pieces must give the writer's own text
-            text = rendered.text
-            if text != self.fmt.render(record):
-                table[value] = FULL
-                return records
-            self.pieces.keep_shape(shape, template)
+        if not self.pieces.confirm(shape, template, rendered.text, record):
+            table[value] = FULL
+            return records
         return rendered
 
     def _room(self) -> bool:

@@ -51,10 +51,19 @@ class Pieces:
         self.shared: dict[object, Any] = {}
         self.shapes: dict[Hashable, Template] = {}
 
-    def keep_shape(self, shape: Hashable, template: Template) -> None:
-        """Keep a shape whose pieces gave the writer's own text (while the budget lasts)."""
+    def confirm(
+        self, shape: Hashable, template: Template | None, text: str, record: Record
+    ) -> bool:
+        """Whether a line rendered from pieces may stand for ``record``: a new shape
+        (``template`` given) only when its ``text`` is the writer's own text of the record,
+        and the shape is then kept (while the budget lasts)."""
+        if template is None:
+            return True
+        if text != self.fmt.render(record):
+            return False
         if len(self.shapes) < SHAPE_LIMIT:
             self.shapes[shape] = template
+        return True
 
     def entry(self, record: Record) -> tuple[Entry, Hashable, Template | None]:
         """``record`` as the pieces around its own fields (FULL when it must go the full path

@@ -409,11 +409,9 @@ class RowCache:
         if entry is FULL:
             return record
         line = self._line(entry, row, head, column)
-        if template is not None:  # a new shape: its pieces must give the writer's own text
-            if line[0] != self.fmt.render(record):  # (the text comes first in each)
-                table[text] = FULL
-                return record
-            self.pieces.keep_shape(shape, template)
+        if not self.pieces.confirm(shape, template, line[0], record):  # (text comes first)
+            table[text] = FULL
+            return record
         return line  # the same text: the writer need not render the record once more
 
 
