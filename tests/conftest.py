@@ -31,6 +31,15 @@ SPEC_ANALYTES = (
 )
 EXAMPLES = REPO / "examples"
 SHARED = REPO.parent / "shared"
+# An overlay adding children's ferritin bands beside the adult ones (several test files use it).
+CHILD_FERRITIN = """\
+analytes:
+  ferritin:
+    add_bands:
+      - {range: "(, 10)", flag: deficient, interpretation: L, age: "[0, 18)", source: Child lab}
+      - {range: "[10, 140]", flag: normal, interpretation: N, age: "[0, 18)", source: Child lab}
+      - {range: "(140, )", flag: high, interpretation: H, age: "[0, 18)", source: Child lab}
+"""
 
 
 def written(write: Callable[..., Any], *args: Any) -> str:

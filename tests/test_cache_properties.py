@@ -19,20 +19,13 @@ from hypothesis import strategies as st
 from b12check.core.evaluate import Settings
 from b12check.core.refdata import Reference, load_reference
 from b12check.readers.scanner import ScanOptions
-from tests.conftest import REPO
+from tests.conftest import CHILD_FERRITIN, REPO
 from tests.test_fastlane import SUMMARIES, scan_text
 
 HEADERS = yaml.safe_load((REPO / "src/b12check/data/headers.yaml").read_text(encoding="utf-8"))
 ROLES = HEADERS["roles"]
 OVERLAYS = {
-    "children": """\
-analytes:
-  ferritin:
-    add_bands:
-      - {range: "(, 10)", flag: deficient, interpretation: L, age: "[0, 18)", source: Child lab}
-      - {range: "[10, 140]", flag: normal, interpretation: N, age: "[0, 18)", source: Child lab}
-      - {range: "(140, )", flag: high, interpretation: H, age: "[0, 18)", source: Child lab}
-""",
+    "children": CHILD_FERRITIN,
     "children only": """\
 analytes:
   ferritin:

@@ -4,17 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import invoke, overlay
-
-CHILD_FERRITIN = """\
-# Children's ferritin bands, added beside the adult ones.
-analytes:
-  ferritin:
-    add_bands:
-      - {range: "(, 10)", flag: deficient, interpretation: L, age: "[0, 18)", source: Child lab}
-      - {range: "[10, 140]", flag: normal, interpretation: N, age: "[0, 18)", source: Child lab}
-      - {range: "(140, )", flag: high, interpretation: H, age: "[0, 18)", source: Child lab}
-"""
+from tests.conftest import CHILD_FERRITIN, invoke, overlay
 
 CHILDREN_ONLY = """\
 analytes:

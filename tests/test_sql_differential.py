@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from b12check.core.refdata import Reference
 from b12check.core.settings import Settings
 from b12check.sqlgen.tables import age_groups
+from tests.conftest import CHILD_FERRITIN
 from tests.sql_harness import (
     Config,
     DuckDBEngine,
@@ -30,13 +31,9 @@ from tests.sql_harness import (
 
 pytest.importorskip("duckdb", reason="duckdb is a test dependency (pip install -e '.[dev]')")
 
-AGE_AND_SEX = """\
-analytes:
-  ferritin:
-    add_bands:
-      - {range: "(, 10)", flag: deficient, interpretation: L, age: "[0, 18)", source: Child lab}
-      - {range: "[10, 140]", flag: normal, interpretation: N, age: "[0, 18)", source: Child lab}
-      - {range: "(140, )", flag: high, interpretation: H, age: "[0, 18)", source: Child lab}
+AGE_AND_SEX = (
+    CHILD_FERRITIN
+    + """\
   b12:
     bands:
       - {range: "(, 200)", flag: deficient, interpretation: L, sex: female, source: Test lab}
@@ -51,6 +48,7 @@ analytes:
       - {range: "(, 20]", flag: normal, interpretation: N, age: "[65, )", source: Old}
       - {range: "(20, )", flag: high, interpretation: H, age: "[65, )", source: Old}
 """
+)
 
 
 def _configs(tmp: Path) -> dict[str, Config]:
