@@ -75,29 +75,29 @@ def run(
     """Write every record, report errors on stderr as ``FILE:LINE: reason``, pick the status.
     With ``keep`` (``--only``, ``--analyte``) only the records it keeps are written; every
     record is still counted and every error still reported."""
-    stream = err if err is not None else sys.stderr
-    if keep is not None and not keep.everything:
-        return _run_kept(records, writer, summary, keep, None if quiet else stream)
+    stream = None if quiet else (err if err is not None else sys.stderr)
+    kept = keep if keep is not None and not keep.everything else None
+    skipped_kept = kept is None or kept.keeps_skipped()
     for record in records:
         if isinstance(record, FastBatch):  # many records the cache rendered, at once
-            write_batch(record, writer, summary)
-            continue
-        if isinstance(record, FastLine):  # a result the scan's cache rendered already
+            write_batch(record, writer, summary)  # (with a filter: its kept results only)
+        elif isinstance(record, FastLine):  # a result the scan's cache rendered already
             summary.add_result(record.file, record.flag)
-            writer.observe(record)
-            writer.write_rendered(record.text)
-            continue
-        if isinstance(record, FastGroup):  # a patient's results of one date, rendered
-            write_group(record, writer, summary)
-            continue
-        if isinstance(record, SkippedLine):  # a skipped record the cache rendered
+            if kept is None or kept.keeps_line(record):
+                writer.observe(record)
+                writer.write_rendered(record.text)
+        elif isinstance(record, FastGroup):  # a patient's results of one date, rendered
+            write_group(record, writer, summary, kept)
+        elif isinstance(record, SkippedLine):  # a skipped record the cache rendered
             summary.add_skipped(record.file, 1)
-            writer.write_rendered(record.text)
-            continue
-        summary.add(record)
-        writer.write(record)
-        if record.status == STATUS_ERROR and not quiet:
-            print(diagnostic(record), file=stream)
+            if skipped_kept:
+                writer.write_rendered(record.text)
+        else:
+            summary.add(record)
+            if kept is None or kept.keeps(record):
+                writer.write(record)
+            if record.status == STATUS_ERROR and stream is not None:
+                print(diagnostic(record), file=stream)
     writer.close(summary)
     return exit_status(summary)
 
@@ -106,34 +106,3 @@ def _keeps_item(keep: Keep, item: FastLine | SkippedLine) -> bool:
     if isinstance(item, FastLine):
         return keep.keeps_line(item)
     return keep.keeps_skipped()
-
-
-def _run_kept(
-    records: Iterable[Item], writer: Writer, summary: Summary, keep: Keep, err: IO[str] | None
-) -> ExitCode:
-    """``run`` with a filter: a record it drops is counted (and reported, if an error) but
-    never written. A batch the cache made holds the text of the results kept only (its
-    ``keep``), and counts them all."""
-    skipped_kept = keep.keeps_skipped()
-    for record in records:
-        if isinstance(record, FastLine):
-            summary.add_result(record.file, record.flag)
-            if keep.keeps_line(record):
-                writer.observe(record)
-                writer.write_rendered(record.text)
-        elif isinstance(record, SkippedLine):
-            summary.add_skipped(record.file, 1)
-            if skipped_kept:
-                writer.write_rendered(record.text)
-        elif isinstance(record, FastGroup):
-            write_group(record, writer, summary, keep)
-        elif isinstance(record, FastBatch):  # (the cache joined only the kept results)
-            write_batch(record, writer, summary)
-        else:
-            summary.add(record)
-            if keep.keeps(record):
-                writer.write(record)
-            if record.status == STATUS_ERROR and err is not None:
-                print(diagnostic(record), file=err)
-    writer.close(summary)
-    return exit_status(summary)
