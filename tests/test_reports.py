@@ -203,6 +203,10 @@ def test_csv_output_shows_the_place_and_the_source_line() -> None:
         (b"+------+-----+\n| Test | Res |\n+======+=====+\n", "report"),
         (b"Test      Result\nFerritin  40\nIron      80\n", "report"),
         (b"Ferritin: 40 ng/mL\nIron: 80 ug/dL\n", "report"),
+        # a tab table pasted from a portal with no header row is a report; a comma file with
+        # a header is CSV, even when a cell of a row holds a tab
+        (b"Ferritin\t40\tng/mL\nIron\t80\tug/dL\n", "report"),
+        (b"patient_id,collected,analyte,value,unit\n250 H,2025-01-02,\t,% Saturation, %\n", "csv"),
     ],
 )
 def test_report_text_is_told_from_delimited_data(data: bytes, kind: str) -> None:

@@ -63,7 +63,7 @@ def looks_like_report(text: str, delimiter: str, at_eof: bool) -> bool:
         elif len([c for c in line.split(delimiter) if c.strip()]) >= 2:
             delimited += 1
     sample = "\n".join(lines)
-    if _starts_with_values(sample, "\t"):
+    if delimiter == "\t" and _starts_with_values(sample, "\t"):
         return True  # no header row: results pasted from a portal's table (tab-separated)
     return delimited == 0 or aligned > delimited
 
