@@ -10,15 +10,17 @@ from typing import Any
 
 from b12check.core.numbers import format_number
 from b12check.core.refdata import Analyte, Note, Pattern, Reference
-from b12check.core.vocab import ALL_FLAGS, DISCLAIMER
+from b12check.core.vocab import ALL_FLAGS, DISCLAIMER, NoteKind
 from b12check.render.ranges_view import band_data, find_analyte
 
-NOTE_KINDS = ("about", "finding", "follow_up", "pitfall")
+# The kinds of note written in notes.yaml, in explain's reading order (the test first, then what
+# its flags mean); a result's own notes follow ``NoteKind.order`` instead.
+NOTE_KINDS = (NoteKind.ABOUT, NoteKind.FINDING, NoteKind.FOLLOW_UP, NoteKind.PITFALL)
 KIND_HEADINGS = {
-    "about": "About this test",
-    "finding": "What each flag means",
-    "follow_up": "Questions to discuss with a clinician",
-    "pitfall": "Testing pitfalls",
+    NoteKind.ABOUT: "About this test",
+    NoteKind.FINDING: "What each flag means",
+    NoteKind.FOLLOW_UP: "Questions to discuss with a clinician",
+    NoteKind.PITFALL: "Testing pitfalls",
 }
 _QUANTITY = {
     "mass": "mass",
