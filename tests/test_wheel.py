@@ -1,6 +1,7 @@
 """The installed wheel carries its data and works outside the repository."""
 
 import json
+import os
 import subprocess
 import sys
 import venv
@@ -42,12 +43,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env_dir / "bin"
 
 
+def _outside_env() -> dict[str, str]:
+    """The environment without PYTHONPATH, so the installed wheel runs and not the source tree."""
+    return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
 def test_wheel_runs_from_another_directory(installed: Path, tmp_path: Path) -> None:
     done = subprocess.run(
         [str(installed / "b12check"), "check", "b12=250pg/mL", "--format", "json"],
         capture_output=True,
         cwd=tmp_path,
         check=False,
+        env=_outside_env(),
     )
     assert done.returncode == 1, done.stderr.decode()
     record = json.loads(done.stdout)["records"][0]
@@ -63,7 +70,11 @@ def test_wheel_carries_the_yaml_and_compiled_data(installed: Path, tmp_path: Pat
         "assert render(compile_data(p)) == COMPILED.read_text(encoding='utf-8')"
     )
     done = subprocess.run(
-        [str(installed / "python"), "-c", probe], capture_output=True, cwd=tmp_path, check=False
+        [str(installed / "python"), "-c", probe],
+        capture_output=True,
+        cwd=tmp_path,
+        check=False,
+        env=_outside_env(),
     )
     assert done.returncode == 0, done.stderr.decode()
     assert "site-packages/b12check/data/reference_ranges.yaml" in done.stdout.decode()
