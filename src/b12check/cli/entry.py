@@ -31,11 +31,11 @@ def _print_fast(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        from b12check.cli.main import quiet_broken_pipe
+        from b12check.cli.ending import quiet_broken_pipe
 
         sys.exit(quiet_broken_pipe())
     except OSError as exc:
-        from b12check.cli.main import cannot_write
+        from b12check.cli.ending import cannot_write
 
         sys.exit(cannot_write(exc))
 
