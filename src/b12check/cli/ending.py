@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import TextIO
 
+DEBUG_KEY = "b12check.debug"  # (in click's ctx.meta, or the fast path's): --debug was given
+
 
 def echo_err(text: str) -> None:
     """One line on stderr, written as ``click.echo(text, err=True)`` writes it."""
