@@ -14,7 +14,7 @@ import click
 JSONValue = None | bool | int | float | str | list[Any]
 
 
-def _type_record(kind: click.ParamType) -> dict[str, Any]:
+def _type_record(kind: "click.ParamType[Any]") -> dict[str, Any]:
     """What the fast path needs to convert a value as click does; ``other`` = decline."""
     if isinstance(kind, click.Choice):
         choices = list(kind.choices)
