@@ -6,14 +6,11 @@ from contextlib import ExitStack, contextmanager
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from b12check.cli.ending import echo_err
-from b12check.cli.guided import guided_arguments
 from b12check.cli.usage import UsageProblem
 from b12check.core.evaluate import Settings, read_sex
 from b12check.core.records import Summary
 from b12check.core.refdata import Reference, load_reference
 from b12check.core.vocab import HEADER_ROLES
-from b12check.readers.items import Item
-from b12check.readers.typed import typed_records
 from b12check.render.base import Writer
 from b12check.render.formats import make_writer
 from b12check.run.exitcodes import ExitCode
@@ -21,6 +18,7 @@ from b12check.run.pipeline import run
 
 if TYPE_CHECKING:
     from b12check.readers.fhir import FhirShortcut
+    from b12check.readers.items import Item
     from b12check.readers.scanner import ScanOptions
     from b12check.run.filters import Keep
 
@@ -137,6 +135,8 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
 
         import click  # (asking at a terminal: only the click application gets here)
 
+        from b12check.cli.guided import guided_arguments
+
         def ask(prompt: str) -> str:
             return str(click.prompt(prompt, default="", show_default=False, err=True))
 
@@ -149,6 +149,8 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
         if not values:
             echo_err("Nothing entered.")
             raise click.exceptions.Exit(ExitCode.OK)  # (an -o file keeps what it had)
+    from b12check.readers.typed import typed_records
+
     records = typed_records(settings, values)
     if compare:
         from b12check.cli.compare import run_compare
@@ -390,7 +392,7 @@ def _scan(
     )
     scanner.tables = companion_tables(companions, scanner.headers, settings.reference)
 
-    def records() -> Iterator[Item]:
+    def records() -> "Iterator[Item]":
         for path in paths:
             summary.note_file(path)
             yield from scanner.scan(path)

@@ -108,4 +108,4 @@ def build_table() -> dict[str, Any]:
 
 
 def render_table() -> str:
-    return json.dumps(build_table(), indent=0, sort_keys=True) + "\n"
+    return json.dumps(build_table(), separators=(",", ":"), sort_keys=True) + "\n"
