@@ -56,3 +56,12 @@ def test_saved_code_for_another_interpreter_is_not_used(
     path.write_text(json.dumps(other), encoding="utf-8")
     monkeypatch.setattr(lazyre, "CODE_FILE", str(path))
     assert lazyre._load_saved() == {}
+
+
+def test_damaged_saved_code_is_compiled_as_usual(monkeypatch: pytest.MonkeyPatch) -> None:
+    source, flags, final_flags, code, *rest = next(p for p in SAVED["patterns"] if "P<" in p[0])
+    damaged = code[:-16] + "05000000" + code[-8:]  # an opcode the engine refuses
+    monkeypatch.setattr(lazyre, "_saved", {(source, flags): [final_flags, damaged, *rest]})
+    monkeypatch.setattr(lazyre, "MADE", [])
+    assert lazyre._from_saved(source, flags) is None
+    assert LazyPattern(source, flags).compiled == re.compile(source, flags)

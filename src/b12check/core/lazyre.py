@@ -52,11 +52,14 @@ def _from_saved(source: str, flags: int) -> re.Pattern[str] | None:
     entry = _saved.get((source, int(flags)))
     if entry is None:
         return None
-    final_flags, code, groups, groupindex, indexgroup = entry
-    words = memoryview(bytes.fromhex(code)).cast("I").tolist()  # (the engine's code units)
-    pattern: re.Pattern[str] = import_module("_sre").compile(
-        source, final_flags, words, groups, groupindex, tuple(indexgroup)
-    )
+    try:
+        final_flags, code, groups, groupindex, indexgroup = entry
+        words = memoryview(bytes.fromhex(code)).cast("I").tolist()  # (the engine's code units)
+        pattern: re.Pattern[str] = import_module("_sre").compile(
+            source, final_flags, words, groups, groupindex, tuple(indexgroup)
+        )
+    except (RuntimeError, TypeError, ValueError):  # a damaged file: the engine refuses it
+        return None
     return pattern
 
 
