@@ -21,7 +21,7 @@ from b12check.cli.paramtable import render_table
 
 from .conftest import EXAMPLES, NO_CACHE
 
-FAST = ("check", "scan")
+FAST = ("check", "scan", "explain")
 TABLE = json.loads(Path(TABLE_FILE).read_text(encoding="utf-8"))
 
 
@@ -77,7 +77,7 @@ def command_lines(draw: st.DrawFn, places: dict[str, str]) -> list[str]:
     for _ in range(draw(st.integers(0, 7))):
         piece = draw(st.sampled_from(["option", "option", "positional", "tricky", "dashdash"]))
         if piece == "positional":
-            args.append(draw(st.sampled_from([places["file"], "b12=250pg/mL", "-", "x"])))
+            args.append(draw(st.sampled_from([places["file"], "b12=250pg/mL", "-", "b12"])))
         elif piece == "tricky":
             args.append(draw(st.sampled_from(TRICKY)))
         elif piece == "dashdash":
@@ -221,6 +221,9 @@ SAMPLE = str(EXAMPLES / "us-portal-export.csv")
         ["scan", SAMPLE, "--encoding", "no-such-codec"],
         ["scan", "missing.csv", "--format", "ndjson"],
         ["scan", SAMPLE, "-o", SAMPLE],
+        ["explain", "b12", "--format", "json"],
+        ["explain", "no-such-test"],
+        ["explain", "b12", "ferritin"],
     ],
 )
 def test_the_fast_path_ends_as_click_does(args: list[str], tmp_path: Path) -> None:

@@ -168,6 +168,14 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
     return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
 
 
+def run_explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> int:
+    """``explain ANALYTE``: names, units, bands with sources and notes of one test."""
+    from b12check.render.explain import write_explain
+
+    write_explain(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
+    return ExitCode.OK
+
+
 def html_events(path: str | None, fmt: str) -> dict[str, Any] | None:
     """``--events FILE`` read before any input (a bad row is a usage error naming it);
     only the html format draws events, so with any other it is a usage error too."""

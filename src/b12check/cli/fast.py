@@ -1,4 +1,5 @@
-"""The click-free fast path for the common non-interactive runs of ``check`` and ``scan``.
+"""The click-free fast path for the common non-interactive runs of ``check``, ``scan`` and
+``explain``.
 
 ``entry.py`` hands argv here first. When ``fastparse`` reads it exactly as click would, the
 command body (``commands.py``, click-free) runs straight away, and ends through the same
@@ -40,6 +41,10 @@ def _body(command: str, params: "dict[str, Any]") -> "Callable[[], int] | None":
         from b12check.cli.commands import run_scan
 
         return lambda: run_scan(files, **params)
+    if command == "explain":
+        from b12check.cli.commands import run_explain
+
+        return lambda: run_explain(**params)
     return None
 
 

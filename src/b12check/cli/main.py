@@ -303,10 +303,9 @@ Examples:
 @ranges_option
 def explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> None:
     """What a test measures: names, units and factors, bands with sources, notes."""
-    from b12check.core.refdata import load_reference
-    from b12check.render.explain import write_explain
+    from b12check.cli.commands import run_explain
 
-    write_explain(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
+    run_explain(analyte, fmt, ranges_files)
 
 
 from b12check.cli.sqlcmd import sql  # noqa: E402  (click only; the work loads when it runs)
