@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+FAST_COMMANDS = ("check", "scan", "explain")  # (the ones _body runs)
+
+
 def _body(command: str, params: "dict[str, Any]") -> "Callable[[], int] | None":
     """The command body to run, or None where click must take the run."""
     if command == "check":
@@ -50,6 +53,8 @@ def _body(command: str, params: "dict[str, Any]") -> "Callable[[], int] | None":
 
 def run_fast(args: "list[str]") -> bool:
     """Run ``args`` without click and exit; False (nothing done) when click must run them."""
+    if not args or args[0] not in FAST_COMMANDS:
+        return False  # (without reading the table)
     from b12check.cli.fastparse import parse
 
     parsed = parse(args, os.environ)
