@@ -3,6 +3,7 @@ as click does or leaves it to click, and a run ends with the same bytes and stat
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -165,12 +166,15 @@ def test_build_check_fails_when_the_table_is_stale(
     assert "cli_params.json is out of date" in capsys.readouterr().err
 
 
+ENTRIES = {  # the console entry point (the fast path first), or straight into click
+    "entry": "from b12check.cli.entry import main; main()",
+    "click": "from b12check.cli.main import main; main()",
+}
+
+
 def run(entry: str, args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
-    """``args`` through the console entry point (fast path first) or straight through click."""
-    code = {
-        "entry": "from b12check.cli.entry import main; main()",
-        "click": "from b12check.cli.main import main; main()",
-    }[entry]
+    """``args`` through the console entry point or straight through click."""
+    code = ENTRIES[entry]
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", NO_CACHE: "", **env}
     return subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -237,3 +241,26 @@ def test_the_fast_path_ends_as_click_does(args: list[str], tmp_path: Path) -> No
     )
     if fast.returncode == 2:
         assert fast.stderr.startswith(b"Usage: b12check ") or fast.stderr.startswith(b"b12check: ")
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_ends_the_fast_path_as_it_ends_click(signum: int, code: int) -> None:
+    """Stopped while reading stdin: the same lines on stderr and the same status."""
+    ended = []
+    for entry in ("entry", "click"):
+        with subprocess.Popen(
+            [sys.executable, "-c", ENTRIES[entry], "scan", "-", "--format", "csv"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "NO_COLOR": "1", NO_CACHE: ""},
+        ) as process:
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(b"test,result,unit\n" + b"B12,250,pg/mL\n" * 2000)
+            process.stdin.flush()
+            process.stdout.readline()  # results are coming: the run is under way
+            process.send_signal(signum)
+            _, err = process.communicate(timeout=60)
+        ended.append((err, process.returncode))
+    assert ended[0] == ended[1]
+    assert ended[0][1] == code

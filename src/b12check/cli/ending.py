@@ -92,7 +92,8 @@ def interrupted(exc: BaseException) -> int:
     return ExitCode.INTERRUPTED
 
 
-def _click_endings() -> tuple[type[BaseException], ...]:
+def click_endings() -> "tuple[type[BaseException], ...]":
+    """click's own ways to end a run, once click is loaded (none before: none can be raised)."""
     click = sys.modules.get("click")
     if click is None:
         return ()
@@ -125,7 +126,7 @@ class Guard:
         """The exit status for ``exc``, or None when it must go on up."""
         from b12check.core.errors import B12CheckError, ConfigError, OutputUnwritable
 
-        if isinstance(exc, (UsageProblem, *_click_endings())):
+        if isinstance(exc, (UsageProblem, *click_endings())):
             return None
         if isinstance(exc, BrokenPipeError):
             return quiet_broken_pipe()

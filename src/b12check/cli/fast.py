@@ -14,11 +14,13 @@ import sys
 from b12check.cli.ending import (
     DEBUG_KEY,
     Guard,
+    click_endings,
     echo_err,
     flush_stdout,
     interrupted,
     quiet_broken_pipe,
 )
+from b12check.cli.usage import UsageProblem
 from b12check.run.exitcodes import ExitCode
 
 TYPE_CHECKING = False  # (not typing's: see fastparse.py)
@@ -61,16 +63,16 @@ def run_fast(args: "list[str]") -> bool:
     if parsed is None:
         return False
     command, params, meta = parsed
-    body = _body(command, params)
-    if body is None:
-        return False
     from b12check.cli.stopping import stop_on_signals
 
     stop_on_signals()
     guard = Guard(lambda: bool(meta.get(DEBUG_KEY)))
     code: int = ExitCode.OK
     try:
-        with guard:
+        with guard:  # (importing the command's modules too, as click's callback does)
+            body = _body(command, params)
+            if body is None:
+                return False
             code = body()
         if guard.code is not None:
             code = guard.code
@@ -79,8 +81,10 @@ def run_fast(args: "list[str]") -> bool:
         code = interrupted(exc)
     except BrokenPipeError:
         code = quiet_broken_pipe()
-    except Exception as exc:  # a usage error, or a click exception: shown by click
-        code = click_ending(exc, command, args[1:])
+    except Exception as exc:
+        if not isinstance(exc, (UsageProblem, *click_endings())):
+            raise  # (--debug: the traceback)
+        code = click_ending(exc, command, args[1:])  # shown by click, as click shows them
     sys.exit(flush_stdout(code))
 
 
@@ -89,7 +93,6 @@ def click_ending(exc: Exception, command: str, rest: "list[str]") -> int:
     import click
 
     from b12check.cli.main import cli, show_click_error
-    from b12check.cli.usage import UsageProblem
 
     if isinstance(exc, UsageProblem):
         exc = exc.for_click()
@@ -97,7 +100,7 @@ def click_ending(exc: Exception, command: str, rest: "list[str]") -> int:
         return exc.exit_code
     if isinstance(exc, click.Abort):
         return interrupted(exc)
-    if not isinstance(exc, click.ClickException):
+    if not isinstance(exc, click.ClickException):  # (none other is passed here)
         raise exc
     if isinstance(exc, click.UsageError) and exc.ctx is None:
         try:  # the command's context, as click made it for the callback
