@@ -1,5 +1,7 @@
 """Rebuild (or with ``--check`` verify) every generated file: the compiled reference data and
-the top-level help that ``b12check --help`` prints without importing click.
+the top-level help that ``b12check --help`` prints without importing click, and the table of
+every command's parameters the click-free fast path reads argv with (``cli/paramtable.py``), and
+the regex engine's code for every pattern (``core/recode.py``).
 
     python -m b12check.cli.build
     python -m b12check.cli.build --check
@@ -29,7 +31,17 @@ def render_help() -> str:
 
 
 def outputs() -> dict[Path, str]:
-    return {**data_outputs(), Path(HELP_FILE): render_help()}
+    from b12check.cli.fastparse import TABLE_FILE
+    from b12check.cli.paramtable import render_table
+    from b12check.core.lazyre import CODE_FILE
+    from b12check.core.recode import render_code
+
+    return {
+        **data_outputs(),
+        Path(HELP_FILE): render_help(),
+        Path(TABLE_FILE): render_table(),
+        Path(CODE_FILE): render_code(),
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -5,15 +5,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
-import click
-
-from b12check.cli.guided import guided_arguments
+from b12check.cli.ending import echo_err
+from b12check.cli.usage import UsageProblem
 from b12check.core.evaluate import Settings, read_sex
 from b12check.core.records import Summary
 from b12check.core.refdata import Reference, load_reference
 from b12check.core.vocab import HEADER_ROLES
-from b12check.readers.items import Item
-from b12check.readers.typed import typed_records
 from b12check.render.base import Writer
 from b12check.render.formats import make_writer
 from b12check.run.exitcodes import ExitCode
@@ -21,6 +18,7 @@ from b12check.run.pipeline import run
 
 if TYPE_CHECKING:
     from b12check.readers.fhir import FhirShortcut
+    from b12check.readers.items import Item
     from b12check.readers.scanner import ScanOptions
     from b12check.run.filters import Keep
 
@@ -113,15 +111,13 @@ class Common(NamedTuple):
     def html_hint(self) -> None:
         """A page of HTML on a terminal is rarely what was meant: say how to save it."""
         if self.fmt == "html" and self.output == "-" and not self.quiet and sys.stdout.isatty():
-            click.echo(
-                "b12check: writing HTML to the terminal; save it with -o report.html", err=True
-            )
+            echo_err("b12check: writing HTML to the terminal; save it with -o report.html")
 
 
 def run_check(values: tuple[str, ...], compare: bool = False, **options: Any) -> int:
     common = Common(**options)
     if compare and common.fmt == "html":
-        raise click.UsageError("--compare has no html format; use table, markdown, csv or json")
+        raise UsageProblem("--compare has no html format; use table, markdown, csv or json")
     common.html_hint()
     with open_output(common.output, common.fmt, common.ranges_files) as out:
         return _check(common, values, compare, out)
@@ -131,11 +127,15 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
     settings = common.settings()
     if not values:
         if not sys.stdin.isatty():
-            raise click.UsageError(
+            raise UsageProblem(
                 "no values given. Pass NAME=VALUE arguments, e.g. "
                 "'b12check check b12=250pg/mL ferritin=30'; run it on a terminal with no "
                 "values to be asked for each test, or use 'b12check scan -' for CSV on stdin."
             )
+
+        import click  # (asking at a terminal: only the click application gets here)
+
+        from b12check.cli.guided import guided_arguments
 
         def ask(prompt: str) -> str:
             return str(click.prompt(prompt, default="", show_default=False, err=True))
@@ -145,12 +145,12 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
                 "Sex, for the sex-specific ferritin and iron ranges (female/male, Enter to skip)"
             )
             settings = settings._replace(sex=read_sex(answer))
-        values = tuple(
-            guided_arguments(settings, ask=ask, say=lambda text: click.echo(text, err=True))
-        )
+        values = tuple(guided_arguments(settings, ask=ask, say=echo_err))
         if not values:
-            click.echo("Nothing entered.", err=True)
+            echo_err("Nothing entered.")
             raise click.exceptions.Exit(ExitCode.OK)  # (an -o file keeps what it had)
+    from b12check.readers.typed import typed_records
+
     records = typed_records(settings, values)
     if compare:
         from b12check.cli.compare import run_compare
@@ -168,13 +168,21 @@ def _check(common: "Common", values: tuple[str, ...], compare: bool, out: IO[str
     return run(records, writer, Summary(common.fail_on), quiet=common.quiet)
 
 
+def run_explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> int:
+    """``explain ANALYTE``: names, units, bands with sources and notes of one test."""
+    from b12check.render.explain import write_explain
+
+    write_explain(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
+    return ExitCode.OK
+
+
 def html_events(path: str | None, fmt: str) -> dict[str, Any] | None:
     """``--events FILE`` read before any input (a bad row is a usage error naming it);
     only the html format draws events, so with any other it is a usage error too."""
     if path is None:
         return None
     if fmt != "html":
-        raise click.UsageError("--events is drawn only by --format html")
+        raise UsageProblem("--events is drawn only by --format html")
     from b12check.readers.events import load_events
 
     return {"events": load_events(path), "events_file": path}
@@ -187,7 +195,7 @@ def parse_guidelines(choices: tuple[str, ...], reference: Reference) -> tuple[tu
     try:
         return read_guidelines(choices, reference)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--guideline") from None
+        raise UsageProblem(str(exc), "--guideline") from None
 
 
 def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:
@@ -196,9 +204,9 @@ def parse_columns(columns: tuple[str, ...]) -> dict[str, str]:
         role, sep, header = item.partition("=")
         role = role.strip().lower()
         if not sep or role not in HEADER_ROLES or not header.strip():
-            raise click.BadParameter(
+            raise UsageProblem(
                 f"{item!r}: expected ROLE=HEADER with ROLE one of {', '.join(HEADER_ROLES)}",
-                param_hint="--column",
+                "--column",
             )
         mapping[role] = header.strip()
     return mapping
@@ -215,9 +223,7 @@ def check_date_format(date_format: str | None) -> None:
     try:
         datetime.strptime(sample.strftime(date_format), date_format)
     except (ValueError, re.error) as exc:
-        raise click.BadParameter(
-            f"{date_format!r} cannot read dates ({exc})", param_hint="--date-format"
-        ) from None
+        raise UsageProblem(f"{date_format!r} cannot read dates ({exc})", "--date-format") from None
 
 
 def check_encoding(encoding: str | None) -> None:
@@ -227,9 +233,7 @@ def check_encoding(encoding: str | None) -> None:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise click.BadParameter(
-                f"unknown encoding {encoding!r}", param_hint="--encoding"
-            ) from None
+            raise UsageProblem(f"unknown encoding {encoding!r}", "--encoding") from None
 
 
 def companion_tables(
@@ -249,7 +253,7 @@ def companion_tables(
         try:
             tables.append(load(path, headers, reference))
         except CompanionProblem as exc:
-            raise click.BadParameter(str(exc), param_hint=option) from None
+            raise UsageProblem(str(exc), option) from None
     return tables
 
 
@@ -280,9 +284,9 @@ def run_scan(
     common.html_hint()
     keep = Keep(only, frozenset(analyte.strip().lower() for analyte in analytes))
     if per_patient and common.fmt in ("fhir", "html"):
-        raise click.BadParameter(
+        raise UsageProblem(
             f"--per-patient writes table, csv, tsv, ndjson, json or markdown, not {common.fmt}",
-            param_hint="--format",
+            "--format",
         )
     scan_options = ScanOptions(
         encoding=encoding,
@@ -296,7 +300,7 @@ def run_scan(
     check_date_format(date_format)
     paths = files or ("-",)
     if not files and sys.stdin.isatty():
-        raise click.UsageError(
+        raise UsageProblem(
             "no file given and stdin is a terminal: name a CSV file, or pipe one in "
             "(use '-' to type CSV at the terminal, ending with Ctrl-D)"
         )
@@ -311,7 +315,7 @@ def run_scan(
                 from b12check.cli.engine import is_parquet
 
                 if any(is_parquet(p) for p in paths):
-                    raise click.UsageError(
+                    raise UsageProblem(
                         "a Parquet file is read only by --engine duckdb "
                         "(pip install 'b12check[duckdb]')"
                     )
@@ -329,7 +333,7 @@ def run_scan(
                 common, paths, scan_options, out, (patients, codes), events, keep, per_patient
             )
     except ColumnNotFound as exc:
-        raise click.UsageError(str(exc)) from None
+        raise UsageProblem(str(exc)) from None
 
 
 def _show_layout(
@@ -375,7 +379,7 @@ def _scan(
 
     typing_at_terminal = "-" in paths and sys.stdin.isatty()
     if typing_at_terminal and not common.quiet:
-        click.echo("b12check: reading CSV from the terminal; end with Ctrl-D", err=True)
+        echo_err("b12check: reading CSV from the terminal; end with Ctrl-D")
     settings = common.settings()
     if keep is not None:
         check_analytes(keep.analytes, settings.reference)
@@ -385,7 +389,7 @@ def _scan(
 
     def notice(text: str) -> None:
         if not common.quiet:
-            click.echo(visible(f"b12check: {text}"), err=True)
+            echo_err(visible(f"b12check: {text}"))
 
     scanner = Scanner(
         settings,
@@ -396,7 +400,7 @@ def _scan(
     )
     scanner.tables = companion_tables(companions, scanner.headers, settings.reference)
 
-    def records() -> Iterator[Item]:
+    def records() -> "Iterator[Item]":
         for path in paths:
             summary.note_file(path)
             yield from scanner.scan(path)
@@ -458,7 +462,7 @@ def check_analytes(analytes: frozenset[str], reference: Reference) -> None:
     unknown = sorted(analytes - set(reference.analytes))
     if unknown:
         known = ", ".join(reference.analytes)
-        raise click.BadParameter(
+        raise UsageProblem(
             f"unknown test id {', '.join(map(repr, unknown))}; known ids: {known}",
-            param_hint="--analyte",
+            "--analyte",
         )

@@ -5,8 +5,8 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING
 
-import click
-
+from b12check.cli.ending import echo_err
+from b12check.cli.usage import UsageProblem
 from b12check.render.formats import make_writer
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def scan_in_duckdb(
 
     def notice(text: str) -> None:
         if not common.quiet:
-            click.echo(visible(f"b12check: {text}"), err=True)
+            echo_err(visible(f"b12check: {text}"))
 
     parquet = any(is_parquet(p) for p in paths)
     why = "--per-patient" if per_patient else _option_refusal(common, options, companions)
@@ -111,8 +111,8 @@ def scan_in_duckdb(
             why = f"DuckDB: {str(exc).splitlines()[0]}"
     if parquet:
         if why == MISSING:
-            raise click.UsageError(MISSING)
-        raise click.UsageError(f"--engine duckdb cannot read this Parquet file exactly: {why}")
+            raise UsageProblem(MISSING)
+        raise UsageProblem(f"--engine duckdb cannot read this Parquet file exactly: {why}")
     if why == MISSING:
         notice(f"{MISSING}; scanning with the Python path")
     else:

@@ -1,4 +1,5 @@
-"""The console entry point. Answers ``--version`` and ``--help`` before importing click.
+"""The console entry point. Answers ``--version`` and ``--help`` before importing click, and
+runs a plain ``check`` or ``scan`` without it (``fast.py``).
 
 ``b12check --help`` prints the help click renders at 80 columns, saved beside the data by
 ``python -m b12check.cli.build`` (a test and CI check that it matches what click renders now).
@@ -31,11 +32,11 @@ def _print_fast(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        from b12check.cli.main import quiet_broken_pipe
+        from b12check.cli.ending import quiet_broken_pipe
 
         sys.exit(quiet_broken_pipe())
     except OSError as exc:
-        from b12check.cli.main import cannot_write
+        from b12check.cli.ending import cannot_write
 
         sys.exit(cannot_write(exc))
 
@@ -50,6 +51,9 @@ def main() -> None:
         with open(HELP_FILE, encoding="utf-8") as handle:
             _print_fast(handle.read())
         return
+    from b12check.cli.fast import run_fast
+
+    run_fast(args)  # (exits, unless click must take the run)
     from b12check.cli.main import main as cli_main
 
     cli_main(args)

@@ -4,13 +4,20 @@ Only click is imported at start-up; rich, pydantic and yaml load inside the code
 them, so ``--version`` and a JSON check start fast.
 """
 
-import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from b12check import __version__
+from b12check.cli.ending import (
+    Guard,
+    flush_stdout,
+    interrupted,
+    quiet_broken_pipe,
+    say,
+)
 from b12check.cli.options import (
     DEBUG_KEY,
     cohort_options,
@@ -21,6 +28,7 @@ from b12check.cli.options import (
     person_options,
     ranges_option,
 )
+from b12check.cli.usage import UsageProblem
 from b12check.core.vocab import LAB_RANGE_POLICIES
 from b12check.run.exitcodes import ExitCode
 
@@ -41,41 +49,23 @@ Not medical advice — discuss results with a qualified clinician.
 
 
 class GuardedGroup(click.Group):
-    """Turns every way a command can fail into one line on stderr and a documented status."""
+    """Turns every way a command can fail into one line on stderr and a documented status
+    (``ending.Guard``, which the click-free fast path uses too)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from b12check.core.errors import B12CheckError, ConfigError, OutputUnwritable
-
-        try:
+        guard = Guard(lambda: bool(ctx.meta.get(DEBUG_KEY)))
+        with guard:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except BrokenPipeError:
-            ctx.exit(quiet_broken_pipe())
-        except ConfigError as exc:
-            for problem in exc.problems:
-                say(f"b12check: {problem}")
-            ctx.exit(ExitCode.USAGE)
-        except OutputUnwritable as exc:
-            say(f"b12check: {exc}")
-            ctx.exit(ExitCode.WRITE_FAILED)
-        except B12CheckError as exc:
-            say(f"b12check: {exc}")
-            ctx.exit(ExitCode.USAGE)
-        except KeyboardInterrupt:
-            raise
-        except OSError as exc:
-            if ctx.meta.get(DEBUG_KEY):
-                raise
-            ctx.exit(cannot_write(exc))
-        except Exception as exc:  # a bug: one line here, the traceback with --debug
-            if ctx.meta.get(DEBUG_KEY):
-                raise
-            say(
-                f"b12check: internal error ({type(exc).__name__}: {exc}); "
-                "rerun with --debug and report it"
-            )
-            ctx.exit(ExitCode.INTERNAL)
+        ctx.exit(guard.code if guard.code is not None else ExitCode.INTERNAL)
+
+
+def for_click(run: Callable[[], int]) -> int:
+    """A command body's ``UsageProblem`` as the click error it stands for; raised inside the
+    command's callback, click adds the command's usage line to it."""
+    try:
+        return run()
+    except UsageProblem as exc:
+        raise exc.for_click() from None
 
 
 @click.group(cls=GuardedGroup, context_settings=CONTEXT_SETTINGS, epilog=MAIN_EPILOG)
@@ -112,7 +102,7 @@ def check(ctx: click.Context, /, values: tuple[str, ...], **options: Any) -> Non
     """Check values typed on the command line."""
     from b12check.cli.commands import run_check
 
-    ctx.exit(run_check(values, **options))
+    ctx.exit(for_click(lambda: run_check(values, **options)))
 
 
 SCAN_EPILOG = """\b
@@ -206,7 +196,7 @@ def scan(ctx: click.Context, /, files: tuple[str, ...], **options: Any) -> None:
     """Check CSV/TSV lab exports from files or stdin (- or no file)."""
     from b12check.cli.commands import run_scan
 
-    ctx.exit(run_scan(files, **options))
+    ctx.exit(for_click(lambda: run_scan(files, **options)))
 
 
 class RangesGroup(click.Group):
@@ -313,10 +303,9 @@ Examples:
 @ranges_option
 def explain(analyte: str, fmt: str, ranges_files: tuple[str, ...]) -> None:
     """What a test measures: names, units and factors, bands with sources, notes."""
-    from b12check.core.refdata import load_reference
-    from b12check.render.explain import write_explain
+    from b12check.cli.commands import run_explain
 
-    write_explain(load_reference(tuple(ranges_files)), analyte, fmt, sys.stdout)
+    run_explain(analyte, fmt, ranges_files)
 
 
 from b12check.cli.sqlcmd import sql  # noqa: E402  (click only; the work loads when it runs)
@@ -330,7 +319,7 @@ cli.add_command(extract)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps every way a run can end to a documented exit status."""
-    from b12check.cli.stopping import Stopped, stop_on_signals
+    from b12check.cli.stopping import stop_on_signals
 
     stop_on_signals()
     args = sys.argv[1:] if argv is None else argv
@@ -344,23 +333,10 @@ def main(argv: list[str] | None = None) -> None:
         show_click_error(exc)
         code = ExitCode.USAGE
     except (click.Abort, KeyboardInterrupt) as exc:
-        stopped = exc if isinstance(exc, Stopped) else exc.__cause__
-        if isinstance(stopped, Stopped):
-            say(stopped.message)
-            code = stopped.code
-        else:
-            say("Interrupted.")
-            code = ExitCode.INTERRUPTED
+        code = interrupted(exc)
     except BrokenPipeError:
         code = quiet_broken_pipe()
     sys.exit(flush_stdout(code))
-
-
-def say(text: str) -> None:
-    """One diagnostic on stderr, every line of it safe for a terminal."""
-    from b12check.render.safe import visible
-
-    click.echo("\n".join(visible(line) for line in text.split("\n")), err=True)
 
 
 def show_click_error(exc: click.ClickException) -> None:
@@ -370,28 +346,3 @@ def show_click_error(exc: click.ClickException) -> None:
     buffer = io.StringIO()
     exc.show(file=buffer)
     say(buffer.getvalue().rstrip("\n"))
-
-
-def quiet_broken_pipe() -> int:
-    """The reader went away (``| head``): stop quietly, as a SIGPIPE'd Unix tool would."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    return ExitCode.BROKEN_PIPE
-
-
-def cannot_write(exc: OSError) -> int:
-    say(f"b12check: cannot write output: {exc.strerror or exc}")
-    return ExitCode.WRITE_FAILED
-
-
-def flush_stdout(code: int) -> int:
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        return quiet_broken_pipe()
-    except OSError as exc:
-        return cannot_write(exc)
-    return code

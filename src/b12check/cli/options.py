@@ -6,12 +6,13 @@ from typing import Any, TypeVar
 
 import click
 
+from b12check.cli.ending import DEBUG_KEY
 from b12check.core.separators import THOUSANDS_CHOICES
 from b12check.core.vocab import FAIL_ON_CHOICES, NOTES_MODES, ONLY_CHOICES, SEXES, UNIT_SYSTEMS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEBUG_KEY = "b12check.debug"
+__all__ = ["DEBUG_KEY"]  # (main.py reads it from here)
 
 
 def _remember_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

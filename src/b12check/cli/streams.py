@@ -12,59 +12,8 @@ in its place:
 - stderr: diagnostics are dropped; they never move to stdout.
 """
 
-import errno
-import io
 import os
 import sys
-from typing import NoReturn
-
-STDOUT_CLOSED = "standard output is closed"
-STDIN_CLOSED = "standard input is closed"
-
-
-class _ClosedBinaryInput(io.RawIOBase):
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: object) -> NoReturn:
-        raise OSError(errno.EBADF, STDIN_CLOSED)
-
-
-class ClosedInput(io.TextIOBase):
-    """A stdin that was closed: not a terminal, and every read fails."""
-
-    def __init__(self) -> None:
-        self.buffer = io.BufferedReader(_ClosedBinaryInput())
-
-    def isatty(self) -> bool:
-        return False
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> NoReturn:
-        raise OSError(errno.EBADF, STDIN_CLOSED)
-
-    def readline(self, size: int | None = -1) -> NoReturn:
-        raise OSError(errno.EBADF, STDIN_CLOSED)
-
-
-class ClosedOutput(io.TextIOBase):
-    """A stdout that was closed: not a terminal, and every write fails."""
-
-    encoding = "utf-8"
-
-    def isatty(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> NoReturn:
-        raise OSError(errno.EBADF, STDOUT_CLOSED)
-
-    def flush(self) -> None:
-        return None  # nothing was ever buffered
 
 
 def _is_open(fd: int) -> bool:
@@ -84,11 +33,15 @@ def _hold(fd: int) -> None:
 
 
 def guard_standard_streams() -> None:
-    """Install the stand-ins above for each standard descriptor that is closed."""
+    """Install the stand-ins (closed.py) for each standard descriptor that is closed."""
     if not _is_open(0):
+        from b12check.cli.closed import ClosedInput  # (made only when needed: start-up)
+
         _hold(0)
         sys.stdin = ClosedInput()
     if not _is_open(1):
+        from b12check.cli.closed import ClosedOutput
+
         _hold(1)
         sys.stdout = ClosedOutput()
     if not _is_open(2):
