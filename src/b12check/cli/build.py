@@ -1,7 +1,6 @@
 """Rebuild (or with ``--check`` verify) every generated file: the compiled reference data and
 the top-level help that ``b12check --help`` prints without importing click, and the table of
-every command's parameters the click-free fast path reads argv with (``cli/paramtable.py``), and
-the regex engine's code for every pattern (``core/recode.py``).
+every command's parameters the click-free fast path reads argv with (``cli/paramtable.py``).
 
     python -m b12check.cli.build
     python -m b12check.cli.build --check
@@ -33,15 +32,8 @@ def render_help() -> str:
 def outputs() -> dict[Path, str]:
     from b12check.cli.fastparse import TABLE_FILE
     from b12check.cli.paramtable import render_table
-    from b12check.core.lazyre import CODE_FILE
-    from b12check.core.recode import render_code
 
-    return {
-        **data_outputs(),
-        Path(HELP_FILE): render_help(),
-        Path(TABLE_FILE): render_table(),
-        Path(CODE_FILE): render_code(),
-    }
+    return {**data_outputs(), Path(HELP_FILE): render_help(), Path(TABLE_FILE): render_table()}
 
 
 def main(argv: list[str]) -> int:
