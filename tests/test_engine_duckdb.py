@@ -312,8 +312,8 @@ def test_lines_out_of_file_order_are_written_sorted(
 
     sorted_runs = []
 
-    def shuffled(wide: bool) -> str:
-        return lines.rows_sql(wide) + " DESC"
+    def shuffled(columns: tuple[str, ...]) -> str:
+        return lines.rows_sql(columns) + " DESC"
 
     def written(line: str, in_order: bool) -> str:
         sorted_runs.append(not in_order)

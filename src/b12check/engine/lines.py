@@ -27,10 +27,14 @@ FRAGMENTS = "b12_frag"
 
 
 def _parts(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> list[tuple[bool, str]]:
-    """The fields of a line in order: (depends on the row, SQL expression)."""
+    """The fields of a line in order: (depends on the row, SQL expression). ``column_cell``:
+    the result column's header as the writer writes it; a wide file's, one per test column
+    (joined by U+0000), taken by the observation's place in its row."""
     cells = Cells(fmt)
     wide = plan.layout.kind == "wide"
     roles = plan.layout.roles
+    headers = "[" + ", ".join(sql_text(h) for h in column_cell.split("\x00")) + "]"
+    header = (True, f"{headers}[o.b12_sub + 1]")
 
     def row(field: str, role: str | None = None) -> tuple[bool, str]:
         if role is not None and role not in roles:
@@ -41,13 +45,13 @@ def _parts(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> list[tuple
         (False, "k_status"),
         (False, sql_text(file_cell)),
         (True, "CAST(o.b12_row + 1 AS VARCHAR)"),
-        row("b12_column") if wide else (False, sql_text(column_cell)),
+        header if wide else (False, sql_text(column_cell)),
         row("patient", "patient"),
         row("b12_date", "date"),
         (False, "''"),
         (False, "''"),
         (False, "k_analyte"),
-        row("b12_label") if wide else (False, cells.text("k_test")),
+        header if wide else (False, cells.text("k_test")),
         (False, "k_mid"),
         row("lab_range", "lab_range"),
         row("lab_flag", "lab_flag"),
@@ -109,14 +113,21 @@ ON = "o.b12_h = v.b12_h"  # (b12_h: a hash of the observation's cells, one per d
 JOIN = f"FROM {OBSERVATIONS} o JOIN {FRAGMENTS} v ON {ON}"
 ROWS = "b12_rows"  # each observation's distinct observation (b12_kid) and cells, in file order
 PIECES = "b12_pieces"  # each column of the distinct observations' pieces, as one list
-# the cells of an observation its line reads
-ROW_CELLS = ("b12_odd", "b12_sub", "b12_row", "patient", "b12_date", "lab_range", "lab_flag")
+# the cells of an observation its line reads, by the role they need
+ROW_CELLS = (("patient", "patient"), ("b12_date", "date"), ("lab_range", "lab_range"))
+ROW_CELLS += (("lab_flag", "lab_flag"),)
 
 
-def rows_sql(wide: bool) -> str:
+def row_cells(plan: Plan) -> tuple[str, ...]:
+    """The columns of b12_rows a line of ``plan``'s file reads."""
+    roles = plan.layout.roles
+    return ("b12_odd", "b12_sub", "b12_row", *(c for c, role in ROW_CELLS if role in roles))
+
+
+def rows_sql(columns: tuple[str, ...]) -> str:
     """Each observation's distinct observation, found by a join (which any number of threads
     run, in no set order), then sorted: the rows are narrow, so the sort is cheap."""
-    cells = ", ".join(f"o.{c}" for c in ROW_CELLS + (("b12_column", "b12_label") if wide else ()))
+    cells = ", ".join(f"o.{c}" for c in columns)
     return (
         f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT o.b12_seq, {cells}, v.b12_kid, "
         "CASE WHEN o.b12_sub = 0 THEN c.l END AS b12_core "

@@ -28,6 +28,7 @@ from b12check.engine.lines import (
     lines_sql,
     order_sql,
     pieces_sql,
+    row_cells,
     rows_sql,
 )
 from b12check.engine.near import clear_near, key_text
@@ -88,6 +89,7 @@ class Engine:
         self.conn = conn
         self.settings = scanner.settings
         self.wide = False
+        self.cells: tuple[str, ...] = ()
 
     def plans(self, paths: tuple[str, ...]) -> list[Plan]:
         lab = self.scanner.options.lab_ranges
@@ -131,7 +133,10 @@ class Engine:
         file_cell = self.writer.text(plan.path)
         column = plan.layout.headers[plan.layout.roles.get("result", 0)].strip()
         column_cell = self.writer.text(column)
+        if plan.layout.kind == "wide":  # (headers are plain text: no U+0000 in them)
+            column_cell = "\x00".join(self.writer.text(t.header) for t in plan.layout.tests)
         self.wide = plan.layout.kind == "wide"
+        self.cells = row_cells(plan)
         table, self.line, self.pieces = fragments_sql(
             plan, self.fmt, file_cell, column_cell, self.keep
         )
@@ -274,7 +279,7 @@ class Engine:
     def _copy(self, name: str) -> None:
         # (b12_counts holds every observation, counted after the last row was marked)
         expected = self.conn.execute("SELECT sum(n) FROM b12_counts").fetchone()[0] or 0
-        self.conn.execute(rows_sql(self.wide))
+        self.conn.execute(rows_sql(self.cells))
         self.conn.execute(pieces_sql(self.pieces))
         out_of_order, stored = self.conn.execute(order_sql(not self.wide)).fetchone()
         kept = self.conn.execute(kept_sql()).fetchone()[0]
