@@ -312,7 +312,7 @@ def test_lines_out_of_file_order_are_written_sorted(
 
     sorted_runs = []
 
-    def shuffled(columns: tuple[str, ...]) -> str:
+    def shuffled(columns: tuple[str, ...], ordered: bool = True) -> str:
         return lines.rows_sql(columns) + " DESC"
 
     def written(line: str, in_order: bool) -> str:

@@ -124,15 +124,16 @@ def row_cells(plan: Plan) -> tuple[str, ...]:
     return ("b12_odd", "b12_sub", "b12_row", *(c for c, role in ROW_CELLS if role in roles))
 
 
-def rows_sql(columns: tuple[str, ...]) -> str:
-    """Each observation's distinct observation, found by a join (which any number of threads
-    run, in no set order), then sorted: the rows are narrow, so the sort is cheap."""
+def rows_sql(columns: tuple[str, ...], ordered: bool = True) -> str:
+    """Each observation's distinct observation, found by a join, then sorted (narrow rows: a
+    cheap sort); not ``ordered``: as the join gives them (in file order when one thread
+    runs it, as the order check then confirms)."""
     cells = ", ".join(f"o.{c}" for c in columns)
     return (
         f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT o.b12_seq, {cells}, v.b12_kid, "
         "CASE WHEN o.b12_sub = 0 THEN c.l END AS b12_core "
         f"FROM {OBSERVATIONS} o LEFT JOIN {FRAGMENTS} v ON {ON} "
-        f"LEFT JOIN {CORE} c ON c.b12_row = o.b12_row ORDER BY o.b12_seq"
+        f"LEFT JOIN {CORE} c ON c.b12_row = o.b12_row" + (" ORDER BY o.b12_seq" if ordered else "")
     )
 
 

@@ -279,9 +279,19 @@ class Engine:
     def _copy(self, name: str) -> None:
         # (b12_counts holds every observation, counted after the last row was marked)
         expected = self.conn.execute("SELECT sum(n) FROM b12_counts").fetchone()[0] or 0
-        self.conn.execute(rows_sql(self.cells))
-        self.conn.execute(pieces_sql(self.pieces))
+        # a long file: one thread runs the join, which then keeps the rows' order (a narrow,
+        # cheap step; checked, and sorted after all when not so); a wide one's rows come
+        # from unnesting each row, which the threads share, and are sorted
+        self.conn.execute(f"SET threads = {threads() if self.wide else 1}")
+        try:
+            self.conn.execute(rows_sql(self.cells, ordered=self.wide))
+        finally:
+            self.conn.execute(f"SET threads = {threads()}")
         out_of_order, stored = self.conn.execute(order_sql(not self.wide)).fetchone()
+        if out_of_order:
+            self.conn.execute(rows_sql(self.cells))
+            out_of_order, stored = self.conn.execute(order_sql(not self.wide)).fetchone()
+        self.conn.execute(pieces_sql(self.pieces))
         kept = self.conn.execute(kept_sql()).fetchone()[0]
         if stored != expected:
             raise RuntimeError("b12check: DuckDB lost observations")
