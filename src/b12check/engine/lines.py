@@ -114,8 +114,12 @@ JOIN = f"FROM {OBSERVATIONS} o JOIN {FRAGMENTS} v ON {ON}"
 ROWS = "b12_rows"  # each observation's distinct observation (b12_kid) and cells, in file order
 PIECES = "b12_pieces"  # each column of the distinct observations' pieces, as one list
 # the cells of an observation its line reads, by the role they need
-ROW_CELLS = (("patient", "patient"), ("b12_date", "date"), ("lab_range", "lab_range"))
-ROW_CELLS += (("lab_flag", "lab_flag"),)
+ROW_CELLS: tuple[tuple[str, str], ...] = (
+    ("patient", "patient"),
+    ("b12_date", "date"),
+    ("lab_range", "lab_range"),
+    ("lab_flag", "lab_flag"),
+)
 
 
 def row_cells(plan: Plan) -> tuple[str, ...]:
