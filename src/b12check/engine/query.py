@@ -234,15 +234,14 @@ def classified_sql(fmt: str) -> str:
       OR {odd_cells}"""
     return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
 WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
-SELECT r.b12_h, r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.status, r.flag,
+SELECT *, k_hard OR k_near AS k_risky FROM (SELECT r.b12_h, r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.status, r.flag,
   r.analyte, r.reason,
   COALESCE({risky}, true) AS k_hard,
   COALESCE(status = 'result' AND ({near}), true) AS k_near,
-  COALESCE({risky}, true) OR COALESCE(status = 'result' AND ({near}), true) AS k_risky,
   {cells.text("status")} AS k_status,
   {cells.text("analyte")} AS k_analyte, {mid} AS k_mid, {cells.text("reason")} AS k_reason,
   '' AS k_warn
-FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte"""
+FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte)"""
 
 
 def keep_sql(keep: "Keep | None") -> str:
