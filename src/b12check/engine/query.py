@@ -234,8 +234,8 @@ def classified_sql(fmt: str) -> str:
       OR {odd_cells}"""
     return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
 WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
-SELECT *, k_hard OR k_near AS k_risky FROM (SELECT r.b12_h, r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.status, r.flag,
-  r.analyte, r.reason,
+SELECT *, k_hard OR k_near AS k_risky FROM (SELECT r.b12_h, r.k_test, r.k_result, r.k_unit,
+  r.test, r.result, r.unit, r.value, r.status, r.flag, r.analyte, r.reason,
   COALESCE({risky}, true) AS k_hard,
   COALESCE(status = 'result' AND ({near}), true) AS k_near,
   {cells.text("status")} AS k_status,
