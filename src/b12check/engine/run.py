@@ -19,7 +19,6 @@ from b12check.engine.lines import (
     CORE,
     FRAGMENTS,
     JOIN,
-    ON,
     PIECES,
     ROWS,
     fragments_sql,
@@ -239,15 +238,11 @@ class Engine:
                 yield self.writer.render(record) + "\n"
 
     def count(self, plan: Plan, summary: Summary) -> None:
-        """The records of the rows the SQL renders, and the label cells the notice about
-        tests not covered counts (those of rows not covered or redone by the core)."""
-        self.conn.execute(
-            "CREATE OR REPLACE TEMP TABLE b12_counts AS SELECT b12_h, b12_odd, count(*) AS n "
-            f"FROM {OBSERVATIONS} GROUP BY ALL"
-        )
+        """The records of the rows the SQL rendered (b12_rows: every observation, with its
+        distinct observation, after write_lines)."""
         got = self.conn.execute(
-            f"SELECT v.status, v.flag, sum(o.n) FROM b12_counts o JOIN {FRAGMENTS} v ON {ON} "
-            "WHERE NOT o.b12_odd GROUP BY ALL"
+            f"SELECT v.status, v.flag, count(*) FROM {ROWS} o JOIN {FRAGMENTS} v "
+            "ON o.b12_kid = v.b12_kid WHERE NOT o.b12_odd GROUP BY ALL"
         ).fetchall()
         for status, flag, n in got:
             n = int(n)
@@ -277,8 +272,10 @@ class Engine:
             os.unlink(name)
 
     def _copy(self, name: str) -> None:
-        # (b12_counts holds every observation, counted after the last row was marked)
-        expected = self.conn.execute("SELECT sum(n) FROM b12_counts").fetchone()[0] or 0
+        # (a long file has one observation a row; a wide one's rows are the view's, joined)
+        expected = self.conn.execute(
+            f"SELECT count(*) FROM {'b12_obs' if self.wide else 'b12_raw'}"
+        ).fetchone()[0]
         # a long file: one thread runs the join, which then keeps the rows' order (a narrow,
         # cheap step; checked, and sorted after all when not so); a wide one's rows come
         # from unnesting each row, which the threads share, and are sorted
@@ -310,7 +307,7 @@ class Engine:
             raise RuntimeError(f"b12check: DuckDB: {str(exc).splitlines()[0]}") from exc
         if written != kept:
             raise RuntimeError("b12check: DuckDB lost lines")
-        for table in (ROWS, PIECES, CORE):
+        for table in (PIECES, CORE):
             self.conn.execute(f"DROP TABLE {table}")
 
     def labels(self, plan: Plan, notice: Callable[[str], None]) -> None:
@@ -318,8 +315,8 @@ class Engine:
             return
         tally = LabelTally(plan.layout)
         for label, n in self.conn.execute(
-            f"SELECT v.k_test, sum(o.n) FROM b12_counts o JOIN {FRAGMENTS} v ON {ON} "
-            "WHERE v.analyte IS NULL OR o.b12_odd GROUP BY ALL"
+            f"SELECT v.k_test, count(*) FROM {ROWS} o JOIN {FRAGMENTS} v "
+            "ON o.b12_kid = v.b12_kid WHERE v.analyte IS NULL OR o.b12_odd GROUP BY ALL"
         ).fetchall():
             tally.counts[label or ""] = int(n)
         matches = tally.matches(self.settings.reference, self.scanner.reader.test_name)
@@ -378,8 +375,8 @@ def scan_files(
     scanner.notice_layout(plan.path, plan.layout)
     writer = make_writer(out)
     sys.stderr.write(errors.getvalue())
-    engine.count(plan, summary)
     engine.write_lines(out)
+    engine.count(plan, summary)
     engine.labels(plan, notice)
     writer.close(summary)
     return exit_status(summary)
