@@ -5,29 +5,36 @@ on the distinct observation (status, analyte, value, flag, band, reason): those 
 are joined once per distinct observation (``b12_frag``), and each row's line is one concat of
 those pieces and its own cells (row number, patient, date, lab range and flag).
 
-The rows' order is not left to the join: the COPY numbers its rows as they reach it
-(``row_number() OVER ()``, which keeps the order it is given) and stops with an error when that
-number is not the observation's place in the file (``b12_seq``); the run then writes them
-with an ORDER BY instead. A row the core redoes is written as the marker ``PLACE`` (once per
-row), an observation the filters drop as ``DROP``; run.py fills in or removes them.
+The rows' order is not left to the join, which any number of threads may run: each
+observation's distinct observation (``b12_kid``) and cells are joined, then sorted into
+``b12_rows`` (narrow rows: a cheap sort), checked to be in file order; the COPY then takes each
+line's pieces by position from one row of lists (``b12_pieces``: no join) and writes the lines
+in the order of b12_rows when DuckDB plans it so (a batch copy). When either fails the run
+writes the lines with an ORDER BY instead. A row the core redoes has the core's lines
+(``b12_core``); an observation the filters drop has no line.
 """
+
+import json
+from typing import Any
 
 from b12check.engine.io import sql_text
 from b12check.engine.plan import Plan
 from b12check.engine.query import OBSERVATIONS, Cells, keep_sql
 from b12check.run.filters import Keep
 
-PLACE = "\x00P"  # (no NUL reaches a line the SQL renders: such a row goes to the core)
-DROP = "\x00D"
-ORDER_ERROR = "b12check: rows out of file order"
+CORE = "b12_core"  # the lines the core wrote for the rows it redid (run.py)
 FRAGMENTS = "b12_frag"
 
 
 def _parts(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> list[tuple[bool, str]]:
-    """The fields of a line in order: (depends on the row, SQL expression)."""
+    """The fields of a line in order: (depends on the row, SQL expression). ``column_cell``:
+    the result column's header as the writer writes it; a wide file's, one per test column
+    (joined by U+0000), taken by the observation's place in its row."""
     cells = Cells(fmt)
     wide = plan.layout.kind == "wide"
     roles = plan.layout.roles
+    headers = "[" + ", ".join(sql_text(h) for h in column_cell.split("\x00")) + "]"
+    header = (True, f"{headers}[o.b12_sub + 1]")
 
     def row(field: str, role: str | None = None) -> tuple[bool, str]:
         if role is not None and role not in roles:
@@ -38,13 +45,13 @@ def _parts(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> list[tuple
         (False, "k_status"),
         (False, sql_text(file_cell)),
         (True, "CAST(o.b12_row + 1 AS VARCHAR)"),
-        row("b12_column") if wide else (False, sql_text(column_cell)),
+        header if wide else (False, sql_text(column_cell)),
         row("patient", "patient"),
         row("b12_date", "date"),
         (False, "''"),
         (False, "''"),
         (False, "k_analyte"),
-        row("b12_label") if wide else (False, cells.text("k_test")),
+        header if wide else (False, cells.text("k_test")),
         (False, "k_mid"),
         row("lab_range", "lab_range"),
         row("lab_flag", "lab_flag"),
@@ -77,64 +84,114 @@ def _add(out: list[tuple[bool, list[str]]], per_row: bool, items: list[str]) -> 
 
 def fragments_sql(
     plan: Plan, fmt: str, file_cell: str, column_cell: str, keep: "Keep | None"
-) -> tuple[str, str]:
-    """The table of each distinct observation's pieces of the line, and the line's SQL."""
+) -> tuple[str, str, list[str]]:
+    """The table of each distinct observation's pieces of the line, the line's SQL and the
+    pieces' names."""
     sep = sql_text("\t" if fmt == "tsv" else ",")
     groups = _groups(_parts(plan, fmt, file_cell, column_cell), sep)
-    pieces, line, nulls = [], [], []
+    pieces, line, nulls, names = [], [], [], []
     for index, (per_row, items) in enumerate(groups):
         if per_row:
             line.append(items[0])
             continue
         name = f"f{index}"
+        names.append(name)
         pieces.append(f"{' || '.join(items)} AS {name}")
         nulls.append(f"{name} IS NULL")
-        line.append(f"v.{name}")
+        line.append(f"p.{name}[o.b12_kid]")
     table = (
         f"CREATE OR REPLACE TEMP TABLE {FRAGMENTS} AS SELECT *, "
         f"k_risky OR {' OR '.join(nulls) or 'false'} AS k_redo, "
-        f"COALESCE({keep_sql(keep)}, false) AS k_keep FROM "
+        f"COALESCE({keep_sql(keep)}, false) AS k_keep, row_number() OVER () AS b12_kid FROM "
         f"(SELECT *, {', '.join(pieces)} FROM b12_cls)"
     )
-    return table, f"concat({', '.join(line)})"
+    return table, f"concat({', '.join(line)})", names
 
 
-ON = (
-    "o.k_test IS NOT DISTINCT FROM v.k_test "
-    "AND o.k_result = v.k_result AND o.k_unit IS NOT DISTINCT FROM v.k_unit"
+ON = "o.b12_h = v.b12_h"  # (b12_h: a hash of the observation's cells, one per distinct
+# observation: run.py checks that no two of them share one)
+JOIN = f"FROM {OBSERVATIONS} o JOIN {FRAGMENTS} v ON {ON}"
+ROWS = "b12_rows"  # each observation's distinct observation (b12_kid) and cells, in file order
+PIECES = "b12_pieces"  # each column of the distinct observations' pieces, as one list
+# the cells of an observation its line reads, by the role they need
+ROW_CELLS: tuple[tuple[str, str], ...] = (
+    ("patient", "patient"),
+    ("b12_date", "date"),
+    ("lab_range", "lab_range"),
+    ("lab_flag", "lab_flag"),
 )
-JOIN = (
-    f"FROM {OBSERVATIONS} o JOIN {FRAGMENTS} v ON o.k_test IS NOT DISTINCT FROM v.k_test "
-    "AND o.k_result = v.k_result AND o.k_unit IS NOT DISTINCT FROM v.k_unit"
-)
+
+
+def row_cells(plan: Plan) -> tuple[str, ...]:
+    """The columns of b12_rows a line of ``plan``'s file reads."""
+    roles = plan.layout.roles
+    return ("b12_odd", "b12_sub", "b12_row", *(c for c, role in ROW_CELLS if role in roles))
+
+
+def rows_sql(columns: tuple[str, ...], ordered: bool = True) -> str:
+    """Each observation's distinct observation, found by a join, then sorted (narrow rows: a
+    cheap sort); not ``ordered``: as the join gives them (in file order when one thread
+    runs it, as the order check then confirms)."""
+    cells = ", ".join(f"o.{c}" for c in columns)
+    return (
+        f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT o.b12_seq, {cells}, v.b12_kid, "
+        "CASE WHEN o.b12_sub = 0 THEN c.l END AS b12_core "
+        f"FROM {OBSERVATIONS} o LEFT JOIN {FRAGMENTS} v ON {ON} "
+        f"LEFT JOIN {CORE} c ON c.b12_row = o.b12_row" + (" ORDER BY o.b12_seq" if ordered else "")
+    )
+
+
+def pieces_sql(names: list[str]) -> str:
+    """One row: each piece of the lines (and k_redo, k_keep) as a list by b12_kid, so that a
+    line takes its pieces by position, without a join."""
+    lists = ", ".join(f"list({n} ORDER BY b12_kid) AS {n}" for n in [*names, "k_redo", "k_keep"])
+    return f"CREATE OR REPLACE TEMP TABLE {PIECES} AS SELECT {lists} FROM {FRAGMENTS}"
 
 
 def source_sql(line: str) -> str:
-    """Every observation's line or marker (l) and its place in the file (b12_seq), in the
-    join's own order."""
+    """Every observation's line or NULL (NULL where the filters drop it, or for the other
+    observations of a wide row the core redoes; a row the core redoes has its lines), with
+    its place in the file (b12_seq)."""
     text = (
-        f"CASE WHEN o.b12_odd THEN (CASE WHEN o.b12_sub = 0 THEN {sql_text(PLACE)} "
-        f"ELSE {sql_text(DROP)} END) "
-        "WHEN v.k_redo IS NOT false "
+        "CASE WHEN o.b12_odd THEN o.b12_core "
+        "WHEN p.k_redo[o.b12_kid] IS NOT false "
         "THEN error('b12check: a row the core must redo was not marked') "
-        f"WHEN NOT v.k_keep THEN {sql_text(DROP)} ELSE {line} END"
+        f"WHEN p.k_keep[o.b12_kid] THEN {line} END"
     )
-    # (a row the core redoes may have empty cells that no distinct observation holds)
-    return f"SELECT {text} AS l, o.b12_seq FROM {OBSERVATIONS} o LEFT JOIN {FRAGMENTS} v ON {ON}"
+    return f"SELECT o.b12_seq, {text} AS l FROM {ROWS} o CROSS JOIN {PIECES} p"
 
 
-def checked_sql(source: str) -> str:
-    """The lines of ``source`` as they come, stopping with ORDER_ERROR at the first whose
-    number among them is not its place in the file (b12_seq, counted from 1)."""
+def order_sql(dense: bool) -> str:
+    """(rows out of file order, rows) of b12_rows: each row must have a greater place in
+    the file (b12_seq) than the one before it (by rowid); ``dense``: the places are 1, 2,
+    3, ... (a long file), so each must be its rowid + 1."""
+    if dense:
+        bad = "count(*) FILTER (WHERE rowid + 1 <> b12_seq)"
+    else:
+        bad = (
+            f"(SELECT count(*) FROM {ROWS} a JOIN {ROWS} b ON b.rowid = a.rowid + 1 "
+            "WHERE b.b12_seq <= a.b12_seq)"
+        )
+    return f"SELECT {bad}, count(*) FROM {ROWS}"
+
+
+def kept_sql() -> str:
+    """How many lines the COPY must write (those source_sql does not leave NULL)."""
     return (
-        f"SELECT CASE WHEN b12_n <> b12_seq THEN error({sql_text(ORDER_ERROR)}) ELSE l END "
-        f"FROM (SELECT l, b12_seq, row_number() OVER () AS b12_n FROM ({source}))"
+        f"SELECT count(*) FILTER (WHERE CASE WHEN o.b12_odd THEN o.b12_core IS NOT NULL "
+        f"ELSE p.k_keep[o.b12_kid] END) FROM {ROWS} o CROSS JOIN {PIECES} p"
     )
 
 
-def lines_sql(line: str, checked: bool) -> str:
-    """The lines to write: ``checked``, in the join's own order with the check that it is
-    the file's, else sorted."""
-    if checked:
-        return checked_sql(source_sql(line))
-    return f"SELECT l FROM ({source_sql(line)}) ORDER BY b12_seq"
+def lines_sql(line: str, in_order: bool) -> str:
+    """The lines to write: in the order of b12_rows when it is the file's, else sorted."""
+    order = "" if in_order else " ORDER BY b12_seq"
+    return f"SELECT l FROM ({source_sql(line)}) WHERE l IS NOT NULL{order}"
+
+
+def keeps_order(conn: Any, copy: str) -> bool:
+    """Whether DuckDB writes ``copy`` (a COPY statement) in the order its rows are read: it
+    plans a batch copy, which puts each batch of rows back in its place, exactly when every
+    step between the scan and the file keeps their order (preserve_insertion_order)."""
+    plan = json.loads(conn.execute(f"EXPLAIN (FORMAT json) {copy}").fetchall()[0][1])
+    return bool(plan) and plan[0].get("name") == "BATCH_COPY_TO_FILE"

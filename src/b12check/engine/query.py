@@ -64,7 +64,8 @@ def observations(plan: Plan, relation: str) -> str:
         return (
             f"WITH s AS ({head})\nSELECT b12_row, b12_row AS b12_seq, 0 AS b12_sub, b12_odd, "
             f"{test} AS k_test, COALESCE({result}, '') AS k_result, {unit} AS k_unit, "
-            f"{test} AS b12_label, CAST(NULL AS VARCHAR) AS b12_column, {common} FROM s"
+            f"{test} AS b12_label, CAST(NULL AS VARCHAR) AS b12_column, {common}, "
+            f"hash({test}, COALESCE({result}, ''), {unit}) AS b12_h FROM s"
         )
     tests = plan.layout.tests
     values = ", ".join(f"c{t.position}" for t in tests)
@@ -78,11 +79,12 @@ def observations(plan: Plan, relation: str) -> str:
         f"u AS (SELECT *, b12_odd OR NOT ({covered}) OR ({uncovered or 'false'}) AS b12_wide_odd, "
         f"unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k FROM s),\n"
         f"f AS (SELECT * FROM u WHERE b12_v IS NOT NULL OR b12_wide_odd)\n"
-        f"SELECT b12_row, row_number() OVER () AS b12_seq, b12_k AS b12_sub, "
+        f"SELECT b12_row, b12_row * {len(tests)} + b12_k AS b12_seq, b12_k AS b12_sub, "
         f"b12_wide_odd AS b12_odd, "
         f"[{ids}][b12_k + 1] AS k_test, COALESCE(b12_v, '') AS k_result, "
         f"[{units}][b12_k + 1] AS k_unit, [{headers}][b12_k + 1] AS b12_label, "
-        f"[{headers}][b12_k + 1] AS b12_column, {common} FROM f"
+        f"[{headers}][b12_k + 1] AS b12_column, {common}, "
+        f"hash([{ids}][b12_k + 1], COALESCE(b12_v, ''), [{units}][b12_k + 1]) AS b12_h FROM f"
     )
 
 
@@ -101,10 +103,10 @@ def odd_sql(plan: Plan, fmt: str) -> str:
 def keys_sql() -> str:
     """The distinct observations, stripped as the core strips them, for the view."""
     return (
-        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT k_test, k_result, k_unit, "
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT b12_h, k_test, k_result, k_unit, "
         f"NULLIF({_trim('k_test')}, '') AS test, {_trim('k_result')} AS result, "
         f"NULLIF({_trim('k_unit')}, '') AS unit, CAST(NULL AS VARCHAR) AS sex, "
-        f"CAST(NULL AS DOUBLE) AS age FROM (SELECT DISTINCT k_test, k_result, k_unit "
+        f"CAST(NULL AS DOUBLE) AS age FROM (SELECT DISTINCT b12_h, k_test, k_result, k_unit "
         f"FROM {OBSERVATIONS})"
     )
 
@@ -232,15 +234,14 @@ def classified_sql(fmt: str) -> str:
       OR {odd_cells}"""
     return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
 WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
-SELECT r.k_test, r.k_result, r.k_unit, r.test, r.result, r.unit, r.value, r.status, r.flag,
-  r.analyte, r.reason,
+SELECT *, k_hard OR k_near AS k_risky FROM (SELECT r.b12_h, r.k_test, r.k_result, r.k_unit,
+  r.test, r.result, r.unit, r.value, r.status, r.flag, r.analyte, r.reason,
   COALESCE({risky}, true) AS k_hard,
   COALESCE(status = 'result' AND ({near}), true) AS k_near,
-  COALESCE({risky}, true) OR COALESCE(status = 'result' AND ({near}), true) AS k_risky,
   {cells.text("status")} AS k_status,
   {cells.text("analyte")} AS k_analyte, {mid} AS k_mid, {cells.text("reason")} AS k_reason,
   '' AS k_warn
-FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte"""
+FROM r LEFT JOIN b12e_checks k ON k.k_analyte = r.analyte)"""
 
 
 def keep_sql(keep: "Keep | None") -> str:

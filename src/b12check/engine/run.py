@@ -3,9 +3,9 @@ core redo the rows the SQL cannot render exactly, and write both in file order."
 
 import io
 import os
+import stat
 import sys
 import tempfile
-from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import IO, Any, cast
@@ -16,13 +16,19 @@ from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 from b12check.engine import MISSING, EngineRefused
 from b12check.engine.io import csv_relation, sql_text
 from b12check.engine.lines import (
-    DROP,
+    CORE,
     FRAGMENTS,
     JOIN,
-    ORDER_ERROR,
-    PLACE,
+    PIECES,
+    ROWS,
     fragments_sql,
+    keeps_order,
+    kept_sql,
     lines_sql,
+    order_sql,
+    pieces_sql,
+    row_cells,
+    rows_sql,
 )
 from b12check.engine.near import clear_near, key_text
 from b12check.engine.plan import Plan, make_plan
@@ -48,13 +54,22 @@ CHUNK = 1 << 20  # bytes of DuckDB's lines read at a time
 MEMORY = os.environ.get("B12CHECK_DUCKDB_MEMORY", "512MB")
 
 
+def threads() -> int:
+    """DuckDB's threads: B12CHECK_DUCKDB_THREADS, else one per core (the lines keep file
+    order whatever the number: see lines.py)."""
+    given = os.environ.get("B12CHECK_DUCKDB_THREADS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    return os.cpu_count() or 1
+
+
 def connect() -> Any:
     try:
         import duckdb
     except ImportError:
         raise EngineRefused(MISSING) from None
     conn = duckdb.connect(
-        config={"memory_limit": MEMORY, "preserve_insertion_order": True, "threads": 1}
+        config={"memory_limit": MEMORY, "preserve_insertion_order": True, "threads": threads()}
     )
     conn.execute(f"SET temp_directory = {sql_text(tempfile.gettempdir())}")
     return conn
@@ -72,6 +87,8 @@ class Engine:
         self.fmt = fmt
         self.conn = conn
         self.settings = scanner.settings
+        self.wide = False
+        self.cells: tuple[str, ...] = ()
 
     def plans(self, paths: tuple[str, ...]) -> list[Plan]:
         lab = self.scanner.options.lab_ranges
@@ -102,14 +119,26 @@ class Engine:
         )
         # the view classifies each distinct observation once; the rows join its records
         self.conn.execute(keys_sql())
-        self.conn.execute(generate(self.settings, "duckdb", KEYS, ("k_test", "k_result", "k_unit")))
+        keys, hashes = self.conn.execute(
+            f"SELECT count(*), count(DISTINCT b12_h) FROM {KEYS}"
+        ).fetchone()
+        if keys != hashes:  # (never seen: two distinct observations with one 64-bit hash)
+            raise EngineRefused("two distinct observations share a hash")
+        keep = ("b12_h", "k_test", "k_result", "k_unit")
+        self.conn.execute(generate(self.settings, "duckdb", KEYS, keep))
         self.conn.execute(checks_sql(self.settings.reference))
         self.conn.execute(classified_sql(self.fmt))
         clear_near(self.conn, self.scanner.reader.settings, self.writer)
         file_cell = self.writer.text(plan.path)
         column = plan.layout.headers[plan.layout.roles.get("result", 0)].strip()
         column_cell = self.writer.text(column)
-        table, self.line = fragments_sql(plan, self.fmt, file_cell, column_cell, self.keep)
+        if plan.layout.kind == "wide":  # (headers are plain text: no U+0000 in them)
+            column_cell = "\x00".join(self.writer.text(t.header) for t in plan.layout.tests)
+        self.wide = plan.layout.kind == "wide"
+        self.cells = row_cells(plan)
+        table, self.line, self.pieces = fragments_sql(
+            plan, self.fmt, file_cell, column_cell, self.keep
+        )
         self.conn.execute(table)
         self._more_risky(plan)
 
@@ -170,30 +199,33 @@ class Engine:
             f"UPDATE b12_raw SET b12_odd = true WHERE rowid + 1 IN (SELECT b12_row FROM ({query}))"
         )
 
-    def python_rows(self, plan: Plan, summary: Summary, err: IO[str], quiet: bool) -> str:
-        """The rows the core redoes, each one's lines rendered by the writer, in file order,
-        in a scratch file (each row's text, then its length in a second file); their records
-        are counted here."""
+    def python_rows(self, plan: Plan, summary: Summary, err: IO[str], quiet: bool) -> None:
+        """The rows the core redoes, in file order, each one's lines rendered by the writer
+        into the table b12_core (b12_row, l: the lines without the last line feed; no row
+        where no record is written); their records are counted here."""
         width = plan.layout.width
         cells_sql = ", ".join(f"COALESCE(c{i}, '')" for i in range(width))
-        result = self.conn.execute(
+        query = (
             f"SELECT b12_row, [{cells_sql}] FROM {OBSERVATIONS} WHERE b12_odd AND b12_sub = 0 "
-            "ORDER BY b12_row"
+            f"AND b12_row > ? ORDER BY b12_row LIMIT {BUCKET}"
         )
-        handle, name = tempfile.mkstemp(prefix="b12check-rows-", suffix=".txt")
-        self.sizes = array("q")
-        with os.fdopen(handle, "wb") as out:
-            while rows := result.fetchmany(BUCKET):
-                for number, cells in rows:
-                    if any("\x00" in c for c in cells):
-                        raise EngineRefused("a NUL character in a cell")
-                    text = "".join(
-                        self._redo(Row(number + 1, list(cells)), plan, summary, err, quiet)
-                    )
-                    data = text.encode("utf-8")
-                    out.write(data)
-                    self.sizes.append(len(data))
-        return name
+        self.conn.execute(f"CREATE OR REPLACE TEMP TABLE {CORE} (b12_row BIGINT, l VARCHAR)")
+        last = 0  # (a page at a time: a statement run meanwhile would end a pending result)
+        while rows := self.conn.execute(query, [last]).fetchall():
+            numbers, texts = [], []
+            for number, cells in rows:
+                if any("\x00" in c for c in cells):
+                    raise EngineRefused("a NUL character in a cell")
+                text = "".join(self._redo(Row(number + 1, list(cells)), plan, summary, err, quiet))
+                if text:
+                    numbers.append(number)
+                    texts.append(text[:-1])
+            last = rows[-1][0]
+            if numbers:
+                self.conn.execute(
+                    f"INSERT INTO {CORE} SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[])",
+                    [numbers, texts],
+                )
 
     def _redo(
         self, row: Row, plan: Plan, summary: Summary, err: IO[str], quiet: bool
@@ -206,16 +238,11 @@ class Engine:
                 yield self.writer.render(record) + "\n"
 
     def count(self, plan: Plan, summary: Summary) -> None:
-        """The records of the rows the SQL renders, and the label cells the notice about
-        tests not covered counts (those of rows not covered or redone by the core)."""
-        self.conn.execute(
-            "CREATE OR REPLACE TEMP TABLE b12_counts AS SELECT k_test, k_result, k_unit, "
-            f"b12_odd, count(*) AS n FROM {OBSERVATIONS} GROUP BY ALL"
-        )
+        """The records of the rows the SQL rendered (b12_rows: every observation, with its
+        distinct observation, after write_lines)."""
         got = self.conn.execute(
-            f"SELECT v.status, v.flag, sum(o.n) FROM b12_counts o JOIN {FRAGMENTS} v "
-            "ON o.k_test IS NOT DISTINCT FROM v.k_test AND o.k_result = v.k_result "
-            "AND o.k_unit IS NOT DISTINCT FROM v.k_unit WHERE NOT o.b12_odd GROUP BY ALL"
+            f"SELECT v.status, v.flag, count(*) FROM {ROWS} o JOIN {FRAGMENTS} v "
+            "ON o.b12_kid = v.b12_kid WHERE NOT o.b12_odd GROUP BY ALL"
         ).fetchall()
         for status, flag, n in got:
             n = int(n)
@@ -224,46 +251,72 @@ class Engine:
             elif status == STATUS_SKIPPED:
                 summary.add_skipped(plan.path, n)
 
-    def write_lines(self, python: str, out: IO[str]) -> None:
-        """The text of every record in file order: DuckDB writes its lines (COPY of one
-        column, nothing quoted) and the core's fill in the markers."""
+    def write_lines(self, out: IO[str]) -> None:
+        """The text of every record in file order, the core's lines among DuckDB's: COPY of
+        one column, nothing quoted, straight to a pipe or device it can open, else to a
+        scratch file copied to ``out``."""
+        target = direct_target(out)
+        if target is not None:
+            out.flush()
+            self._copy(target)
+            return
         handle, name = tempfile.mkstemp(prefix="b12check-out-", suffix=".txt")
         os.close(handle)
         try:
             self._copy(name)
-            with open(name, "rb") as text, open(python, "rb") as redone:
-                merge(text, redone, iter(self.sizes), out)
+            write = _sink(out)
+            with open(name, "rb") as text:
+                while piece := text.read(CHUNK):
+                    write(piece)
         finally:
             os.unlink(name)
 
     def _copy(self, name: str) -> None:
-        # (b12_counts holds every observation, counted after the last row was marked)
-        expected = self.conn.execute("SELECT sum(n) FROM b12_counts").fetchone()[0] or 0
+        # (a long file has one observation a row; a wide one's rows are the view's, joined)
+        expected = self.conn.execute(
+            f"SELECT count(*) FROM {'b12_obs' if self.wide else 'b12_raw'}"
+        ).fetchone()[0]
+        # a long file: one thread runs the join, which then keeps the rows' order (a narrow,
+        # cheap step; checked, and sorted after all when not so); a wide one's rows come
+        # from unnesting each row, which the threads share, and are sorted
+        self.conn.execute(f"SET threads = {threads() if self.wide else 1}")
+        try:
+            self.conn.execute(rows_sql(self.cells, ordered=self.wide))
+        finally:
+            self.conn.execute(f"SET threads = {threads()}")
+        out_of_order, stored = self.conn.execute(order_sql(not self.wide)).fetchone()
+        if out_of_order:
+            self.conn.execute(rows_sql(self.cells))
+            out_of_order, stored = self.conn.execute(order_sql(not self.wide)).fetchone()
+        self.conn.execute(pieces_sql(self.pieces))
+        kept = self.conn.execute(kept_sql()).fetchone()[0]
+        if stored != expected:
+            raise RuntimeError("b12check: DuckDB lost observations")
         target = (
             f"TO {sql_text(name)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(1))"
         )
+        in_order = out_of_order == 0 and keeps_order(
+            self.conn, f"COPY ({lines_sql(self.line, True)}) {target}"
+        )
+        copy = f"COPY ({lines_sql(self.line, in_order)}) {target}"
         try:
-            written = self.conn.execute(
-                f"COPY ({lines_sql(self.line, checked=True)}) {target}"
-            ).fetchone()[0]
-        except Exception as exc:
-            if ORDER_ERROR not in str(exc):
-                raise
-            written = None
-        if written != expected:  # (out of order, or rows lost): sorted instead
-            query = f"COPY ({lines_sql(self.line, checked=False)}) {target}"
-            if self.conn.execute(query).fetchone()[0] != expected:
-                raise RuntimeError("b12check: DuckDB lost observations")
+            written = self.conn.execute(copy).fetchone()[0]
+        except Exception as exc:  # (once lines may be out, the Python path must not start)
+            if "Broken pipe" in str(exc):
+                raise BrokenPipeError(32, "Broken pipe") from None
+            raise RuntimeError(f"b12check: DuckDB: {str(exc).splitlines()[0]}") from exc
+        if written != kept:
+            raise RuntimeError("b12check: DuckDB lost lines")
+        for table in (PIECES, CORE):
+            self.conn.execute(f"DROP TABLE {table}")
 
     def labels(self, plan: Plan, notice: Callable[[str], None]) -> None:
         if plan.layout.kind == "wide":
             return
         tally = LabelTally(plan.layout)
         for label, n in self.conn.execute(
-            f"SELECT o.k_test, sum(o.n) FROM b12_counts o JOIN {FRAGMENTS} v "
-            "ON o.k_test IS NOT DISTINCT FROM v.k_test AND o.k_result = v.k_result "
-            "AND o.k_unit IS NOT DISTINCT FROM v.k_unit WHERE v.analyte IS NULL OR o.b12_odd "
-            "GROUP BY ALL"
+            f"SELECT v.k_test, count(*) FROM {ROWS} o JOIN {FRAGMENTS} v "
+            "ON o.b12_kid = v.b12_kid WHERE v.analyte IS NULL OR o.b12_odd GROUP BY ALL"
         ).fetchall():
             tally.counts[label or ""] = int(n)
         matches = tally.matches(self.settings.reference, self.scanner.reader.test_name)
@@ -282,27 +335,18 @@ def _sink(out: IO[str]) -> Callable[[bytes], object]:
     return lambda data: out.write(data.decode("utf-8"))
 
 
-def merge(text: IO[bytes], redone: IO[bytes], sizes: Iterator[int], out: IO[str]) -> None:
-    """DuckDB's lines with the markers filled in: each PLACE by the core's text of the next
-    row it redid, each DROP taken out."""
-    place, drop = (m.encode() + b"\n" for m in (PLACE, DROP))
-    write = _sink(out)
-    tail = b""
-    while piece := text.read(CHUNK):
-        if tail:
-            piece = tail + piece
-        cut = piece.rfind(b"\n") + 1
-        tail = piece[cut:]
-        pieces = piece[:cut].replace(drop, b"").split(place)
-        write(pieces[0])
-        for rest in pieces[1:]:
-            size = next(sizes, None)
-            if size is None:
-                raise RuntimeError("b12check: more rows marked for the core than it redid")
-            write(redone.read(size))
-            write(rest)
-    if tail or next(sizes, None) is not None:
-        raise RuntimeError("b12check: DuckDB's lines and the core's rows do not line up")
+def direct_target(out: IO[str]) -> str | None:
+    """A path DuckDB can write ``out``'s own lines to, when ``out`` is a pipe or a device
+    (such as /dev/null) by file descriptor: never a regular file (DuckDB would write it from
+    its start)."""
+    try:
+        fd = out.fileno()
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)) or not os.path.exists(f"/dev/fd/{fd}"):
+        return None
+    return f"/dev/fd/{fd}"
 
 
 def scan_files(
@@ -325,17 +369,14 @@ def scan_files(
     (plan,) = engine.plans(paths)
     engine.prepare(plan)
     errors = io.StringIO()
-    python = engine.python_rows(plan, summary, errors, quiet)
-    try:
-        summary.note_file(plan.path)
-        scanner.notice_choices(plan.path, plan.layout)
-        scanner.notice_layout(plan.path, plan.layout)
-        writer = make_writer(out)
-        sys.stderr.write(errors.getvalue())
-        engine.count(plan, summary)
-        engine.write_lines(python, out)
-    finally:
-        os.unlink(python)
+    engine.python_rows(plan, summary, errors, quiet)
+    summary.note_file(plan.path)
+    scanner.notice_choices(plan.path, plan.layout)
+    scanner.notice_layout(plan.path, plan.layout)
+    writer = make_writer(out)
+    sys.stderr.write(errors.getvalue())
+    engine.write_lines(out)
+    engine.count(plan, summary)
     engine.labels(plan, notice)
     writer.close(summary)
     return exit_status(summary)
