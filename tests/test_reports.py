@@ -184,6 +184,14 @@ def test_space_aligned_text_on_stdin_is_no_longer_silently_empty() -> None:
     assert record["status"] == "error" and "no result line was found" in record["reason"]
 
 
+def test_one_pasted_line_with_a_comma_in_its_name_gives_its_result() -> None:
+    code, records, _ = scan("-", input="Vitamin D, 25-OH\t5.0 ng/mL H\n")
+    assert code == 1
+    assert [(r["analyte"], r["value_text"], r["lab_flag"]) for r in records] == [
+        ("vitamin_d", "5.0", "H")
+    ]
+
+
 def test_csv_output_shows_the_place_and_the_source_line() -> None:
     result = invoke("scan", str(REPORTS / "key-value.txt"), "--format", "csv", "--notes", "none")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -207,6 +215,10 @@ def test_csv_output_shows_the_place_and_the_source_line() -> None:
         # a header is CSV, even when a cell of a row holds a tab
         (b"Ferritin\t40\tng/mL\nIron\t80\tug/dL\n", "report"),
         (b"patient_id,collected,analyte,value,unit\n250 H,2025-01-02,\t,% Saturation, %\n", "csv"),
+        # one pasted result whose name holds a comma and a tab before its value: a report
+        # (read as CSV it was a header with no rows, and nothing came out)
+        (b"Vitamin D, 25-OH\t5.0 ng/mL H\n", "report"),
+        (b"Iron, serum\t80\tug/dL\n", "report"),
     ],
 )
 def test_report_text_is_told_from_delimited_data(data: bytes, kind: str) -> None:

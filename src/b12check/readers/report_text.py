@@ -10,7 +10,8 @@ Text is a report, not CSV, only when its delimiter was guessed (no ``--delimiter
   copied from a portal page);
 * no line has two cells under the delimiter, or more lines are aligned by spaces than
   delimited. A line is aligned when it has runs of spaces between words (outside quotes,
-  not padding a delimiter), at least as many as delimiters: ``Iron, serum    80    ug/dL``.
+  not padding a delimiter) or tabs (when tab is not the delimiter), at least as many as
+  delimiters: ``Iron, serum    80    ug/dL``.
 
 A form feed (``pdftotext`` writes one between pages) starts a new page.
 """
@@ -28,6 +29,7 @@ _TABLE_RULE = LazyPattern(r"\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*")
 _GRID_RULE = LazyPattern(r"\s*\+(?:[-=:]{3,}\+){2,}\s*")
 _LINE_END = LazyPattern(r"\r\n|\r|\n")
 _ALIGNED = LazyPattern(r"(?<=\S) {2,}(?=\S)")  # a gap inside a cell: columns aligned by spaces
+_TAB_GAP = LazyPattern(r"(?<=\S)\t+(?=\S)")  # a tab between words, where tab is not the delimiter
 _QUOTED = LazyPattern(r'"(?:[^"]|"")*"')  # (a quoted cell may hold any spaces)
 _NUMBER_CELL = LazyPattern(r"(?:<=|>=|<|>)?\s*[0-9]+(?:[.,][0-9]+)?(?:\s.*)?")
 _KEY_VALUE = LazyPattern(r"[^\W\d_)\]]:[ \t]+(?:<=|>=|<|>)?\s?[0-9]")  # 'Iron: 80' (not 08:30)
@@ -69,10 +71,12 @@ def looks_like_report(text: str, delimiter: str, at_eof: bool) -> bool:
 
 
 def _aligned(line: str, delimiter: str) -> bool:
-    """As many runs of spaces between words (outside quotes, not padding a delimiter) as
-    delimiters, or more: columns aligned by spaces, with a comma or two in the text."""
+    """As many runs of spaces or tabs between words (outside quotes, not padding a delimiter)
+    as delimiters, or more: columns aligned by spaces or tabs, with a comma or two in the text."""
     parts = _QUOTED.sub("", line).split(delimiter)
     gaps = sum(len(_ALIGNED.compiled.findall(part)) for part in parts)
+    if delimiter != "\t":
+        gaps += sum(len(_TAB_GAP.compiled.findall(part)) for part in parts)
     return gaps > 0 and gaps >= len(parts) - 1
 
 
