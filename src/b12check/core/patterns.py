@@ -89,6 +89,18 @@ def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, 
     return GroupNotes(reference)(results)
 
 
+def note_places(
+    analytes: Sequence[str | None], found: Iterable[tuple[str, NoteRef]]
+) -> dict[int, list[NoteRef]]:
+    """Where a group's notes go: each on the first member of the analyte it names, by the
+    members' positions (``analytes``: each member's analyte, None for one that carries no
+    note, such as a skipped record of a test not covered), the notes of one in their order."""
+    placed: dict[int, list[NoteRef]] = {}
+    for analyte, note in found:
+        placed.setdefault(analytes.index(analyte), []).append(note)
+    return placed
+
+
 def pattern_key(results: Sequence[Result]) -> tuple[tuple[str, str], ...]:
     """What the patterns read of a group: its set of (analyte, flag) pairs, sorted (a tuple:
     up to 4096 are remembered, and a frozenset of five takes nine times the memory)."""
