@@ -3,19 +3,20 @@ cache renders are gathered per patient and date right here, without an object pe
 
 The notes that need several results (readers/grouping.py) are added per patient and date.
 This loop closes its groups exactly where that grouping does (a new patient or date, or
-``MAX_GROUP`` members) and asks the same ``GroupNotes`` whether any such note applies. A group
-the cache rendered whole that gets none goes into a ``FastBatch`` with other such groups
-(its results' counts, and for writers that observe results, the group's results). Any other
-group is handed on member by member as the full path and the cache would have made them,
-so the grouping downstream sees exactly those members and adds the notes itself.
+``MAX_GROUP`` members) and asks the same ``GroupNotes`` which such notes apply. A group the
+cache rendered whole goes into a ``FastBatch`` with other such groups (its results' counts,
+and for writers that observe results, the group's results); a member that gets a note is put
+where the grouping puts it (``note_places``) and read again by the cache with it, as the
+grouping would have it read. A group with a record of the full path is handed on member by
+member, so the grouping downstream sees exactly those members and adds the notes itself.
 """
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from b12check.core.patterns import MAX_GROUP, GroupNotes, Result
-from b12check.core.records import FastBatch, FastLine, Record
+from b12check.core.patterns import MAX_GROUP, GroupNotes, Result, note_places
+from b12check.core.records import FastBatch, FastLine, NoteRef, Record
 from b12check.readers.items import Item, Redo, SkippedLine
 from b12check.readers.source import Row
 from b12check.run.pieces import FULL, Entry
@@ -38,14 +39,17 @@ class Groups:
         self.notes_of = notes_of
         self.separator = cache.separator
         self.observed = cache.observes
+        self.reread = cache.reread
+        self.render = cache.fmt.render
         self.texts: list[str] = []
         self.flags: list[str] = []
         self.skipped = 0
         self.seen: list[tuple[str | None, str | None, list[Result]]] = []
 
     def close(self, members: list[Member], patient: str | None, date: str | None) -> list[Item]:
-        """Close a group: into the batch when it needs no note (nothing to yield yet, unless
-        the batch is full), else the batch so far and the group's members one by one."""
+        """Close a group: into the batch (nothing to yield yet, unless the batch is full),
+        with the notes from the others on the members they go on; a group with a record of
+        the full path is handed on member by member, for the grouping downstream."""
         results: list[Result] = []
         for member in members:
             kind = type(member)
@@ -56,15 +60,28 @@ class Groups:
                 results.append((line.analyte, line.flag, line.value, line.comparator))
             elif kind is not SkippedLine:  # a record of the full path: the grouping's job
                 return [*self.batch(), *[self.item(member) for member in members]]
-        if self.notes_of(results):
-            return [*self.batch(), *[self.item(member) for member in members]]
-        # (the text comes first in each member left: a cached one, a FastLine, a SkippedLine)
-        self.texts.extend([cast(Cached, member)[0] for member in members])
+        found = self.notes_of(results)
+        # (the text comes first in each member: a cached one, a FastLine, a SkippedLine)
+        texts = [cast(Cached, member)[0] for member in members]
+        if found:
+            self.noted(members, found, texts)
+        self.texts.extend(texts)
         self.flags.extend([result[1] for result in results])
         self.skipped += len(members) - len(results)
         if self.observed:
             self.seen.append((patient, date, results))
         return self.batch() if len(self.texts) >= BATCH_SIZE else []
+
+    def noted(
+        self, members: list[Member], found: list[tuple[str, NoteRef]], texts: list[str]
+    ) -> None:
+        """Put the texts of the members that get notes from the others into ``texts``: each
+        such result as the cache reads it again with those notes (readers/grouping.py's
+        way), a record of the full path rendered by the writer."""
+        analytes = [_analyte(member) for member in members]
+        for position, notes in note_places(analytes, found).items():
+            made = self.reread(cast(FastLine, self.item(members[position])), notes)
+            texts[position] = made.text if isinstance(made, FastLine) else self.render(made)
 
     def item(self, member: Member) -> Item:
         """A member as the cache hands it on outside a batch (as RowCache._line makes it)."""
@@ -85,6 +102,14 @@ class Groups:
         )
         self.texts, self.flags, self.skipped, self.seen = [], [], 0, []
         return [made]
+
+
+def _analyte(member: Member) -> str | None:
+    """The analyte a note from the others may go on (none for a skipped record)."""
+    kind = type(member)
+    if kind is tuple:
+        return cast(Cached, member)[2][4]
+    return None if kind is SkippedLine else cast(FastLine, member).analyte
 
 
 def grouped_long_items(
