@@ -46,23 +46,24 @@ class Groups:
         self.skipped = 0
         self.seen: list[tuple[str | None, str | None, list[Result]]] = []
 
-    def close(self, members: list[Member], patient: str | None, date: str | None) -> list[Item]:
+    def close(
+        self,
+        members: list[Member],
+        results: list[Result] | None,
+        patient: str | None,
+        date: str | None,
+    ) -> list[Item]:
         """Close a group: into the batch (nothing to yield yet, unless the batch is full),
         with the notes from the others on the members they go on; a group with a record of
-        the full path is handed on member by member, for the grouping downstream."""
-        results: list[Result] = []
-        for member in members:
-            kind = type(member)
-            if kind is tuple:
-                results.append(cast(Result, cast(Cached, member)[2][7]))
-            elif kind is FastLine:
-                line = cast(FastLine, member)
-                results.append((line.analyte, line.flag, line.value, line.comparator))
-            elif kind is not SkippedLine:  # a record of the full path: the grouping's job
+        the full path is handed on member by member, for the grouping downstream.
+        ``results``: the members' results when all of them are the cache's (else None)."""
+        if results is None:
+            results = _results_of(members)
+            if results is None:  # a record of the full path: the grouping's job
                 return [*self.batch(), *[self.item(member) for member in members]]
         found = self.notes_of(results)
         # (the text comes first in each member: a cached one, a FastLine, a SkippedLine)
-        texts = [cast(Cached, member)[0] for member in members]
+        texts = [member[0] for member in members]  # type: ignore[index]
         if found:
             self.noted(members, found, texts)
         self.texts.extend(texts)
@@ -104,6 +105,21 @@ class Groups:
         return [made]
 
 
+def _results_of(members: list[Member]) -> list[Result] | None:
+    """The results of a group's members (None when one is a record of the full path)."""
+    results: list[Result] = []
+    for member in members:
+        kind = type(member)
+        if kind is tuple:
+            results.append(cast(Result, cast(Cached, member)[2][7]))
+        elif kind is FastLine:
+            line = cast(FastLine, member)
+            results.append((line.analyte, line.flag, line.value, line.comparator))
+        elif kind is not SkippedLine:
+            return None
+    return results
+
+
 def _analyte(member: Member) -> str | None:
     """The analyte a note from the others may go on (none for a skipped record)."""
     kind = type(member)
@@ -126,6 +142,8 @@ def grouped_long_items(
     groups = Groups(cache, notes_of)
     close = groups.close
     members: list[Member] = []
+    results: list[Result] = []  # the results of the members, while all are cached ones
+    mixed = False  # (a member other than a cached one: close reads the results)
     patient: str | None = None
     date: str | None = None
     pending = 0
@@ -156,14 +174,15 @@ def grouped_long_items(
                         # (the same head: the same patient and date, checked once a group)
                         full_group = len(members) >= MAX_GROUP
                         if members and (full_group or head[0] != patient or head[1] != date):
-                            out = close(members, patient, date)
-                            members = []
+                            out = close(members, None if mixed else results, patient, date)
+                            members, results, mixed = [], [], False
                             if out:
                                 count_rows(pending)
                                 pending = 0
                                 yield from out
                         patient, date, group_head = head[0], head[1], head
                     members.append((line, row, entry, head))
+                    results.append(entry[7])  # type: ignore[arg-type]
                     continue
                 if table is not None and entry is None:
                     count_label(cells)
@@ -180,15 +199,15 @@ def grouped_long_items(
             if members and (
                 key_patient != patient or key_date != date or len(members) >= MAX_GROUP
             ):
-                out = close(members, patient, date)
-                members = []
+                out = close(members, None if mixed else results, patient, date)
+                members, results = [], []
                 if out:
                     count_rows(pending)
                     pending = 0
                     yield from out
-            patient, date = key_patient, key_date
+            patient, date, mixed = key_patient, key_date, True
             members.append(member)
     count_rows(pending)
     if members:
-        yield from close(members, patient, date)
+        yield from close(members, None if mixed else results, patient, date)
     yield from groups.batch()
