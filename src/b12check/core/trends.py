@@ -131,8 +131,14 @@ class Trends:
             self.undated += len(exact)
             return
         who, date = patient or "", self._date(date)
+        by_test = self.by_test
         for analyte, flag, value in exact:
-            self._add(who, analyte, date, value, flag, units.get(analyte, ""))
+            of_test = by_test.get(analyte)
+            series = None if of_test is None else of_test.get(who)
+            if series is None:
+                self._add(who, analyte, date, value, flag, units.get(analyte, ""))
+            else:  # (what _add does for a series it has, without a call per result)
+                series.add(date, value, flag)
 
     def _date(self, date: str) -> str:
         """One text per date for all series (each result's date is a text of its own)."""
