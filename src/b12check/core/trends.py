@@ -124,21 +124,29 @@ class Trends:
     ) -> None:
         """``add`` for each exact result (analyte, flag, value, comparator) of one patient on
         one date; censored ones are left out, as a trend has no point for them."""
-        exact = [(a, f, v) for a, f, v, cmp in results if not cmp and a and f and v is not None]
-        if not exact or not date:
+        if not date:
             return
-        if not is_iso_date(date):
-            self.undated += len(exact)
-            return
-        who, date = patient or "", self._date(date)
-        by_test = self.by_test
-        for analyte, flag, value in exact:
+        known = self._dates.get(date)  # (only ISO dates are kept there)
+        if known is None:
+            if not is_iso_date(date):
+                self.undated += sum(
+                    1 for a, f, v, cmp in results if not cmp and a and f and v is not None
+                )
+                return
+            known = self._date(date)
+        who, by_test = patient or "", self.by_test
+        # (what add and _add do for each result, without two calls per result)
+        for analyte, flag, value, comparator in results:
+            if comparator or not analyte or not flag or value is None:
+                continue
             of_test = by_test.get(analyte)
             series = None if of_test is None else of_test.get(who)
-            if series is None:
-                self._add(who, analyte, date, value, flag, units.get(analyte, ""))
-            else:  # (what _add does for a series it has, without a call per result)
-                series.add(date, value, flag)
+            if series is not None:
+                series.add(known, value, flag)
+            elif len(self.series) < LIMIT:
+                self._add(who, analyte, known, value, flag, units.get(analyte, ""))
+            else:
+                self.truncated = True
 
     def _date(self, date: str) -> str:
         """One text per date for all series (each result's date is a text of its own)."""
