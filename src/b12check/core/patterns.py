@@ -107,6 +107,10 @@ def pattern_key(results: Sequence[Result]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted({(analyte, flag) for analyte, flag, _, _ in results}))
 
 
+NOTHING: tuple[list[tuple[str, NoteRef]], bool] = ([], False)  # (never changed)
+NOTHING_WITH_IRON: tuple[list[tuple[str, NoteRef]], bool] = ([], True)
+
+
 class GroupNotes:
     """``group_notes`` for many groups, with the patterns remembered by the (analyte, flag)
     pairs of the group in its order (at most ``LIMIT`` of them): they decide the patterns
@@ -129,6 +133,8 @@ class GroupNotes:
         if known is None:
             key = pattern_key(results)
             known = (firing_patterns(key, self.reference), any(a == "iron" for a, _ in key))
+            if not known[0]:  # (most keys: nothing fires; one value for all of them)
+                known = NOTHING_WITH_IRON if known[1] else NOTHING
             if len(self.known) < self.LIMIT:
                 kept = self.pairs
                 self.known[tuple([kept.setdefault(pair, pair) for pair in pairs])] = known
