@@ -118,7 +118,7 @@ class GroupNotes:
     cheaper to make. Derived values are worked out for each group: they read exact values,
     which rarely come twice, and a group without an exact iron is settled at once."""
 
-    LIMIT = 4096
+    LIMIT = 2048
 
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
