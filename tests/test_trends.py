@@ -1,5 +1,6 @@
 """Trends keep the first and last point of each series and count its distinct dates."""
 
+import datetime
 from pathlib import Path
 
 from hypothesis import given
@@ -61,3 +62,15 @@ def test_the_table_orders_trends_by_date_and_leaves_out_dates_not_understood(
     trend = next(line for line in result.stdout.splitlines() if "→" in line and "B12" in line)
     assert "238 → 402 pg/mL" in trend and "(2025-01-15 … 2025-08-05)" in trend
     assert "1 result(s) with a date not understood left out of trends" in result.stdout
+
+
+def test_distinct_dates_are_counted_up_to_the_cap() -> None:
+    """A series counts each distinct date once, however often it comes, up to 1,000."""
+    trends = Trends()
+    start = datetime.date(2000, 1, 1)
+    days = [(start + datetime.timedelta(days=n)).isoformat() for n in range(1200)]
+    for day in days[:5] + days[:5] + days[5:]:
+        trends.add("P1", "b12", day, 300.0, "normal", "pg/mL")
+    (series,) = trends.items()
+    assert series["dates"] == 1000
+    assert series["first"]["date"] == days[0] and series["last"]["date"] == days[-1]

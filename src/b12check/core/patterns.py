@@ -66,14 +66,14 @@ def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str
             "physically possible: an assay problem or recent iron infusion is likely; ask the lab."
         )
         return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
-    reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
-    if not any(a == "tsat" for a, *_ in results):
+    if "tsat" not in [a for a, _, _, _ in results]:
         flag = classify(tsat_analyte, None, "%", "", computed).flag
         text = (
             f"Transferrin saturation worked out from iron and TIBC: {format_number(computed)} % "
             f"({flag.replace('_', ' ')}). Derived here, not measured by the lab."
         )
         return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
+    reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
     if reported and abs(reported[0] - computed) > TSAT_TOLERANCE:
         text = (
             f"The reported saturation ({format_number(reported[0])} %) differs from iron / TIBC "
@@ -89,18 +89,36 @@ def group_notes(results: list[Result], reference: Reference) -> list[tuple[str, 
     return GroupNotes(reference)(results)
 
 
+def note_places(
+    analytes: Sequence[str | None], found: Iterable[tuple[str, NoteRef]]
+) -> dict[int, list[NoteRef]]:
+    """Where a group's notes go: each on the first member of the analyte it names, by the
+    members' positions (``analytes``: each member's analyte, None for one that carries no
+    note, such as a skipped record of a test not covered), the notes of one in their order."""
+    placed: dict[int, list[NoteRef]] = {}
+    for analyte, note in found:
+        placed.setdefault(analytes.index(analyte), []).append(note)
+    return placed
+
+
 def pattern_key(results: Sequence[Result]) -> tuple[tuple[str, str], ...]:
     """What the patterns read of a group: its set of (analyte, flag) pairs, sorted (a tuple:
     up to 4096 are remembered, and a frozenset of five takes nine times the memory)."""
     return tuple(sorted({(analyte, flag) for analyte, flag, _, _ in results}))
 
 
-class GroupNotes:
-    """``group_notes`` for many groups, with the patterns remembered by ``pattern_key`` (at
-    most ``LIMIT`` keys). Derived values are worked out for each group: they read exact
-    values, which rarely come twice, and a group without an exact iron is settled at once."""
+NOTHING: tuple[list[tuple[str, NoteRef]], bool] = ([], False)  # (never changed)
+NOTHING_WITH_IRON: tuple[list[tuple[str, NoteRef]], bool] = ([], True)
 
-    LIMIT = 4096
+
+class GroupNotes:
+    """``group_notes`` for many groups, with the patterns remembered by the (analyte, flag)
+    pairs of the group in its order (at most ``LIMIT`` of them): they decide the patterns
+    (``pattern_key``, which leaves out order and repeats), and a group's pairs in order are
+    cheaper to make. Derived values are worked out for each group: they read exact values,
+    which rarely come twice, and a group without an exact iron is settled at once."""
+
+    LIMIT = 2048
 
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
@@ -110,13 +128,16 @@ class GroupNotes:
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one of each in the keys kept
 
     def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
-        key = pattern_key(results)
-        known = self.known.get(key)
+        pairs = tuple([(analyte, flag) for analyte, flag, _, _ in results])
+        known = self.known.get(pairs)
         if known is None:
+            key = pattern_key(results)
             known = (firing_patterns(key, self.reference), any(a == "iron" for a, _ in key))
+            if not known[0]:  # (most keys: nothing fires; one value for all of them)
+                known = NOTHING_WITH_IRON if known[1] else NOTHING
             if len(self.known) < self.LIMIT:
-                pairs = self.pairs
-                self.known[tuple([pairs.setdefault(pair, pair) for pair in key])] = known
+                kept = self.pairs
+                self.known[tuple([kept.setdefault(pair, pair) for pair in pairs])] = known
         fired, with_iron = known
         if not with_iron:
             return list(fired)

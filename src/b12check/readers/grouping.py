@@ -10,7 +10,7 @@ path writes. A group the cache rendered whole that gets no such note goes on as 
 
 from collections.abc import Callable, Iterator
 
-from b12check.core.patterns import MAX_GROUP, GroupNotes, Result
+from b12check.core.patterns import MAX_GROUP, GroupNotes, Result, note_places
 from b12check.core.records import FastBatch, FastLine, NoteRef, Record
 from b12check.core.refdata import Reference
 from b12check.core.vocab import STATUS_RESULT
@@ -73,15 +73,8 @@ def with_patterns(
     if not found and len(lines) == len(group):
         return [FastGroup(lines, group[0].file)]
     members: list[Item] = list(group)
-    added: dict[int, list[NoteRef]] = {}
-    for analyte, note in found:
-        position = next(
-            i
-            for i, item in enumerate(group)
-            if not isinstance(item, SkippedLine) and item.analyte == analyte
-        )
-        added.setdefault(position, []).append(note)
-    for position, notes in added.items():
+    analytes = [None if isinstance(item, SkippedLine) else item.analyte for item in group]
+    for position, notes in note_places(analytes, found).items():
         target = group[position]
         if isinstance(target, FastLine):
             members[position] = reread(target, notes)

@@ -37,9 +37,14 @@ def json_safe(text: str) -> str:
     return _JSON_UNSAFE.sub(_json_escape, text)
 
 
+# json.dumps(value, ensure_ascii=False, allow_nan=False) makes an encoder like this one for
+# every call; one made once writes the same text.
+_ENCODE: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
+
 def json_text(value: Any) -> str:
     """``value`` as one line of JSON: no NaN or Infinity (they raise), nothing unsafe raw."""
-    return json_safe(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    return json_safe(_ENCODE(value))
 
 
 class JsonLinesBase:

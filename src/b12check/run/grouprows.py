@@ -3,19 +3,20 @@ cache renders are gathered per patient and date right here, without an object pe
 
 The notes that need several results (readers/grouping.py) are added per patient and date.
 This loop closes its groups exactly where that grouping does (a new patient or date, or
-``MAX_GROUP`` members) and asks the same ``GroupNotes`` whether any such note applies. A group
-the cache rendered whole that gets none goes into a ``FastBatch`` with other such groups
-(its results' counts, and for writers that observe results, the group's results). Any other
-group is handed on member by member as the full path and the cache would have made them,
-so the grouping downstream sees exactly those members and adds the notes itself.
+``MAX_GROUP`` members) and asks the same ``GroupNotes`` which such notes apply. A group the
+cache rendered whole goes into a ``FastBatch`` with other such groups (its results' counts,
+and for writers that observe results, the group's results); a member that gets a note is put
+where the grouping puts it (``note_places``) and read again by the cache with it, as the
+grouping would have it read. A group with a record of the full path is handed on member by
+member, so the grouping downstream sees exactly those members and adds the notes itself.
 """
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from b12check.core.patterns import MAX_GROUP, GroupNotes, Result
-from b12check.core.records import FastBatch, FastLine, Record
+from b12check.core.patterns import MAX_GROUP, GroupNotes, Result, note_places
+from b12check.core.records import FastBatch, FastLine, NoteRef, Record
 from b12check.readers.items import Item, Redo, SkippedLine
 from b12check.readers.source import Row
 from b12check.run.pieces import FULL, Entry
@@ -38,33 +39,50 @@ class Groups:
         self.notes_of = notes_of
         self.separator = cache.separator
         self.observed = cache.observes
+        self.reread = cache.reread
+        self.render = cache.fmt.render
         self.texts: list[str] = []
         self.flags: list[str] = []
         self.skipped = 0
         self.seen: list[tuple[str | None, str | None, list[Result]]] = []
 
-    def close(self, members: list[Member], patient: str | None, date: str | None) -> list[Item]:
-        """Close a group: into the batch when it needs no note (nothing to yield yet, unless
-        the batch is full), else the batch so far and the group's members one by one."""
-        results: list[Result] = []
-        for member in members:
-            kind = type(member)
-            if kind is tuple:
-                results.append(cast(Result, cast(Cached, member)[2][7]))
-            elif kind is FastLine:
-                line = cast(FastLine, member)
-                results.append((line.analyte, line.flag, line.value, line.comparator))
-            elif kind is not SkippedLine:  # a record of the full path: the grouping's job
+    def close(
+        self,
+        members: list[Member],
+        results: list[Result] | None,
+        patient: str | None,
+        date: str | None,
+    ) -> list[Item]:
+        """Close a group: into the batch (nothing to yield yet, unless the batch is full),
+        with the notes from the others on the members they go on; a group with a record of
+        the full path is handed on member by member, for the grouping downstream.
+        ``results``: the members' results when all of them are the cache's (else None)."""
+        if results is None:
+            results = _results_of(members)
+            if results is None:  # a record of the full path: the grouping's job
                 return [*self.batch(), *[self.item(member) for member in members]]
-        if self.notes_of(results):
-            return [*self.batch(), *[self.item(member) for member in members]]
-        # (the text comes first in each member left: a cached one, a FastLine, a SkippedLine)
-        self.texts.extend([cast(Cached, member)[0] for member in members])
+        found = self.notes_of(results)
+        # (the text comes first in each member: a cached one, a FastLine, a SkippedLine)
+        texts = [member[0] for member in members]  # type: ignore[index]
+        if found:
+            self.noted(members, found, texts)
+        self.texts.extend(texts)
         self.flags.extend([result[1] for result in results])
         self.skipped += len(members) - len(results)
         if self.observed:
             self.seen.append((patient, date, results))
         return self.batch() if len(self.texts) >= BATCH_SIZE else []
+
+    def noted(
+        self, members: list[Member], found: list[tuple[str, NoteRef]], texts: list[str]
+    ) -> None:
+        """Put the texts of the members that get notes from the others into ``texts``: each
+        such result as the cache reads it again with those notes (readers/grouping.py's
+        way), a record of the full path rendered by the writer."""
+        analytes = [_analyte(member) for member in members]
+        for position, notes in note_places(analytes, found).items():
+            made = self.reread(cast(FastLine, self.item(members[position])), notes)
+            texts[position] = made.text if isinstance(made, FastLine) else self.render(made)
 
     def item(self, member: Member) -> Item:
         """A member as the cache hands it on outside a batch (as RowCache._line makes it)."""
@@ -87,6 +105,29 @@ class Groups:
         return [made]
 
 
+def _results_of(members: list[Member]) -> list[Result] | None:
+    """The results of a group's members (None when one is a record of the full path)."""
+    results: list[Result] = []
+    for member in members:
+        kind = type(member)
+        if kind is tuple:
+            results.append(cast(Result, cast(Cached, member)[2][7]))
+        elif kind is FastLine:
+            line = cast(FastLine, member)
+            results.append((line.analyte, line.flag, line.value, line.comparator))
+        elif kind is not SkippedLine:
+            return None
+    return results
+
+
+def _analyte(member: Member) -> str | None:
+    """The analyte a note from the others may go on (none for a skipped record)."""
+    kind = type(member)
+    if kind is tuple:
+        return cast(Cached, member)[2][4]
+    return None if kind is SkippedLine else cast(FastLine, member).analyte
+
+
 def grouped_long_items(
     cache: "RowCache",
     rows: Iterable[Row],
@@ -96,11 +137,14 @@ def grouped_long_items(
 ) -> Iterator[Item]:
     """Every item of a long file's data rows, in order, with closed groups batched."""
     # One loop with everything in locals, as RowCache._long_items (it runs once per row); as
-    # there, its steps inline make its cyclomatic complexity 17, over the usual 15: as calls
-    # per row they would cost more than the per-row objects this loop is here to save.
+    # there, its steps inline make its cyclomatic complexity about 20 (with the results of
+    # the group gathered as it goes), over the usual 15: as calls per row they would cost
+    # more than the per-row objects this loop is here to save.
     groups = Groups(cache, notes_of)
     close = groups.close
     members: list[Member] = []
+    results: list[Result] = []  # the results of the members, while all are cached ones
+    mixed = False  # (a member other than a cached one: close reads the results)
     patient: str | None = None
     date: str | None = None
     pending = 0
@@ -131,14 +175,15 @@ def grouped_long_items(
                         # (the same head: the same patient and date, checked once a group)
                         full_group = len(members) >= MAX_GROUP
                         if members and (full_group or head[0] != patient or head[1] != date):
-                            out = close(members, patient, date)
-                            members = []
+                            out = close(members, None if mixed else results, patient, date)
+                            members, results, mixed = [], [], False
                             if out:
                                 count_rows(pending)
                                 pending = 0
                                 yield from out
                         patient, date, group_head = head[0], head[1], head
                     members.append((line, row, entry, head))
+                    results.append(entry[7])  # type: ignore[arg-type]
                     continue
                 if table is not None and entry is None:
                     count_label(cells)
@@ -155,15 +200,15 @@ def grouped_long_items(
             if members and (
                 key_patient != patient or key_date != date or len(members) >= MAX_GROUP
             ):
-                out = close(members, patient, date)
-                members = []
+                out = close(members, None if mixed else results, patient, date)
+                members, results = [], []
                 if out:
                     count_rows(pending)
                     pending = 0
                     yield from out
-            patient, date = key_patient, key_date
+            patient, date, mixed = key_patient, key_date, True
             members.append(member)
     count_rows(pending)
     if members:
-        yield from close(members, patient, date)
+        yield from close(members, None if mixed else results, patient, date)
     yield from groups.batch()
