@@ -22,6 +22,7 @@ the same way with that note (``reread``). Memory is bounded per file (``ENTRY_LI
 
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from datetime import date as Day
 from operator import itemgetter
 from typing import Any, cast
 
@@ -29,6 +30,7 @@ from b12check.core.depends import AgeKeys
 from b12check.core.evaluate import Settings
 from b12check.core.patterns import GroupNotes
 from b12check.core.records import FastBatch, FastLine, NoteRef, Record
+from b12check.readers.context import birth_age
 from b12check.readers.items import Item, Redo, SkippedLine
 from b12check.readers.layout import Layout, TestColumn
 from b12check.readers.routing import RowReader
@@ -108,7 +110,9 @@ class RowCache:
         self.entries = 0
         self.pieces = Pieces(self.fmt)
         self.noted: dict[Hashable, Entry] = {}  # entries with notes from other results
-        self.dates: dict[str, tuple[str | None, str] | None] = {}
+        self.dates: dict[str, tuple[str | None, str, Day | None]] = {}
+        self.no_date: tuple[str | None, str, Day | None] = (None, self.none_text, None)
+        self.born: tuple[str, Day] = ("", Day.min)  # the last birth date cell read
         roles = layout.roles
         wanted = KIND_ROLES if layout.kind == "long" else WIDE_KIND_ROLES
         self.kind_of = _cells_of([roles[role] for role in wanted if role in roles])
@@ -351,29 +355,56 @@ class RowCache:
         fmt = self.fmt
         patient = cells[self.patient_at].strip() or None if self.patient_at >= 0 else None
         date_text = cells[self.date_at].strip() if self.date_at >= 0 else ""
-        date = self._date(date_text) if date_text else (None, self.none_text)
+        date = self._date(date_text) if date_text else self.no_date
         if date is None:
             return None
         if not self.ages_vary:
             age_text, age_key = self.run_age
             return (patient, date[0], fmt.text(patient), date[1], age_text, age_key)
         age_cell = cells[self.age_at].strip() or None if self.age_at >= 0 else None
-        born_cell = cells[self.born_at].strip() or None if self.born_at >= 0 else None
-        age, warning = self.reader.dates.age(age_cell, born_cell, date[0])
-        if warning:
-            return None
+        if age_cell is None and self.born_at >= 0:
+            known = self._birth_age(cells[self.born_at].strip(), date[2])
+            if known is None:
+                return None
+            age = known[0]
+        else:
+            age, warning = self.reader.dates.age(age_cell, None, date[0])
+            if warning:
+                return None
         if age is None:
             age = self.settings.age
         age_text = self.none_text if age is None else fmt.number(age)
         return (patient, date[0], fmt.text(patient), date[1], age_text, self.age_keys.key(age))
 
-    def _date(self, text: str) -> tuple[str | None, str] | None:
-        """(ISO date, rendered) for a stripped date cell, None when it carries a warning."""
-        if text in self.dates:
-            return self.dates[text]
+    def _birth_age(self, text: str, on: Day | None) -> tuple[float | None] | None:
+        """(age,) from a stripped birth date cell on the collection day, worked out by the
+        full path's own rule (readers/context.birth_age); None when the full path would give
+        the row's age a warning. The last birth date read is kept: a person's rows come
+        together."""
+        if not text:
+            return (None,)
+        born = self.born
+        if born[0] != text:
+            iso, warning = self.reader.dates.read_date(text)
+            if warning:
+                return None
+            born = self.born = (text, Day.fromisoformat(iso[:10]))
+        if on is None:
+            return None
+        age = birth_age(born[1], on)
+        return None if age is None else (age,)
+
+    def _date(self, text: str) -> tuple[str | None, str, Day | None] | None:
+        """(ISO date, rendered, the day) for a stripped date cell, None when it carries a
+        warning."""
+        known = self.dates.get(text)
+        if known is not None:
+            return known
         iso, warning = self.reader.dates.read_date(text)
-        known = None if warning else (iso, self.fmt.text(iso))
-        if known is not None and len(self.dates) < DATE_LIMIT:
+        if warning:
+            return None
+        known = (iso, self.fmt.text(iso), Day.fromisoformat(iso[:10]))
+        if len(self.dates) < DATE_LIMIT:
             self.dates[text] = known
         return known
 
