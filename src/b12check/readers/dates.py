@@ -173,7 +173,12 @@ def age_between(born: date, on: date) -> float | None:
     exactly. None if ``on`` is before the birth."""
     if on < born:
         return None
-    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    last, following = _birthday(born, born.year + years), _birthday(born, born.year + years + 1)
-    exact = years + (on - last).days / (following - last).days
+    year, month, day = born.year, born.month, born.day
+    years = on.year - year - (on.month < month or (on.month == month and on.day < day))
+    if month == 2 and day == 29:  # (a birthday that most years do not have)
+        last, following = _birthday(born, year + years), _birthday(born, year + years + 1)
+    else:
+        last, following = date(year + years, month, day), date(year + years + 1, month, day)
+    start = last.toordinal()
+    exact = years + (on.toordinal() - start) / (following.toordinal() - start)
     return math.floor(exact * 100) / 100

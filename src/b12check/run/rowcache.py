@@ -41,6 +41,7 @@ from b12check.run.pieces import FULL, Entry, Pieces
 ENTRY_LIMIT = 10240  # keys kept per file (those that go the full path included)
 CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
 DATE_LIMIT = 4096  # date cells remembered per file
+AGE_LIMIT = 4096  # ages (to 0.01 year) remembered per file, rendered and as age keys
 BATCH_SIZE = 100  # rendered lines per batch
 KIND_ROLES = (
     "test",
@@ -113,6 +114,7 @@ class RowCache:
         self.dates: dict[str, tuple[str | None, str, Day | None]] = {}
         self.no_date: tuple[str | None, str, Day | None] = (None, self.none_text, None)
         self.born: tuple[str, Day] = ("", Day.min)  # the last birth date cell read
+        self.ages: dict[float | None, tuple[str, Hashable]] = {}
         roles = layout.roles
         wanted = KIND_ROLES if layout.kind == "long" else WIDE_KIND_ROLES
         self.kind_of = _cells_of([roles[role] for role in wanted if role in roles])
@@ -355,44 +357,43 @@ class RowCache:
         fmt = self.fmt
         patient = cells[self.patient_at].strip() or None if self.patient_at >= 0 else None
         date_text = cells[self.date_at].strip() if self.date_at >= 0 else ""
-        date = self._date(date_text) if date_text else self.no_date
+        date = (self.dates.get(date_text) or self._date(date_text)) if date_text else self.no_date
         if date is None:
             return None
         if not self.ages_vary:
             age_text, age_key = self.run_age
             return (patient, date[0], fmt.text(patient), date[1], age_text, age_key)
         age_cell = cells[self.age_at].strip() or None if self.age_at >= 0 else None
-        if age_cell is None and self.born_at >= 0:
-            known = self._birth_age(cells[self.born_at].strip(), date[2])
-            if known is None:
+        born = cells[self.born_at].strip() if self.born_at >= 0 else ""
+        if age_cell is None and born:
+            age = self._birth_age(born, date[2])
+            if age is None:
                 return None
-            age = known[0]
         else:
             age, warning = self.reader.dates.age(age_cell, None, date[0])
             if warning:
                 return None
-        if age is None:
-            age = self.settings.age
-        age_text = self.none_text if age is None else fmt.number(age)
-        return (patient, date[0], fmt.text(patient), date[1], age_text, self.age_keys.key(age))
+            if age is None:
+                age = self.settings.age
+        known = self.ages.get(age)
+        if known is None:
+            known = (self.none_text if age is None else fmt.number(age), self.age_keys.key(age))
+            if len(self.ages) < AGE_LIMIT:
+                self.ages[age] = known
+        return (patient, date[0], fmt.text(patient), date[1], known[0], known[1])
 
-    def _birth_age(self, text: str, on: Day | None) -> tuple[float | None] | None:
-        """(age,) from a stripped birth date cell on the collection day, worked out by the
-        full path's own rule (readers/context.birth_age); None when the full path would give
-        the row's age a warning. The last birth date read is kept: a person's rows come
-        together."""
-        if not text:
-            return (None,)
+    def _birth_age(self, text: str, on: Day | None) -> float | None:
+        """The age from a stripped, filled birth date cell on the collection day, worked out
+        by the full path's own rule (readers/context.birth_age); None when the full path
+        would give the row's age a warning. The last birth date read is kept: a person's rows
+        come together."""
         born = self.born
         if born[0] != text:
             iso, warning = self.reader.dates.read_date(text)
             if warning:
                 return None
             born = self.born = (text, Day.fromisoformat(iso[:10]))
-        if on is None:
-            return None
-        age = birth_age(born[1], on)
-        return None if age is None else (age,)
+        return None if on is None else birth_age(born[1], on)
 
     def _date(self, text: str) -> tuple[str | None, str, Day | None] | None:
         """(ISO date, rendered, the day) for a stripped date cell, None when it carries a
