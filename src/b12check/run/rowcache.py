@@ -109,7 +109,7 @@ class RowCache:
         self.reader = reader
         self.kinds: dict[Hashable, dict[Hashable, Entry]] = {}
         self.entries = 0
-        self.pieces = Pieces(self.fmt)
+        self.pieces = Pieces(self.fmt, results=not self.batching)  # (nothing groups a batch)
         self.noted: dict[Hashable, Entry] = {}  # entries with notes from other results
         self.dates: dict[str, tuple[str | None, str, Day | None]] = {}
         self.no_date: tuple[str | None, str, Day | None] = (None, self.none_text, None)
