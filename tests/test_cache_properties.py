@@ -123,7 +123,13 @@ values = st.one_of(
 )
 sexes = st.sampled_from(["F", "M", "female", "male", "", "x", " f "])
 ages = st.sampled_from(["", "42", "12", "17.5", "18", "80 years", "abc", "150", "0"])
-births = st.sampled_from(["", "1980-02-29", "2010-06-01", "1950-01-01", "31/12/1970", "2030-01-01"])
+births = st.sampled_from(
+    ["", "1980-02-29", "2010-06-01", "1950-01-01", "31/12/1970", "2030-01-01"]
+    # on the edges of the age groups (18, the overlays' [0, 18)) and of MAX_AGE for the dates
+    # below: 18 on the day, a day short of it, born that day, 130 and a day over it
+    + ["2007-03-04", "2007-03-05", "2007-01-02", "2007-01-03", "2007-03-14", "2007-03-25"]
+    + ["2025-03-04", "2025-01-02", "1895-03-04", "1895-03-03", "1894-03-04", "04/03/2007"]
+)
 dates = st.sampled_from(
     ["2025-01-02", "2025-03-04", "2025-03-04", "14.03.2025", "03/04/2025", "25/03/2025", ""]
     + ["2025-02-30"]

@@ -1,5 +1,6 @@
 """Ages from birth dates: exact on birthdays, never decreasing, never negative."""
 
+import math
 from datetime import date, timedelta
 
 from hypothesis import given
@@ -32,6 +33,17 @@ def test_age_never_decreases_as_the_date_moves_on(born: date, days: int, more: i
     later = age_on(born.isoformat(), (born + timedelta(days=days + more)).isoformat())
     assert first is not None and later is not None
     assert 0 <= first <= later
+
+
+@given(BORN, st.integers(0, 40_000))
+def test_an_age_is_the_years_completed_and_the_share_of_the_current_one(
+    born: date, days: int
+) -> None:
+    on = born + timedelta(days=days)
+    years = max(y for y in range(0, 111) if birthday(born, y) <= on)
+    last, following = birthday(born, years), birthday(born, years + 1)
+    share = (on - last).days / (following - last).days
+    assert age_on(born.isoformat(), on.isoformat()) == math.floor((years + share) * 100) / 100
 
 
 def test_no_age_before_the_birth() -> None:

@@ -108,3 +108,28 @@ def test_a_child_by_birth_date_is_told_the_built_in_bands_are_for_adults(tmp_pat
         "the built-in bands are for adults; children's ranges differ"
     ]
     assert records["T1"]["warnings"] == []
+
+
+OLD_AGES = """\
+patient,date,dob,test,result,unit
+A1,2025-03-01,1985-03-02,Ferritin,12,ug/L
+O1,2025-03-01,1895-03-01,Ferritin,12,ug/L
+O2,2025-03-01,1895-02-20,Ferritin,12,ug/L
+O2,2025-03-02,1895-02-20,Ferritin,12,ug/L
+A2,2025-03-01,1985-03-02,Ferritin,12,ug/L
+"""
+
+
+def test_a_birth_date_over_130_years_back_is_a_typo_on_every_row(tmp_path: Path) -> None:
+    # the same value on each row: all but the first are read from the scan's cache
+    export = tmp_path / "export.csv"
+    export.write_text(OLD_AGES, encoding="utf-8")
+    result = invoke("scan", str(export), "--format", "json", "--notes", "none")
+    records = json.loads(result.stdout)["records"]
+    ages = [(r["patient"], r["age"], r["warnings"]) for r in records]
+    typo = "birth date '1895-02-20' does not fit the collection date"
+    assert ages[:2] == [("A1", 39.99, []), ("O1", 130.0, [])]  # 130 on the day: still an age
+    assert [(p, a) for p, a, _ in ages[2:]] == [("O2", None), ("O2", None), ("A2", 39.99)]
+    assert ages[2][2][0].startswith(f"{typo} 2025-03-01")
+    assert ages[3][2][0].startswith(f"{typo} 2025-03-02")
+    assert ages[4][2] == []

@@ -5,9 +5,11 @@ A file's slashed dates are read in the day/month order its first telling date sh
 date.
 """
 
+from datetime import date as Day
+
 from b12check.core.errors import ValueProblem
 from b12check.core.numbers import parse_value
-from b12check.readers.dates import age_on, normalise_date, slash_order
+from b12check.readers.dates import age_between, normalise_date, slash_order
 
 MAX_AGE = 130  # years: an older age is a typo
 DATES_KEPT = 4096  # date cells remembered per file
@@ -59,10 +61,19 @@ class RowDates:
             return None, f"birth {warning}; no age worked out"
         if date is None:
             return None, "no readable collection date to work out the age from the birth date"
-        age = age_on(born, date)
-        if age is None or age > MAX_AGE:
+        age = birth_age(Day.fromisoformat(born[:10]), Day.fromisoformat(date[:10]))
+        if age is None:
             return None, f"birth date {born_text!r} does not fit the collection date {date}"
         return age, None
+
+
+def birth_age(born: Day, on: Day) -> float | None:
+    """The age on ``on`` of someone born on ``born``; None when the dates do not fit (a
+    collection before the birth, or an age over ``MAX_AGE``)."""
+    age = age_between(born, on)
+    if age is None or age > MAX_AGE:
+        return None
+    return age
 
 
 def read_age(text: str) -> tuple[float | None, str | None]:

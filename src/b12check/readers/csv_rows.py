@@ -119,6 +119,9 @@ class RowParser:
         self.base = base
 
     def run(self) -> Iterator[Row]:
+        """Every row of the pass. Never raises: an unexpected failure (a bug) ends the rows
+        with a row that says so (caught here, where the rows are made: no generator
+        around this one, which would cost every row)."""
         tx = self.tx
         split = str.split
         rep = repeat(self.delim)
@@ -126,33 +129,40 @@ class RowParser:
         put_line, put_cells, put_problem = set_line, set_cells, set_problem
         row_type = Row
         limit = FIELD_LIMIT
-        while True:
-            text = tx.next_piece()
-            if text is None:
-                event = tx.event
-                if event is None:
-                    return
-                start = self.base + 1
-                if event.kind == "overlong":
-                    if not (yield from self._overlong(start, start, False)):
+        try:
+            while True:
+                text = tx.next_piece()
+                if text is None:
+                    event = tx.event
+                    if event is None:
                         return
-                    continue
-                yield Row(start, [], tx.stop_message(event, start, start))
-                return
-            if '"' not in text and "\x00" not in text and len(text) <= limit and _plain(text):
-                # Fast path: no quotes, so each line is one record and csv parsing is a split.
-                lines = text.splitlines()
-                for line, cells in enumerate(map(split, lines, rep), self.base + 1):
-                    if not cells[0].strip() and not "".join(cells).strip():
-                        continue  # blank row
-                    row = new(row_type)
-                    put_line(row, line)
-                    put_cells(row, cells)
-                    put_problem(row, None)
-                    yield row
-                self.base += len(lines)
-            elif not (yield from self._slow(text)):
-                return
+                    start = self.base + 1
+                    if event.kind == "overlong":
+                        if not (yield from self._overlong(start, start, False)):
+                            return
+                        continue
+                    yield Row(start, [], tx.stop_message(event, start, start))
+                    return
+                if '"' not in text and "\x00" not in text and len(text) <= limit and _plain(text):
+                    # Fast path: no quotes, so each line is one record and csv parsing is a split.
+                    lines = text.splitlines()
+                    for line, cells in enumerate(map(split, lines, rep), self.base + 1):
+                        if not cells[0].strip() and not "".join(cells).strip():
+                            continue  # blank row
+                        row = new(row_type)
+                        put_line(row, line)
+                        put_cells(row, cells)
+                        put_problem(row, None)
+                        yield row
+                    self.base += len(lines)
+                elif not (yield from self._slow(text)):
+                    return
+        except Exception as exc:  # a bug or an unexpected failure must not end in a traceback
+            yield Row(
+                self.base + 1,
+                [],
+                f"cannot read the rest of the file: {type(exc).__name__}: {exc}",
+            )
 
     def _slow(self, text: str) -> Generator[Row, None, bool]:
         """csv.reader from this piece on, until a record ends at a piece end; False = stop."""

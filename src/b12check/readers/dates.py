@@ -162,13 +162,23 @@ def _birthday(born: date, year: int) -> date:
 
 
 def age_on(born_iso: str, on_iso: str) -> float | None:
-    """Age in years on ``on_iso`` of someone born on ``born_iso`` (both ``YYYY-MM-DD``): the
-    whole years completed plus the share of the current year, rounded down to 0.01, so that
-    a birthday starts the next year exactly. None if ``on_iso`` is before the birth."""
-    born, on = date.fromisoformat(born_iso[:10]), date.fromisoformat(on_iso[:10])
+    """Age in years on ``on_iso`` of someone born on ``born_iso`` (both ``YYYY-MM-DD``), as
+    ``age_between`` works it out; None if ``on_iso`` is before the birth."""
+    return age_between(date.fromisoformat(born_iso[:10]), date.fromisoformat(on_iso[:10]))
+
+
+def age_between(born: date, on: date) -> float | None:
+    """Age in years on ``on`` of someone born on ``born``: the whole years completed plus the
+    share of the current year, rounded down to 0.01, so that a birthday starts the next year
+    exactly. None if ``on`` is before the birth."""
     if on < born:
         return None
-    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    last, following = _birthday(born, born.year + years), _birthday(born, born.year + years + 1)
-    exact = years + (on - last).days / (following - last).days
+    year, month, day = born.year, born.month, born.day
+    years = on.year - year - (on.month < month or (on.month == month and on.day < day))
+    if month == 2 and day == 29:  # (a birthday that most years do not have)
+        last, following = _birthday(born, year + years), _birthday(born, year + years + 1)
+    else:
+        last, following = date(year + years, month, day), date(year + years + 1, month, day)
+    start = last.toordinal()
+    exact = years + (on.toordinal() - start) / (following.toordinal() - start)
     return math.floor(exact * 100) / 100

@@ -31,7 +31,8 @@ _shape_fields = attrgetter(*_SHAPE_FIELDS)
 
 # A kept key: (the four pieces before line, patient, date and age; the text from the age to
 # the value's end; the text after it; flag or None for a skipped record; analyte; value in
-# the canonical unit; comparator; what the group notes read of it, core/patterns.Result).
+# the canonical unit; comparator; what the group notes read of it, core/patterns.Result, or
+# None where nothing groups the results: Pieces.results).
 Entry = tuple[
     tuple[str, str, str, str], str, str, str | None, str, float, str | None, Result | None
 ]
@@ -44,8 +45,11 @@ FULL = cast("Entry", ())  # a key whose values go the full path
 class Pieces:
     """The shapes and shared pieces of one file's records; ``chars`` counts the text kept."""
 
-    def __init__(self, fmt: LineFormat) -> None:
+    def __init__(self, fmt: LineFormat, results: bool = True) -> None:
         self.fmt = fmt
+        # whether entries carry what the group notes read (False where nothing groups the
+        # results, e.g. a scan writing batches: a smaller entry per key)
+        self.results = results
         self.placeholders = [fmt.placeholder(token) for token in TOKENS]
         self.chars = 0
         self.shared: dict[object, Any] = {}
@@ -96,7 +100,9 @@ class Pieces:
             return FULL, None, None
         self.chars += len(mid)
         analyte, value = record.analyte or "", record.value or 0.0
-        result = None if flag is None else (analyte, flag, value, record.comparator)
+        result = (
+            None if flag is None or not self.results else (analyte, flag, value, record.comparator)
+        )
         entry = (heads, mid, suffix, flag, analyte, value, record.comparator, result)
         return entry, shape, template if new else None
 

@@ -4,11 +4,11 @@ Every value of an export goes through ``evaluate`` unless a value with exactly t
 came before it in the same file. The key is what the core reads for a value: the cells of the
 test, LOINC, unit, value, sex, lab range and lab flag columns (and cells joined from companion
 tables; for a wide file: the test column and its cell), and the age key the core defines
-(``core.depends.AgeKeys``). The first value of a key goes the full path; its record is cut
-into pieces around the fields the core only copies or reads from the row (run/pieces.py:
-line, patient, date, age, value text, value). Later rows of the key are those pieces joined
-with the row's own cells, rendered by the writer's own cell renderers. There is no rule here:
-no band, no number, no note.
+(``core.depends.AgeKeys``; run/rowheads.py reads a row's own fields). The first value of a
+key goes the full path; its record is cut into pieces around the fields the core only copies
+or reads from the row (run/pieces.py: line, patient, date, age, value text, value). Later
+rows of the key are those pieces joined with the row's own cells, rendered by the writer's own
+cell renderers. There is no rule here: no band, no number, no note.
 
 The first record of each shape is rendered with placeholders and compared with the record as
 the writer renders it; a key whose pieces do not give the same text goes the full path.
@@ -35,10 +35,11 @@ from b12check.readers.routing import RowReader
 from b12check.readers.source import Row
 from b12check.render.base import LineFormat
 from b12check.run.pieces import FULL, Entry, Pieces
+from b12check.run.rowheads import Head as Head  # (grouprows reads it here)
+from b12check.run.rowheads import RowHeads
 
 ENTRY_LIMIT = 10240  # keys kept per file (those that go the full path included)
 CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
-DATE_LIMIT = 4096  # date cells remembered per file
 BATCH_SIZE = 100  # rendered lines per batch
 KIND_ROLES = (
     "test",
@@ -54,9 +55,6 @@ KIND_ROLES = (
 )
 WIDE_KIND_ROLES = ("sex", "lab_range", "lab_low", "lab_high", "lab_flag", "joined")
 IN_BATCH = object()  # (a row whose line went into the batch)
-# What the row's own fields look like: (patient, ISO date, patient text, date text, age
-# text, age key).
-Head = tuple[str | None, str | None, str, str, str, Hashable]
 FullPath = Callable[[Row], Iterable[Record]]
 
 
@@ -77,7 +75,6 @@ class RowCache:
         self.settings = settings
         self.batching = batching  # results in FastBatch lines (nothing groups them)
         self.age_keys = AgeKeys(settings.reference)
-        self.none_text = fmt.text(None)
         # which results a batch writes (--only, --analyte; run/filters.py): the others are
         # counted in its flags but not joined into its text; None writes them all
         self.keep: Callable[[str, str], bool] | None = None
@@ -106,9 +103,8 @@ class RowCache:
         self.reader = reader
         self.kinds: dict[Hashable, dict[Hashable, Entry]] = {}
         self.entries = 0
-        self.pieces = Pieces(self.fmt)
+        self.pieces = Pieces(self.fmt, results=not self.batching)  # (nothing groups a batch)
         self.noted: dict[Hashable, Entry] = {}  # entries with notes from other results
-        self.dates: dict[str, tuple[str | None, str] | None] = {}
         roles = layout.roles
         wanted = KIND_ROLES if layout.kind == "long" else WIDE_KIND_ROLES
         self.kind_of = _cells_of([roles[role] for role in wanted if role in roles])
@@ -117,15 +113,8 @@ class RowCache:
         self.head_of = _cells_of(
             [roles[role] for role in ("patient", "date", "age", "birth_date") if role in roles]
         )
-        self.patient_at, self.date_at = roles.get("patient", -1), roles.get("date", -1)
-        self.age_at, self.born_at = roles.get("age", -1), roles.get("birth_date", -1)
-        # without age or birth date cells, every row has the run's age (--age or none)
-        self.ages_vary = self.age_at >= 0 or self.born_at >= 0
-        age = settings_age = self.settings.age
-        self.run_age = (
-            self.none_text if age is None else self.fmt.number(age),
-            self.age_keys.key(settings_age),
-        )
+        self.heads = RowHeads(self.fmt, self.settings, reader, roles, self.age_keys)
+        self.ages_vary = self.heads.ages_vary
         self.last_head: tuple[Hashable, Head | None] = (object(), None)
         return True
 
@@ -150,16 +139,19 @@ class RowCache:
     ) -> Iterator[Item]:
         # One loop with everything in locals: it runs once per row of files of any length.
         # It is _head, _table and _line inline (and the filter's test), which makes its
-        # cyclomatic complexity 19, over the usual 15: as calls per row the same steps cost
-        # about a tenth more scan time.
+        # cyclomatic complexity 20, over the usual 15: as calls per row the same steps cost
+        # about a tenth more scan time. The text between the line number and the age is
+        # joined once per row head and entry heads (one object for most entries of a file).
         texts: list[str] = []
         flags: list[str] = []
         pending = 0
         batching, name, width, ages_vary = self.batching, self.name, self.width, self.ages_vary
         kinds, kind_of, head_of, result_at = self.kinds, self.kind_of, self.head_of, self.result_at
-        count_label, keep = self.count_label, self.keep
+        count_label, keep, read_head = self.count_label, self.keep, self.heads.read
         last: Hashable = object()
         head: Head | None = None
+        joined_for: object = None  # the entry heads ``between`` was joined for, this head
+        start = between = ""
         for row in rows:
             pending += 1
             cells = row.cells
@@ -167,7 +159,8 @@ class RowCache:
             if row.problem is None and len(cells) == width:
                 own = head_of(cells)
                 if own != last:
-                    last, head = own, self._read_head(cells)
+                    last, head = own, read_head(cells)
+                    joined_for = None
                 if head is not None:
                     kind = (kind_of(cells), head[5]) if ages_vary else kind_of(cells)
                     table = kinds.get(kind)
@@ -180,8 +173,11 @@ class RowCache:
                             count_label(cells)
                             found = self._learn(row, table, text, head, None)
                     elif entry is not FULL:
-                        (a0, a1, a2, a3), mid, suffix, flag, analyte, value, comparator, _ = entry
-                        line = f"{a0}{row.line}{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}{mid}{suffix}"
+                        heads, mid, suffix, flag, analyte, value, comparator, _ = entry
+                        if heads is not joined_for:
+                            joined_for, (start, a1, a2, a3) = heads, heads
+                            between = f"{a1}{head[2]}{a2}{head[3]}{a3}{head[4]}"
+                        line = f"{start}{row.line}{between}{mid}{suffix}"
                         if flag is None:
                             count_label(cells)
                             found = SkippedLine(line, name, head[0], head[1])
@@ -348,34 +344,7 @@ class RowCache:
         return head
 
     def _read_head(self, cells: list[str]) -> Head | None:
-        fmt = self.fmt
-        patient = cells[self.patient_at].strip() or None if self.patient_at >= 0 else None
-        date_text = cells[self.date_at].strip() if self.date_at >= 0 else ""
-        date = self._date(date_text) if date_text else (None, self.none_text)
-        if date is None:
-            return None
-        if not self.ages_vary:
-            age_text, age_key = self.run_age
-            return (patient, date[0], fmt.text(patient), date[1], age_text, age_key)
-        age_cell = cells[self.age_at].strip() or None if self.age_at >= 0 else None
-        born_cell = cells[self.born_at].strip() or None if self.born_at >= 0 else None
-        age, warning = self.reader.dates.age(age_cell, born_cell, date[0])
-        if warning:
-            return None
-        if age is None:
-            age = self.settings.age
-        age_text = self.none_text if age is None else fmt.number(age)
-        return (patient, date[0], fmt.text(patient), date[1], age_text, self.age_keys.key(age))
-
-    def _date(self, text: str) -> tuple[str | None, str] | None:
-        """(ISO date, rendered) for a stripped date cell, None when it carries a warning."""
-        if text in self.dates:
-            return self.dates[text]
-        iso, warning = self.reader.dates.read_date(text)
-        known = None if warning else (iso, self.fmt.text(iso))
-        if known is not None and len(self.dates) < DATE_LIMIT:
-            self.dates[text] = known
-        return known
+        return self.heads.read(cells)
 
     # ------------------------------------------------------------------ learning
 
