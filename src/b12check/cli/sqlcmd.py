@@ -75,7 +75,8 @@ def sql(
     output: str,
 ) -> None:
     """Write SQL that classifies a table of lab values with the ranges in effect."""
-    from b12check.cli.commands import open_output, parse_guidelines
+    from b12check.cli.commands import open_output
+    from b12check.cli.option_values import parse_guidelines
     from b12check.core.refdata import load_reference
     from b12check.core.settings import Settings
     from b12check.sqlgen import generate
