@@ -6,12 +6,12 @@ a click exception is recognised only when click has been loaded (it cannot be ra
 """
 
 import sys
+from typing import TYPE_CHECKING
 
 from b12check.cli.stopping import Stopped
 from b12check.cli.usage import UsageProblem
 from b12check.run.exitcodes import ExitCode
 
-TYPE_CHECKING = False  # (not typing's: the fast path does without importing typing)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType

@@ -10,6 +10,7 @@ then, and the command's own context is made, so the message and status are click
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from b12check.cli.ending import (
     DEBUG_KEY,
@@ -23,7 +24,6 @@ from b12check.cli.ending import (
 from b12check.cli.usage import UsageProblem
 from b12check.run.exitcodes import ExitCode
 
-TYPE_CHECKING = False  # (not typing's: see fastparse.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any

@@ -10,10 +10,10 @@ completion. Then click takes the run, and its messages stay the only ones.
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 from b12check.cli.ending import DEBUG_KEY
 
-TYPE_CHECKING = False  # (not typing's: the fast path does without importing typing)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
