@@ -22,7 +22,8 @@ from b12check.readers.source import Row
 from b12check.run.pieces import FULL, Entry
 
 if TYPE_CHECKING:
-    from b12check.run.rowcache import FullPath, Head, RowCache
+    from b12check.run.rowcache import FullPath, RowCache
+    from b12check.run.rowheads import Head
 
 BATCH_SIZE = 100  # rendered lines per batch (closed groups are never cut)
 # A member the cache rendered from a kept entry: (text, row, entry, head), made a FastLine
@@ -150,6 +151,7 @@ def grouped_long_items(
     pending = 0
     width, kinds, kind_of, head_of = cache.width, cache.kinds, cache.kind_of, cache.head_of
     result_at, ages_vary, count_label = cache.result_at, cache.ages_vary, cache.count_label
+    read_head = cache.heads.read
     last: Any = object()
     head: Head | None = None
     group_head: Head | None = None
@@ -160,7 +162,7 @@ def grouped_long_items(
         if row.problem is None and len(cells) == width:
             own = head_of(cells)
             if own != last:
-                last, head = own, cache._read_head(cells)
+                last, head = own, read_head(cells)
             if head is not None:
                 kind = (kind_of(cells), head[5]) if ages_vary else kind_of(cells)
                 table = kinds.get(kind)

@@ -35,8 +35,7 @@ from b12check.readers.routing import RowReader
 from b12check.readers.source import Row
 from b12check.render.base import LineFormat
 from b12check.run.pieces import FULL, Entry, Pieces
-from b12check.run.rowheads import Head as Head  # (grouprows reads it here)
-from b12check.run.rowheads import RowHeads
+from b12check.run.rowheads import Head, RowHeads
 
 ENTRY_LIMIT = 10240  # keys kept per file (those that go the full path included)
 CHAR_LIMIT = 1 << 21  # characters of rendered text kept per file (2 Mi)
@@ -339,12 +338,9 @@ class RowCache:
         last, head = self.last_head
         if own == last:
             return head
-        head = self._read_head(cells)
+        head = self.heads.read(cells)
         self.last_head = (own, head)
         return head
-
-    def _read_head(self, cells: list[str]) -> Head | None:
-        return self.heads.read(cells)
 
     # ------------------------------------------------------------------ learning
 
