@@ -9,13 +9,13 @@ OBX-11 the status (D, W, X, N and I give a skipped record; P, S and R a warning)
 the date.
 """
 
+from datetime import date as Day
 from functools import lru_cache
 
 from b12check.core.evaluate import Settings, evaluate
 from b12check.core.records import Record
 from b12check.core.vocab import LAB_FLAG_READINGS, STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
-from b12check.readers.context import MAX_AGE
-from b12check.readers.dates import age_on
+from b12check.readers.context import birth_age
 from b12check.readers.hl7v2 import Separators, component, components, field, hl7_date, unescape
 from b12check.readers.layout import HeaderIndex
 from b12check.readers.routing import known_code
@@ -193,15 +193,16 @@ def _age(context: Context, date: str | None) -> tuple[float | None, str | None]:
         return None, None
     if date is None or len(date) != 10:
         return None, "no readable collection date to work out the age from the birth date"
-    age = _age_on(born, date)
-    if age is None or age > MAX_AGE:
+    age = _birth_age(born, date)
+    if age is None:
         return None, f"birth date {born} does not fit the collection date {date}"
     return age, None
 
 
 @lru_cache(maxsize=4096)
-def _age_on(born: str, date: str) -> float | None:
-    return age_on(born, date)  # the same birth and collection dates on every OBX of a panel
+def _birth_age(born: str, date: str) -> float | None:
+    # (the same birth and collection dates on every OBX of a panel)
+    return birth_age(Day.fromisoformat(born), Day.fromisoformat(date))
 
 
 def _unreadable(record: Record, reason: str) -> None:
