@@ -102,8 +102,7 @@ def note_places(
 
 
 def pattern_key(results: Sequence[Result]) -> tuple[tuple[str, str], ...]:
-    """What the patterns read of a group: its set of (analyte, flag) pairs, sorted (a tuple:
-    up to 4096 are remembered, and a frozenset of five takes nine times the memory)."""
+    """What the patterns read of a group: its set of (analyte, flag) pairs, sorted."""
     return tuple(sorted({(analyte, flag) for analyte, flag, _, _ in results}))
 
 
