@@ -369,6 +369,32 @@ def test_cells_with_the_separator_the_odd_cell_check_joins_by_give_the_python_by
     _same(path, "--format", "tsv")
 
 
+def _unit_check_rows() -> list[list[str]]:
+    """Every test's unit checks probed in every unit the test knows: numbers at each bound,
+    just inside and outside it, and a tenth and ten times it."""
+    rows = []
+    for a in ANALYTES:
+        bounds = [b for c in a.unit_checks for b in (c.above, c.below) if b is not None]
+        for bound in bounds:
+            numbers = {bound, bound * 1.001, bound * 0.999, bound * 10, bound / 10}
+            for unit in a.factors:
+                for number in sorted(numbers):
+                    text = f"{number:.4f}".rstrip("0").rstrip(".")
+                    rows.append(["P1", "2024-01-02", "", "", a.name, text, unit, "", ""])
+    return rows
+
+
+def test_unit_checks_in_every_unit_give_the_python_paths_warnings(tmp_path: Path) -> None:
+    # (the SQL hands the core only values near a bound of a check in the value's own unit,
+    # found by its factor; a value the core warns about must still get the core's warning)
+    rows = _unit_check_rows()
+    path = tmp_path / "labs.csv"
+    path.write_text(_csv(LONG, rows), encoding="utf-8")
+    out = _same(path, "--format", "csv", engine_runs=True)
+    assert "is unusual for" in out and "is outside the usual span" in out
+    assert len(rows) > 50
+
+
 def _line_numbers(out: str) -> list[tuple[int, str]]:
     return [(int(r[2]), r[3]) for r in csv.reader(io.StringIO(out)) if r[0] != "status"]
 

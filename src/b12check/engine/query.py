@@ -114,24 +114,60 @@ def keys_sql() -> str:
 KEYS = "b12_keys"  # the distinct observations the view classifies
 
 
+_BY_FACTOR = "k_analyte VARCHAR, factor DOUBLE"
+
+
 def checks_sql(reference: Reference) -> str:
-    """The value spans outside which the core warns (unusual for the unit, outside the usual
-    span): a value near or beyond one goes to the core, which words the warning."""
-    rows = []
+    """The value spans outside which the core warns: each test's usual span (``b12e_checks``),
+    and each unit check by the factor of its unit (``b12e_unit_checks``: a number written
+    above or below a bound in that unit), beside every factor the test knows
+    (``b12e_factors``). A value near or beyond one goes to the core, which words the
+    warning."""
+    spans: list[str] = []
+    checks: list[str] = []
+    factors: list[str] = []
     for a in reference.analytes.values():
         e = a.expected
         low = "NULL" if e.low is None else repr(e.low)
         high = "NULL" if e.high is None else repr(e.high)
-        above = [c.above for c in a.unit_checks if c.above is not None]
-        below = [c.below for c in a.unit_checks if c.below is not None]
-        rows.append(
-            f"({sql_text(a.id)}, {low}, {high}, "
-            f"{repr(min(above)) if above else 'NULL'}, {repr(max(below)) if below else 'NULL'})"
-        )
+        spans.append(f"({sql_text(a.id)}, {low}, {high})")
+        for c in a.unit_checks:
+            above = "NULL" if c.above is None else repr(c.above)
+            below = "NULL" if c.below is None else repr(c.below)
+            checks.append(f"({sql_text(a.id)}, {a.factors[c.unit]!r}, {above}, {below})")
+        factors.extend(f"({sql_text(a.id)}, {f!r})" for f in sorted(set(a.factors.values())))
+    tables = (
+        ("b12e_checks", "k_analyte VARCHAR, low DOUBLE, high DOUBLE", spans),
+        ("b12e_unit_checks", f"{_BY_FACTOR}, above DOUBLE, below DOUBLE", checks),
+        ("b12e_factors", _BY_FACTOR, factors),
+    )
+    return "".join(
+        f"CREATE OR REPLACE TEMP TABLE {name} ({columns});\n"
+        + (f"INSERT INTO {name} VALUES {', '.join(rows)};\n" if rows else "")
+        for name, columns, rows in tables
+    )
+
+
+def _near(number: str) -> str:
+    """Whether a result's value is near or beyond a span the core warns outside of (the
+    checks of checks_sql; ``k`` the test's span). A unit check counts where the value's
+    factor (value / number) is its unit's, or none of the test's (a unit read another
+    way): never fewer values than the core warns about."""
+    factor = f"value / {number}"
+    same = "abs({f} - {t}.factor) <= 1e-3 * {t}.factor"
+    unknown = (
+        f"NOT EXISTS (SELECT 1 FROM b12e_factors t WHERE t.k_analyte = r.analyte "
+        f"AND {same.format(f=factor, t='t')})"
+    )
+    unit = (
+        f"EXISTS (SELECT 1 FROM b12e_unit_checks u WHERE u.k_analyte = r.analyte "
+        f"AND ((u.above IS NOT NULL AND {number} >= u.above * (1 - 1e-9)) "
+        f"OR (u.below IS NOT NULL AND {number} <= u.below * (1 + 1e-9))) "
+        f"AND ({number} = 0 OR {same.format(f=factor, t='u')} OR {unknown}))"
+    )
     return (
-        "CREATE OR REPLACE TEMP TABLE b12e_checks (k_analyte VARCHAR, low DOUBLE, high DOUBLE, "
-        "written_above DOUBLE, written_below DOUBLE);\n"
-        + ("INSERT INTO b12e_checks VALUES " + ", ".join(rows) + ";\n" if rows else "")
+        f"(k.low IS NOT NULL AND value <= k.low * (1 + 1e-6)) "
+        f"OR (k.high IS NOT NULL AND value >= k.high * (1 - 1e-6)) OR {unit}"
     )
 
 
@@ -212,12 +248,7 @@ def classified_sql(fmt: str) -> str:
         ]
     )
     number = "TRY_CAST(regexp_extract(value_text, '[0-9.]+$') AS DOUBLE)"
-    near = (
-        f"(k.low IS NOT NULL AND value <= k.low * (1 + 1e-6)) "
-        f"OR (k.high IS NOT NULL AND value >= k.high * (1 - 1e-6)) "
-        f"OR (k.written_above IS NOT NULL AND {number} >= k.written_above * (1 - 1e-9)) "
-        f"OR (k.written_below IS NOT NULL AND {number} <= k.written_below * (1 + 1e-9))"
-    )
+    near = _near(number)
     result_odd = (
         f"(flag = 'unclassified' AND {BY_SEX} IS NULL) "
         f"OR NOT regexp_matches(value_text, {sql_text(PLAIN_VALUE)}) OR b12_unit IS NULL"
