@@ -95,6 +95,7 @@ class Engine:
         return [make_plan(self.scanner, path, self.conn, lab) for path in paths]
 
     def prepare(self, plan: Plan) -> None:
+        from b12check.engine.tables import load_reference_tables
         from b12check.sqlgen import generate
 
         if plan.kind == "parquet":
@@ -125,7 +126,8 @@ class Engine:
         if keys != hashes:  # (never seen: two distinct observations with one 64-bit hash)
             raise EngineRefused("two distinct observations share a hash")
         keep = ("b12_h", "k_test", "k_result", "k_unit")
-        self.conn.execute(generate(self.settings, "duckdb", KEYS, keep))
+        load_reference_tables(self.conn, self.settings)
+        self.conn.execute(generate(self.settings, "duckdb", KEYS, keep, with_tables=False))
         self.conn.execute(checks_sql(self.settings.reference))
         self.conn.execute(classified_sql(self.fmt))
         clear_near(self.conn, self.scanner.reader.settings, self.writer)

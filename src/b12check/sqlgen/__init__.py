@@ -14,7 +14,16 @@ from b12check.sqlgen.dialects import DIALECTS, Dialect
 from b12check.sqlgen.tables import Cell, Table, reference_tables
 from b12check.sqlgen.view import FIELDS, INPUT_COLUMNS, SQL_LIMIT, view_body
 
-__all__ = ["DIALECTS", "FIELDS", "INPUT_COLUMNS", "SQL_LIMIT", "generate", "view_name"]
+__all__ = [
+    "DIALECTS",
+    "FIELDS",
+    "INPUT_COLUMNS",
+    "SQL_LIMIT",
+    "create_table_sql",
+    "generate",
+    "sql_type",
+    "view_name",
+]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CHUNK = 200  # rows per INSERT
@@ -44,7 +53,7 @@ def _literal(d: Dialect, cell: Cell) -> str:
     return repr(cell)  # int, or a float's shortest round-trip text
 
 
-def _sql_type(d: Dialect, kind: str) -> str:
+def sql_type(d: Dialect, kind: str) -> str:
     return {"text": d.text_type, "double": d.double_type, "int": d.int_type}[kind]
 
 
@@ -52,17 +61,23 @@ def _rows(d: Dialect, rows: list[tuple[Cell, ...]]) -> list[str]:
     return ["(" + ", ".join(_literal(d, cell) for cell in row) + ")" for row in rows]
 
 
+def create_table_sql(d: Dialect, table: Table) -> str:
+    """The statements that make ``table`` anew, empty (not for Spark, whose tables are
+    views over their rows)."""
+    columns = ", ".join(f"{n} {sql_type(d, k)}" for n, k in table.columns)
+    return f"DROP TABLE IF EXISTS {table.name};\nCREATE TABLE {table.name} ({columns});\n"
+
+
 def _table_sql(d: Dialect, table: Table) -> str:
     names = [name for name, _ in table.columns]
     if d.name == "spark":
-        cast = ", ".join(f"CAST({n} AS {_sql_type(d, k)}) AS {n}" for n, k in table.columns)
+        cast = ", ".join(f"CAST({n} AS {sql_type(d, k)}) AS {n}" for n, k in table.columns)
         values = ",\n  ".join(_rows(d, table.rows))
         return (
             f"CREATE OR REPLACE TEMPORARY VIEW {table.name} AS SELECT {cast}\n"
             f"FROM VALUES\n  {values}\nAS t({', '.join(names)});\n"
         )
-    columns = ", ".join(f"{n} {_sql_type(d, k)}" for n, k in table.columns)
-    out = [f"DROP TABLE IF EXISTS {table.name};\nCREATE TABLE {table.name} ({columns});\n"]
+    out = [create_table_sql(d, table)]
     rows = _rows(d, table.rows)
     for start in range(0, len(rows), _CHUNK):
         chunk = ",\n  ".join(rows[start : start + _CHUNK])
@@ -71,9 +86,15 @@ def _table_sql(d: Dialect, table: Table) -> str:
 
 
 def generate(
-    settings: Settings, dialect: str, table: str = "observations", keep: tuple[str, ...] = ()
+    settings: Settings,
+    dialect: str,
+    table: str = "observations",
+    keep: tuple[str, ...] = (),
+    with_tables: bool = True,
 ) -> str:
-    """The whole script for ``dialect`` (duckdb, spark, postgres, sqlite)."""
+    """The whole script for ``dialect`` (duckdb, spark, postgres, sqlite); not
+    ``with_tables``: without the reference tables (a caller that loads
+    ``reference_tables(settings)`` itself: the engine, by parameters)."""
     d = DIALECTS[dialect]
     _checked(table, "table", dotted=True)
     for column in keep:
@@ -93,6 +114,6 @@ def generate(
     else:
         drop = f"DROP VIEW IF EXISTS {view};\n"
         create = f"CREATE VIEW {view} AS\n"
-    tables = "\n".join(_table_sql(d, t) for t in reference_tables(settings))
+    tables = "\n".join(_table_sql(d, t) for t in reference_tables(settings)) if with_tables else ""
     body = view_body(d, table, columns)
     return "\n".join(head) + drop + "\n" + tables + "\n" + create + body + ";\n"
