@@ -274,21 +274,18 @@ def test_the_order_check_counts_the_rows_out_of_file_order() -> None:
 
     conn = duckdb.connect(config={"threads": 2, "preserve_insertion_order": True})
 
-    def check(order: str, step: int = 1, dense: bool = True) -> tuple[int, int]:
+    def check(order: str, step: int = 1) -> tuple[int, int]:
         rows = f"SELECT i * {step} AS b12_seq FROM range(1, 5001) t(i)"
         conn.execute(f"CREATE OR REPLACE TABLE {ROWS} AS {rows}{order}")
-        got: tuple[int, int] = conn.execute(order_sql(dense)).fetchone()
+        got: tuple[int, int] = conn.execute(order_sql()).fetchone()
         return got
 
     assert check(" ORDER BY i") == (0, 5000)
-    assert check(" ORDER BY i", 3, dense=False) == (0, 5000)
-    assert check(" ORDER BY i", 3)[0] > 0  # (a wide file's places are not 1, 2, 3, ...)
+    assert check(" ORDER BY i", 3) == (0, 5000)  # (a wide file's places have gaps)
     swapped = " ORDER BY CASE i WHEN 17 THEN 18 WHEN 18 THEN 17 ELSE i END"
-    assert check(" ORDER BY i DESC")[0] == 5000  # (each row's own place)
-    assert check(" ORDER BY i DESC", dense=False)[0] == 4999  # (each pair of neighbours)
-    assert check(swapped)[0] == 2
-    assert check(swapped, dense=False)[0] == 1
-    assert check(" WHERE i <> 17 ORDER BY i") == (4983, 4999)
+    assert check(" ORDER BY i DESC")[0] == 4999  # (each pair of neighbours)
+    assert check(swapped)[0] == 1
+    assert check(" WHERE i <> 17 ORDER BY i") == (0, 4999)
 
 
 def test_a_copy_keeps_order_only_when_duckdb_plans_a_batch_copy() -> None:
@@ -306,13 +303,13 @@ def test_a_copy_keeps_order_only_when_duckdb_plans_a_batch_copy() -> None:
 def test_lines_out_of_file_order_are_written_sorted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # (the rows are sorted after the join; should they still come out of order, or DuckDB
-    # plan a COPY that does not keep order, the run sorts the lines instead)
+    # (a wide file's rows are sorted after the join; should they still come out of order,
+    # or DuckDB plan a COPY that does not keep order, the run sorts the lines instead)
     from b12check.engine import lines, run
 
     sorted_runs = []
 
-    def shuffled(columns: tuple[str, ...], ordered: bool = True) -> str:
+    def shuffled(columns: tuple[str, ...]) -> str:
         return lines.rows_sql(columns) + " DESC"
 
     def written(line: str, in_order: bool) -> str:
@@ -321,23 +318,24 @@ def test_lines_out_of_file_order_are_written_sorted(
 
     monkeypatch.setattr(run, "rows_sql", shuffled)
     monkeypatch.setattr(run, "lines_sql", written)
-    rows = [["P1", "2024-01-02", "", "", n, v, u, "", ""] for n, v, u in _MIXED]
-    path = tmp_path / "labs.csv"
-    path.write_text(_csv(LONG, rows), encoding="utf-8")
-    out = _same(path, "--format", "csv", engine_runs=True)
-    assert out.count("\n") == len(rows) + 1
     wide = tmp_path / "wide.csv"
     wide.write_text(
         "patient_id,Vitamin B12 (pg/mL),Ferritin (ng/mL)\nP1,250,12\nP2,,40\nP3,90,\n",
         encoding="utf-8",
     )
+    out = _same(wide, "--format", "csv", engine_runs=True)
+    assert out.count("\n") == 5
     assert sorted_runs[-1]  # (the last statement built is the one run)
-    assert _same(wide, "--format", "csv", engine_runs=True).count("\n") == 5
-    assert sorted_runs[-1]
     monkeypatch.setattr(run, "rows_sql", lines.rows_sql)
     monkeypatch.setattr(run, "keeps_order", lambda conn, copy: False)
     sorted_runs.clear()
-    assert _same(path, "--format", "csv", engine_runs=True) == out
+    assert _same(wide, "--format", "csv", engine_runs=True) == out
+    assert sorted_runs[-1]
+    rows = [["P1", "2024-01-02", "", "", n, v, u, "", ""] for n, v, u in _MIXED]
+    path = tmp_path / "labs.csv"
+    path.write_text(_csv(LONG, rows), encoding="utf-8")
+    sorted_runs.clear()
+    assert _same(path, "--format", "csv", engine_runs=True).count("\n") == len(rows) + 1
     assert sorted_runs[-1]
 
 

@@ -5,13 +5,16 @@ on the distinct observation (status, analyte, value, flag, band, reason): those 
 are joined once per distinct observation (``b12_frag``), and each row's line is one concat of
 those pieces and its own cells (row number, patient, date, lab range and flag).
 
-The rows' order is not left to the join, which any number of threads may run: each
-observation's distinct observation (``b12_kid``) and cells are joined, then sorted into
-``b12_rows`` (narrow rows: a cheap sort), checked to be in file order; the COPY then takes each
-line's pieces by position from one row of lists (``b12_pieces``: no join) and writes the lines
-in the order of b12_rows when DuckDB plans it so (a batch copy). When either fails the run
-writes the lines with an ORDER BY instead. A row the core redoes has the core's lines
-(``b12_core``); an observation the filters drop has no line.
+The rows' order is never left to a join, which any number of threads may run. A long file has
+one observation a row: its distinct observation (``b12_kid``) and the core's line are set in
+b12_raw itself by UPDATE, and ``b12_rows`` is a view of that table, in the order it was read.
+A wide file's observations come from unnesting its rows: they are joined with their distinct
+observations and sorted into the table ``b12_rows`` (narrow rows: a cheap sort), checked to be
+in file order. The COPY then takes each line's pieces by position from one row of lists
+(``b12_pieces``: no join) and writes the lines in the order of b12_rows when DuckDB plans it
+so (a batch copy). When either fails the run writes the lines with an ORDER BY instead. A row
+the core redoes has the core's lines (``b12_core``); an observation the filters drop has no
+line.
 """
 
 import json
@@ -128,17 +131,32 @@ def row_cells(plan: Plan) -> tuple[str, ...]:
     return ("b12_odd", "b12_sub", "b12_row", *(c for c, role in ROW_CELLS if role in roles))
 
 
-def rows_sql(columns: tuple[str, ...], ordered: bool = True) -> str:
-    """Each observation's distinct observation, found by a join, then sorted (narrow rows: a
-    cheap sort); not ``ordered``: as the join gives them (in file order when one thread
-    runs it, as the order check then confirms)."""
+def rows_sql(columns: tuple[str, ...]) -> str:
+    """A wide file's rows: each observation's distinct observation, found by a join (which
+    keeps no order), then sorted (narrow rows: a cheap sort)."""
     cells = ", ".join(f"o.{c}" for c in columns)
     return (
         f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT o.b12_seq, {cells}, v.b12_kid, "
         "CASE WHEN o.b12_sub = 0 THEN c.l END AS b12_core "
         f"FROM {OBSERVATIONS} o LEFT JOIN {FRAGMENTS} v ON {ON} "
-        f"LEFT JOIN {CORE} c ON c.b12_row = o.b12_row" + (" ORDER BY o.b12_seq" if ordered else "")
+        f"LEFT JOIN {CORE} c ON c.b12_row = o.b12_row ORDER BY o.b12_seq"
     )
+
+
+def long_rows_sql(columns: tuple[str, ...]) -> str:
+    """A long file's rows: a view of b12_raw itself, one observation a row in the order it
+    was read, each one's distinct observation and core's line set in place by KID_SQL and
+    CORE_SQL (no join, so nothing to sort)."""
+    cells = ", ".join(f"o.{c}" for c in columns)
+    return (
+        f"CREATE OR REPLACE TEMP VIEW {ROWS} AS SELECT o.b12_seq, {cells}, o.b12_kid, "
+        f"o.b12_core FROM {OBSERVATIONS} o"
+    )
+
+
+# a long file's rows: their distinct observations, and the lines of those the core redid
+KID_SQL = f"UPDATE b12_raw SET b12_kid = v.b12_kid FROM {FRAGMENTS} v WHERE b12_raw.b12_h = v.b12_h"
+CORE_SQL = f"UPDATE b12_raw SET b12_core = c.l FROM {CORE} c WHERE b12_raw.rowid + 1 = c.b12_row"
 
 
 def pieces_sql(names: list[str]) -> str:
@@ -161,17 +179,13 @@ def source_sql(line: str) -> str:
     return f"SELECT o.b12_seq, {text} AS l FROM {ROWS} o CROSS JOIN {PIECES} p"
 
 
-def order_sql(dense: bool) -> str:
-    """(rows out of file order, rows) of b12_rows: each row must have a greater place in
-    the file (b12_seq) than the one before it (by rowid); ``dense``: the places are 1, 2,
-    3, ... (a long file), so each must be its rowid + 1."""
-    if dense:
-        bad = "count(*) FILTER (WHERE rowid + 1 <> b12_seq)"
-    else:
-        bad = (
-            f"(SELECT count(*) FROM {ROWS} a JOIN {ROWS} b ON b.rowid = a.rowid + 1 "
-            "WHERE b.b12_seq <= a.b12_seq)"
-        )
+def order_sql() -> str:
+    """(rows out of file order, rows) of the table b12_rows: each row must have a greater
+    place in the file (b12_seq) than the one before it (by rowid)."""
+    bad = (
+        f"(SELECT count(*) FROM {ROWS} a JOIN {ROWS} b ON b.rowid = a.rowid + 1 "
+        "WHERE b.b12_seq <= a.b12_seq)"
+    )
     return f"SELECT {bad}, count(*) FROM {ROWS}"
 
 

@@ -46,6 +46,17 @@ def _raw(plan: Plan, role: str) -> str:
     return "CAST(NULL AS VARCHAR)" if at is None else f"NULLIF(c{at}, '')"
 
 
+def long_columns(plan: Plan) -> str:
+    """A long file's columns of b12_raw beside its cells: the hash of each row's
+    observation (b12_h), and room for its distinct observation (b12_kid, set once they are
+    classified) and the core's line where the core redoes the row (b12_core)."""
+    test, result, unit = (_raw(plan, r) for r in ("test", "result", "unit"))
+    return (
+        f"hash({test}, COALESCE({result}, ''), {unit}) AS b12_h, "
+        "CAST(NULL AS BIGINT) AS b12_kid, CAST(NULL AS VARCHAR) AS b12_core"
+    )
+
+
 def observations(plan: Plan, relation: str) -> str:
     """The view of the file's observations: one per long row, one per filled test cell of a
     wide row (``b12_sub`` its place in the row), with the cells the lines need. A row whose
@@ -65,7 +76,7 @@ def observations(plan: Plan, relation: str) -> str:
             f"WITH s AS ({head})\nSELECT b12_row, b12_row AS b12_seq, 0 AS b12_sub, b12_odd, "
             f"{test} AS k_test, COALESCE({result}, '') AS k_result, {unit} AS k_unit, "
             f"{test} AS b12_label, CAST(NULL AS VARCHAR) AS b12_column, {common}, "
-            f"hash({test}, COALESCE({result}, ''), {unit}) AS b12_h FROM s"
+            "b12_h, b12_kid, b12_core FROM s"
         )
     tests = plan.layout.tests
     values = ", ".join(f"c{t.position}" for t in tests)

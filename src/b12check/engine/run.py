@@ -17,14 +17,17 @@ from b12check.engine import MISSING, EngineRefused
 from b12check.engine.io import csv_relation, sql_text
 from b12check.engine.lines import (
     CORE,
+    CORE_SQL,
     FRAGMENTS,
     JOIN,
+    KID_SQL,
     PIECES,
     ROWS,
     fragments_sql,
     keeps_order,
     kept_sql,
     lines_sql,
+    long_rows_sql,
     order_sql,
     pieces_sql,
     row_cells,
@@ -38,6 +41,7 @@ from b12check.engine.query import (
     checks_sql,
     classified_sql,
     keys_sql,
+    long_columns,
     observations,
     odd_sql,
 )
@@ -107,9 +111,11 @@ class Engine:
             relation = csv_relation(plan.path, plan.delimiter, plan.layout.width, 1)
         # the rows in file order (a table's rowid is the order they were read in), and
         # whether each goes to the core whatever its observations
+        self.wide = plan.layout.kind == "wide"
+        extra = "" if self.wide else f", {long_columns(plan)}"
         self.conn.execute(
             f"CREATE OR REPLACE TEMP TABLE b12_raw AS SELECT *, {odd_sql(plan, self.fmt)} "
-            f"AS b12_odd FROM {relation}"
+            f"AS b12_odd{extra} FROM {relation}"
         )
         if plan.kind != "parquet":
             rows = self.conn.execute("SELECT count(*) FROM b12_raw").fetchone()[0]
@@ -136,19 +142,27 @@ class Engine:
         column_cell = self.writer.text(column)
         if plan.layout.kind == "wide":  # (headers are plain text: no U+0000 in them)
             column_cell = "\x00".join(self.writer.text(t.header) for t in plan.layout.tests)
-        self.wide = plan.layout.kind == "wide"
         self.cells = row_cells(plan)
         table, self.line, self.pieces = fragments_sql(
             plan, self.fmt, file_cell, column_cell, self.keep
         )
         self.conn.execute(table)
+        if not self.wide:
+            self.conn.execute(KID_SQL)
         self._more_risky(plan)
 
     def _more_risky(self, plan: Plan) -> None:
         """Mark the rows the core redoes: those with an observation the SQL cannot render,
         a date the core reads otherwise, or a lab range it warns about."""
-        if self.conn.execute(f"SELECT bool_or(k_redo) FROM {FRAGMENTS}").fetchone()[0]:
+        if not self.conn.execute(f"SELECT bool_or(k_redo) FROM {FRAGMENTS}").fetchone()[0]:
+            pass
+        elif self.wide:
             self._mark_rows(f"SELECT o.b12_row {JOIN} WHERE v.k_redo AND NOT o.b12_odd")
+        else:  # (a long row's distinct observation is in place)
+            self.conn.execute(
+                "UPDATE b12_raw SET b12_odd = true WHERE NOT b12_odd AND b12_kid IN "
+                f"(SELECT b12_kid FROM {FRAGMENTS} WHERE k_redo)"
+            )
         date = plan.layout.roles.get("date")
         if date is not None:
             dates = [
@@ -274,26 +288,9 @@ class Engine:
             os.unlink(name)
 
     def _copy(self, name: str) -> None:
-        # (a long file has one observation a row; a wide one's rows are the view's, joined)
-        expected = self.conn.execute(
-            f"SELECT count(*) FROM {'b12_obs' if self.wide else 'b12_raw'}"
-        ).fetchone()[0]
-        # a long file: one thread runs the join, which then keeps the rows' order (a narrow,
-        # cheap step; checked, and sorted after all when not so); a wide one's rows come
-        # from unnesting each row, which the threads share, and are sorted
-        self.conn.execute(f"SET threads = {threads() if self.wide else 1}")
-        try:
-            self.conn.execute(rows_sql(self.cells, ordered=self.wide))
-        finally:
-            self.conn.execute(f"SET threads = {threads()}")
-        out_of_order, stored = self.conn.execute(order_sql(not self.wide)).fetchone()
-        if out_of_order:
-            self.conn.execute(rows_sql(self.cells))
-            out_of_order, stored = self.conn.execute(order_sql(not self.wide)).fetchone()
+        out_of_order = self._rows()
         self.conn.execute(pieces_sql(self.pieces))
         kept = self.conn.execute(kept_sql()).fetchone()[0]
-        if stored != expected:
-            raise RuntimeError("b12check: DuckDB lost observations")
         target = (
             f"TO {sql_text(name)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(1))"
         )
@@ -311,6 +308,26 @@ class Engine:
             raise RuntimeError("b12check: DuckDB lost lines")
         for table in (PIECES, CORE):
             self.conn.execute(f"DROP TABLE {table}")
+
+    def _rows(self) -> int:
+        """Build b12_rows (every observation's distinct observation and cells, in file
+        order); the rows out of file order, if any (then the lines are sorted)."""
+        if not self.wide:  # (a view of b12_raw, in the order it was read)
+            if self.conn.execute(f"SELECT count(*) FROM {CORE}").fetchone()[0]:
+                self.conn.execute(CORE_SQL)
+            self.conn.execute(long_rows_sql(self.cells))
+            return 0
+        expected = self.conn.execute(f"SELECT count(*) FROM {OBSERVATIONS}").fetchone()[0]
+        # a wide file's rows come from unnesting each row, which the threads share: they are
+        # joined and sorted (narrow rows: a cheap sort), checked, and sorted again if not so
+        self.conn.execute(rows_sql(self.cells))
+        out_of_order, stored = self.conn.execute(order_sql()).fetchone()
+        if out_of_order:
+            self.conn.execute(rows_sql(self.cells))
+            out_of_order, stored = self.conn.execute(order_sql()).fetchone()
+        if stored != expected:
+            raise RuntimeError("b12check: DuckDB lost observations")
+        return int(out_of_order)
 
     def labels(self, plan: Plan, notice: Callable[[str], None]) -> None:
         if plan.layout.kind == "wide":
