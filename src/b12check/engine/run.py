@@ -54,6 +54,7 @@ from b12check.render.base import Writer
 from b12check.run.filters import Keep
 from b12check.run.pipeline import diagnostic, exit_status
 
+TALLY = "b12_tally"  # each distinct observation's rows, rendered by the SQL or not (count)
 BUCKET = 20_000  # rows the core redoes fetched at a time
 CHUNK = 1 << 20  # bytes of DuckDB's lines read at a time
 MEMORY = os.environ.get("B12CHECK_DUCKDB_MEMORY", "512MB")
@@ -261,9 +262,15 @@ class Engine:
     def count(self, plan: Plan, summary: Summary) -> None:
         """The records of the rows the SQL rendered (b12_rows: every observation, with its
         distinct observation, after write_lines)."""
+        # (one pass over the rows: how many of each distinct observation, in rows the SQL
+        # rendered or not; the summary and the labels' tally both come from it)
+        self.conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {TALLY} AS SELECT b12_kid, b12_odd, count(*) AS n "
+            f"FROM {ROWS} GROUP BY ALL"
+        )
         got = self.conn.execute(
-            f"SELECT v.status, v.flag, count(*) FROM {ROWS} o JOIN {FRAGMENTS} v "
-            "ON o.b12_kid = v.b12_kid WHERE NOT o.b12_odd GROUP BY ALL"
+            f"SELECT v.status, v.flag, sum(t.n) FROM {TALLY} t JOIN {FRAGMENTS} v "
+            "ON t.b12_kid = v.b12_kid WHERE NOT t.b12_odd GROUP BY ALL"
         ).fetchall()
         for status, flag, n in got:
             n = int(n)
@@ -335,12 +342,13 @@ class Engine:
         return int(out_of_order)
 
     def labels(self, plan: Plan, notice: Callable[[str], None]) -> None:
+        """The not-covered notices of the Python path, from the tally of count()."""
         if plan.layout.kind == "wide":
             return
         tally = LabelTally(plan.layout)
         for label, n in self.conn.execute(
-            f"SELECT v.k_test, count(*) FROM {ROWS} o JOIN {FRAGMENTS} v "
-            "ON o.b12_kid = v.b12_kid WHERE v.analyte IS NULL OR o.b12_odd GROUP BY ALL"
+            f"SELECT v.k_test, sum(t.n) FROM {TALLY} t JOIN {FRAGMENTS} v "
+            "ON t.b12_kid = v.b12_kid WHERE v.analyte IS NULL OR t.b12_odd GROUP BY ALL"
         ).fetchall():
             tally.counts[label or ""] = int(n)
         matches = tally.matches(self.settings.reference, self.scanner.reader.test_name)
