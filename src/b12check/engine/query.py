@@ -111,30 +111,15 @@ def odd_sql(plan: Plan, fmt: str) -> str:
     )
 
 
-_KEY_CELLS = ("k_test", "k_result", "k_unit")
-
-
 def keys_sql() -> str:
-    """The distinct observations, stripped as the core strips them, for the view: one per
-    hash of the cells (a GROUP BY of one number, far cheaper than of three texts), with
-    what CLASHES_SQL needs to tell two observations that share a hash."""
-    seen = ", ".join(
-        f"min({c}) AS {c}, max({c}) AS x_{c}, count({c}) AS n_{c}" for c in _KEY_CELLS
-    )
+    """The distinct observations, stripped as the core strips them, for the view."""
     return (
-        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT *, "
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT b12_h, k_test, k_result, k_unit, "
         f"NULLIF({_trim('k_test')}, '') AS test, {_trim('k_result')} AS result, "
         f"NULLIF({_trim('k_unit')}, '') AS unit, CAST(NULL AS VARCHAR) AS sex, "
-        f"CAST(NULL AS DOUBLE) AS age FROM (SELECT b12_h, {seen}, count(*) AS n_rows "
-        f"FROM {OBSERVATIONS} GROUP BY b12_h)"
+        f"CAST(NULL AS DOUBLE) AS age FROM (SELECT DISTINCT b12_h, k_test, k_result, k_unit "
+        f"FROM {OBSERVATIONS})"
     )
-
-
-# the hashes two different observations share (never seen with 64 bits, but checked): a
-# cell that differs between the rows of one hash, or is empty in only some of them
-CLASHES_SQL = "SELECT count(*) FROM b12_keys WHERE " + " OR ".join(
-    f"{c} IS DISTINCT FROM x_{c} OR n_{c} NOT IN (0, n_rows)" for c in _KEY_CELLS
-)
 
 
 KEYS = "b12_keys"  # the distinct observations the view classifies
