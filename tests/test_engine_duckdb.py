@@ -288,6 +288,35 @@ def test_the_order_check_counts_the_rows_out_of_file_order() -> None:
     assert check(" WHERE i <> 17 ORDER BY i") == (0, 4999)
 
 
+def test_two_observations_that_share_a_hash_are_told_apart() -> None:
+    # (the rows find their distinct observation by a 64-bit hash of its cells; should two
+    # different ones ever share a hash, the run must go the Python path, not merge them)
+    from b12check.engine.query import CLASHES_SQL, OBSERVATIONS, keys_sql
+
+    conn = duckdb.connect()
+
+    def clashes(*rows: tuple[str | None, str, str | None]) -> int:
+        values = ", ".join(
+            f"(1::UBIGINT, {'NULL' if t is None else repr(t)}, {r!r}, "
+            f"{'NULL' if u is None else repr(u)})"
+            for t, r, u in rows
+        )
+        conn.execute(
+            f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS SELECT * FROM (VALUES {values}) "
+            "AS t(b12_h, k_test, k_result, k_unit)"
+        )
+        conn.execute(keys_sql())
+        found: int = conn.execute(CLASHES_SQL).fetchone()[0]
+        return found
+
+    same = ("Ferritin", "12", "ng/mL")
+    assert clashes(same, same, same) == 0
+    assert clashes((None, "12", None), (None, "12", None)) == 0
+    assert clashes(same, ("Ferritin", "13", "ng/mL")) == 1
+    assert clashes(same, ("Ferritin", "12", None)) == 1  # (a unit in only one of them)
+    assert clashes((None, "12", "ng/mL"), same) == 1
+
+
 def test_a_copy_keeps_order_only_when_duckdb_plans_a_batch_copy() -> None:
     from b12check.engine.lines import keeps_order
 

@@ -123,6 +123,9 @@ def keys_sql() -> str:
 
 
 KEYS = "b12_keys"  # the distinct observations the view classifies
+# how many distinct observations share a hash with another (never seen with 64 bits, but
+# checked: the rows find their distinct observation by its hash)
+CLASHES_SQL = f"SELECT count(*) - count(DISTINCT b12_h) FROM {KEYS}"
 
 
 _BY_FACTOR = "k_analyte VARCHAR, factor DOUBLE"
