@@ -270,22 +270,22 @@ def test_a_named_pipe_goes_the_python_path_and_is_read_whole(tmp_path: Path) -> 
 
 
 def test_the_order_check_counts_the_rows_out_of_file_order() -> None:
-    from b12check.engine.lines import ROWS, order_sql
+    from b12check.engine.lines import order_sql
 
     conn = duckdb.connect(config={"threads": 2, "preserve_insertion_order": True})
 
-    def check(order: str, step: int = 1) -> tuple[int, int]:
+    def check(order: str, step: int = 1) -> int:
         rows = f"SELECT i * {step} AS b12_seq FROM range(1, 5001) t(i)"
-        conn.execute(f"CREATE OR REPLACE TABLE {ROWS} AS {rows}{order}")
-        got: tuple[int, int] = conn.execute(order_sql()).fetchone()
+        conn.execute(f"CREATE OR REPLACE TABLE obs AS {rows}{order}")
+        got: int = conn.execute(order_sql("obs")).fetchone()[0]
         return got
 
-    assert check(" ORDER BY i") == (0, 5000)
-    assert check(" ORDER BY i", 3) == (0, 5000)  # (a wide file's places have gaps)
+    assert check(" ORDER BY i") == 0
+    assert check(" ORDER BY i", 3) == 0  # (a wide file's places have gaps)
     swapped = " ORDER BY CASE i WHEN 17 THEN 18 WHEN 18 THEN 17 ELSE i END"
-    assert check(" ORDER BY i DESC")[0] == 4999  # (each pair of neighbours)
-    assert check(swapped)[0] == 1
-    assert check(" WHERE i <> 17 ORDER BY i") == (0, 4999)
+    assert check(" ORDER BY i DESC") == 4999  # (each pair of neighbours)
+    assert check(swapped) == 1
+    assert check(" WHERE i <> 17 ORDER BY i") == 0
 
 
 def test_two_observations_that_share_a_hash_are_told_apart() -> None:
@@ -332,20 +332,22 @@ def test_a_copy_keeps_order_only_when_duckdb_plans_a_batch_copy() -> None:
 def test_lines_out_of_file_order_are_written_sorted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # (a wide file's rows are sorted after the join; should they still come out of order,
-    # or DuckDB plan a COPY that does not keep order, the run sorts the lines instead)
+    # (a wide file's observations are built once, checked to be in file order and built
+    # sorted when not; and when DuckDB plans a COPY that does not keep order, the run sorts
+    # the lines instead)
     from b12check.engine import lines, run
 
-    sorted_runs = []
+    built, sorted_runs = [], []
 
-    def shuffled(columns: tuple[str, ...]) -> str:
-        return lines.rows_sql(columns) + " DESC"
+    def shuffled(build: str, ordered: bool) -> str:
+        built.append(ordered)
+        return build + (" ORDER BY b12_seq" if ordered else " ORDER BY b12_seq DESC")
 
     def written(line: str, in_order: bool) -> str:
         sorted_runs.append(not in_order)
         return lines.lines_sql(line, in_order)
 
-    monkeypatch.setattr(run, "rows_sql", shuffled)
+    monkeypatch.setattr(run, "wide_table", shuffled)
     monkeypatch.setattr(run, "lines_sql", written)
     wide = tmp_path / "wide.csv"
     wide.write_text(
@@ -354,8 +356,9 @@ def test_lines_out_of_file_order_are_written_sorted(
     )
     out = _same(wide, "--format", "csv", engine_runs=True)
     assert out.count("\n") == 5
-    assert sorted_runs[-1]  # (the last statement built is the one run)
-    monkeypatch.setattr(run, "rows_sql", lines.rows_sql)
+    assert built and built == [False, True] * (len(built) // 2)  # (every run: once each)
+    assert not sorted_runs[-1]
+    monkeypatch.setattr(run, "wide_table", run.wide_table)
     monkeypatch.setattr(run, "keeps_order", lambda conn, copy: False)
     sorted_runs.clear()
     assert _same(wide, "--format", "csv", engine_runs=True) == out

@@ -5,16 +5,15 @@ on the distinct observation (status, analyte, value, flag, band, reason): those 
 are joined once per distinct observation (``b12_frag``), and each row's line is one concat of
 those pieces and its own cells (row number, patient, date, lab range and flag).
 
-The rows' order is never left to a join, which any number of threads may run. A long file has
-one observation a row: its distinct observation (``b12_kid``) and the core's line are set in
-b12_raw itself by UPDATE, and ``b12_rows`` is a view of that table, in the order it was read.
-A wide file's observations come from unnesting its rows: they are joined with their distinct
-observations and sorted into the table ``b12_rows`` (narrow rows: a cheap sort), checked to be
-in file order. The COPY then takes each line's pieces by position from one row of lists
+The rows' order is never left to a join, which any number of threads may run. Each
+observation is a row of one table in file order: b12_raw itself for a long file (one
+observation a row), b12_wobs for a wide one (its rows unnested once, checked to be in file
+order, sorted if not). Its distinct observation (``b12_kid``) and, where the core redid the
+row, the core's lines (``b12_core``) are set in place by UPDATE, and ``b12_rows`` is a view of
+that table. The COPY then takes each line's pieces by position from one row of lists
 (``b12_pieces``: no join) and writes the lines in the order of b12_rows when DuckDB plans it
-so (a batch copy). When either fails the run writes the lines with an ORDER BY instead. A row
-the core redoes has the core's lines (``b12_core``); an observation the filters drop has no
-line.
+so (a batch copy); else the run writes them with an ORDER BY. An observation the filters drop
+has no line.
 """
 
 import json
@@ -132,21 +131,9 @@ def row_cells(plan: Plan) -> tuple[str, ...]:
 
 
 def rows_sql(columns: tuple[str, ...]) -> str:
-    """A wide file's rows: each observation's distinct observation, found by a join (which
-    keeps no order), then sorted (narrow rows: a cheap sort)."""
-    cells = ", ".join(f"o.{c}" for c in columns)
-    return (
-        f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT o.b12_seq, {cells}, v.b12_kid, "
-        "CASE WHEN o.b12_sub = 0 THEN c.l END AS b12_core "
-        f"FROM {OBSERVATIONS} o LEFT JOIN {FRAGMENTS} v ON {ON} "
-        f"LEFT JOIN {CORE} c ON c.b12_row = o.b12_row ORDER BY o.b12_seq"
-    )
-
-
-def long_rows_sql(columns: tuple[str, ...]) -> str:
-    """A long file's rows: a view of b12_raw itself, one observation a row in the order it
-    was read, each one's distinct observation and core's line set in place by KID_SQL and
-    CORE_SQL (no join, so nothing to sort)."""
+    """Every observation's line cells, distinct observation and core's line: a view of the
+    table of observations (b12_raw, or b12_wobs for a wide file), in the order it was
+    read, each one's b12_kid and b12_core set in place by kid_sql and core_sql."""
     cells = ", ".join(f"o.{c}" for c in columns)
     return (
         f"CREATE OR REPLACE TEMP VIEW {ROWS} AS SELECT o.b12_seq, {cells}, o.b12_kid, "
@@ -154,9 +141,25 @@ def long_rows_sql(columns: tuple[str, ...]) -> str:
     )
 
 
-# a long file's rows: their distinct observations, and the lines of those the core redid
-KID_SQL = f"UPDATE b12_raw SET b12_kid = v.b12_kid FROM {FRAGMENTS} v WHERE b12_raw.b12_h = v.b12_h"
-CORE_SQL = f"UPDATE b12_raw SET b12_core = c.l FROM {CORE} c WHERE b12_raw.rowid + 1 = c.b12_row"
+def kid_sql(table: str) -> str:
+    """Set each observation's distinct observation (by its hash)."""
+    return (
+        f"UPDATE {table} SET b12_kid = v.b12_kid FROM {FRAGMENTS} v WHERE {table}.b12_h = v.b12_h"
+    )
+
+
+def core_sql(table: str) -> str:
+    """Put the core's lines of each row it redid on the row's first observation: b12_raw's
+    own row, or the first of a wide row's in b12_wobs."""
+    if table == "b12_raw":
+        return (
+            f"UPDATE b12_raw SET b12_core = c.l FROM {CORE} c WHERE b12_raw.rowid + 1 = c.b12_row"
+        )
+    first = f"(SELECT b12_row, min(b12_seq) AS b12_seq FROM {table} WHERE b12_odd GROUP BY b12_row)"
+    return (
+        f"UPDATE {table} SET b12_core = c.l FROM {CORE} c, {first} f "
+        f"WHERE f.b12_row = c.b12_row AND {table}.b12_seq = f.b12_seq"
+    )
 
 
 def pieces_sql(names: list[str]) -> str:
@@ -179,14 +182,13 @@ def source_sql(line: str) -> str:
     return f"SELECT o.b12_seq, {text} AS l FROM {ROWS} o CROSS JOIN {PIECES} p"
 
 
-def order_sql() -> str:
-    """(rows out of file order, rows) of the table b12_rows: each row must have a greater
-    place in the file (b12_seq) than the one before it (by rowid)."""
-    bad = (
-        f"(SELECT count(*) FROM {ROWS} a JOIN {ROWS} b ON b.rowid = a.rowid + 1 "
-        "WHERE b.b12_seq <= a.b12_seq)"
+def order_sql(table: str) -> str:
+    """How many rows of ``table`` are out of file order: each must have a greater place in
+    the file (b12_seq) than the one before it (by rowid)."""
+    return (
+        "SELECT count(*) FILTER (WHERE b12_seq <= b12_before) FROM (SELECT b12_seq, "
+        f"lag(b12_seq) OVER (ORDER BY rowid) AS b12_before FROM {table})"
     )
-    return f"SELECT {bad}, count(*) FROM {ROWS}"
 
 
 def kept_sql() -> str:

@@ -51,24 +51,30 @@ def long_columns(plan: Plan) -> str:
     observation (b12_h), and room for its distinct observation (b12_kid, set once they are
     classified) and the core's line where the core redoes the row (b12_core)."""
     test, result, unit = (_raw(plan, r) for r in ("test", "result", "unit"))
-    return (
-        f"hash({test}, COALESCE({result}, ''), {unit}) AS b12_h, "
-        "CAST(NULL AS BIGINT) AS b12_kid, CAST(NULL AS VARCHAR) AS b12_core"
-    )
+    return f"hash({test}, COALESCE({result}, ''), {unit}) AS b12_h, {_ROOM}"
 
 
-def observations(plan: Plan, relation: str) -> str:
-    """The view of the file's observations: one per long row, one per filled test cell of a
-    wide row (``b12_sub`` its place in the row), with the cells the lines need. A row whose
-    cells are all plain needs no stripping (k_* are the cells as read, for the join with
-    the classified distinct observations); any other row is ``b12_odd`` and goes to the
+_ROOM = "CAST(NULL AS BIGINT) AS b12_kid, CAST(NULL AS VARCHAR) AS b12_core"
+WIDE = "b12_wobs"  # a wide file's observations, as a table (see observations)
+
+
+def observation_table(plan: Plan) -> str:
+    """The table whose rows are the file's observations, each with its b12_kid and
+    b12_core: b12_raw itself for a long file, b12_wobs for a wide one."""
+    return "b12_raw" if plan.layout.kind == "long" else WIDE
+
+
+def observations(plan: Plan) -> str:
+    """The file's observations, in file order: one per long row (a view of b12_raw), one
+    per filled test cell of a wide row (``b12_sub`` its place in the row; every cell of a
+    row the core redoes), built once as the table b12_wobs; with the cells the lines need.
+    A row whose cells are all plain needs no stripping (k_* are the cells as read, which
+    the distinct observations are found by); any other row is ``b12_odd`` and goes to the
     core."""
-    width = plan.layout.width
-    head = f"SELECT rowid + 1 AS b12_row, * FROM {relation}"
+    head = "SELECT rowid + 1 AS b12_row, * FROM b12_raw"
     common = (
         f"{_raw(plan, 'patient')} AS patient, {_raw(plan, 'date')} AS b12_date, "
-        f"{_raw(plan, 'lab_range')} AS lab_range, {_raw(plan, 'lab_flag')} AS lab_flag, "
-        + ", ".join(f"c{i}" for i in range(width))
+        f"{_raw(plan, 'lab_range')} AS lab_range, {_raw(plan, 'lab_flag')} AS lab_flag"
     )
     if plan.layout.kind == "long":
         test, result, unit = (_raw(plan, r) for r in ("test", "result", "unit"))
@@ -80,35 +86,40 @@ def observations(plan: Plan, relation: str) -> str:
         )
     tests = plan.layout.tests
     values = ", ".join(f"c{t.position}" for t in tests)
-    covered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if t.analyte) or "false"
-    uncovered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if not t.analyte)
     ids = ", ".join(sql_text(t.analyte.id if t.analyte else "") for t in tests)
     units = ", ".join("NULL" if t.unit is None else sql_text(t.unit) for t in tests)
     headers = ", ".join(sql_text(t.header) for t in tests)
     return (
         f"WITH s AS ({head}),\n"
-        f"u AS (SELECT *, b12_odd OR NOT ({covered}) OR ({uncovered or 'false'}) AS b12_wide_odd, "
-        f"unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k FROM s),\n"
-        f"f AS (SELECT * FROM u WHERE b12_v IS NOT NULL OR b12_wide_odd)\n"
-        f"SELECT b12_row, b12_row * {len(tests)} + b12_k AS b12_seq, b12_k AS b12_sub, "
-        f"b12_wide_odd AS b12_odd, "
+        f"u AS (SELECT *, unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k "
+        "FROM s),\n"
+        "f AS (SELECT * FROM u WHERE b12_v IS NOT NULL OR b12_odd)\n"
+        f"SELECT b12_row, b12_row * {len(tests)} + b12_k AS b12_seq, b12_k AS b12_sub, b12_odd, "
         f"[{ids}][b12_k + 1] AS k_test, COALESCE(b12_v, '') AS k_result, "
         f"[{units}][b12_k + 1] AS k_unit, [{headers}][b12_k + 1] AS b12_label, "
         f"[{headers}][b12_k + 1] AS b12_column, {common}, "
-        f"hash([{ids}][b12_k + 1], COALESCE(b12_v, ''), [{units}][b12_k + 1]) AS b12_h FROM f"
+        f"hash([{ids}][b12_k + 1], COALESCE(b12_v, ''), [{units}][b12_k + 1]) AS b12_h, "
+        f"{_ROOM} FROM f"
     )
 
 
 def odd_sql(plan: Plan, fmt: str) -> str:
     """Whether a row goes to the core whatever its observations: a cell that is not plain
-    (see ODD_CELLS; for TSV output also a backslash anywhere), or a sex or age given."""
+    (see ODD_CELLS; for TSV output also a backslash anywhere), or a sex or age given; in a
+    wide file also no covered test filled, or a column of a test not covered."""
     cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(plan.layout.width))
     whole = f"concat_ws(chr(1), {cells})"
     odd = sql_text(ODD_CELLS + (r"|\\" if fmt == "tsv" else ""))
-    return (
+    found = (
         f"regexp_matches({whole}, {odd}) "
         f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL"
     )
+    if plan.layout.kind == "long":
+        return found
+    tests = plan.layout.tests
+    covered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if t.analyte) or "false"
+    uncovered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if not t.analyte)
+    return f"{found} OR NOT ({covered}) OR ({uncovered or 'false'})"
 
 
 def keys_sql() -> str:

@@ -17,17 +17,16 @@ from b12check.engine import MISSING, EngineRefused
 from b12check.engine.io import csv_relation, sql_text
 from b12check.engine.lines import (
     CORE,
-    CORE_SQL,
     FRAGMENTS,
     JOIN,
-    KID_SQL,
     PIECES,
     ROWS,
+    core_sql,
     fragments_sql,
     keeps_order,
     kept_sql,
+    kid_sql,
     lines_sql,
-    long_rows_sql,
     order_sql,
     pieces_sql,
     row_cells,
@@ -43,6 +42,7 @@ from b12check.engine.query import (
     classified_sql,
     keys_sql,
     long_columns,
+    observation_table,
     observations,
     odd_sql,
 )
@@ -100,8 +100,8 @@ class Engine:
         self.fmt = fmt
         self.conn = conn
         self.settings = scanner.settings
-        self.wide = False
         self.cells: tuple[str, ...] = ()
+        self.table = "b12_raw"  # the table of observations (observation_table)
 
     def plans(self, paths: tuple[str, ...]) -> list[Plan]:
         lab = self.scanner.options.lab_ranges
@@ -120,8 +120,7 @@ class Engine:
             relation = csv_relation(plan.path, plan.delimiter, plan.layout.width, 1)
         # the rows in file order (a table's rowid is the order they were read in), and
         # whether each goes to the core whatever its observations
-        self.wide = plan.layout.kind == "wide"
-        extra = "" if self.wide else f", {long_columns(plan)}"
+        extra = "" if plan.layout.kind == "wide" else f", {long_columns(plan)}"
         self.conn.execute(
             f"CREATE OR REPLACE TEMP TABLE b12_raw AS SELECT *, {odd_sql(plan, self.fmt)} "
             f"AS b12_odd{extra} FROM {relation}"
@@ -130,9 +129,8 @@ class Engine:
             rows = self.conn.execute("SELECT count(*) FROM b12_raw").fetchone()[0]
             if rows + 1 != plan.lines:
                 raise EngineRefused("blank lines or values over several lines")
-        self.conn.execute(
-            f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS {observations(plan, 'b12_raw')}"
-        )
+        self.table = observation_table(plan)
+        self._observations(plan)
         # the view classifies each distinct observation once; the rows join its records
         self.conn.execute(keys_sql())
         if self.conn.execute(CLASHES_SQL).fetchone()[0]:
@@ -153,20 +151,15 @@ class Engine:
             plan, self.fmt, file_cell, column_cell, self.keep
         )
         self.conn.execute(table)
-        if not self.wide:
-            self.conn.execute(KID_SQL)
+        self.conn.execute(kid_sql(self.table))
         self._more_risky(plan)
 
     def _more_risky(self, plan: Plan) -> None:
         """Mark the rows the core redoes: those with an observation the SQL cannot render,
         a date the core reads otherwise, or a lab range it warns about."""
-        if not self.conn.execute(f"SELECT bool_or(k_redo) FROM {FRAGMENTS}").fetchone()[0]:
-            pass
-        elif self.wide:
-            self._mark_rows(f"SELECT o.b12_row {JOIN} WHERE v.k_redo AND NOT o.b12_odd")
-        else:  # (a long row's distinct observation is in place)
-            self.conn.execute(
-                "UPDATE b12_raw SET b12_odd = true WHERE NOT b12_odd AND b12_kid IN "
+        if self.conn.execute(f"SELECT bool_or(k_redo) FROM {FRAGMENTS}").fetchone()[0]:
+            self._mark_rows(
+                f"SELECT b12_row FROM {OBSERVATIONS} WHERE NOT b12_odd AND b12_kid IN "
                 f"(SELECT b12_kid FROM {FRAGMENTS} WHERE k_redo)"
             )
         date = plan.layout.roles.get("date")
@@ -216,10 +209,19 @@ class Engine:
             )
 
     def _mark_rows(self, query: str) -> None:
-        """The rows ``query`` gives (b12_row) go to the core, whole."""
+        """The rows ``query`` gives (b12_row) go to the core, whole (in b12_raw, and each of
+        a wide row's observations)."""
         self.conn.execute(
-            f"UPDATE b12_raw SET b12_odd = true WHERE rowid + 1 IN (SELECT b12_row FROM ({query}))"
+            f"CREATE OR REPLACE TEMP TABLE b12_marked AS SELECT DISTINCT b12_row FROM ({query})"
         )
+        self.conn.execute(
+            "UPDATE b12_raw SET b12_odd = true WHERE rowid + 1 IN (SELECT b12_row FROM b12_marked)"
+        )
+        if self.table != "b12_raw":
+            self.conn.execute(
+                f"UPDATE {self.table} SET b12_odd = true "
+                "WHERE b12_row IN (SELECT b12_row FROM b12_marked)"
+            )
 
     def python_rows(self, plan: Plan, summary: Summary, err: IO[str], quiet: bool) -> None:
         """The rows the core redoes, in file order, each one's lines rendered by the writer
@@ -228,8 +230,8 @@ class Engine:
         width = plan.layout.width
         cells_sql = ", ".join(f"COALESCE(c{i}, '')" for i in range(width))
         query = (
-            f"SELECT b12_row, [{cells_sql}] FROM {OBSERVATIONS} WHERE b12_odd AND b12_sub = 0 "
-            f"AND b12_row > ? ORDER BY b12_row LIMIT {BUCKET}"
+            f"SELECT rowid + 1, [{cells_sql}] FROM b12_raw WHERE b12_odd AND rowid + 1 > ? "
+            f"ORDER BY rowid LIMIT {BUCKET}"
         )
         self.conn.execute(f"CREATE OR REPLACE TEMP TABLE {CORE} (b12_row BIGINT, l VARCHAR)")
         last = 0  # (a page at a time: a statement run meanwhile would end a pending result)
@@ -300,15 +302,13 @@ class Engine:
             os.unlink(name)
 
     def _copy(self, name: str) -> None:
-        out_of_order = self._rows()
+        self._rows()
         self.conn.execute(pieces_sql(self.pieces))
         kept = self.conn.execute(kept_sql()).fetchone()[0]
         target = (
             f"TO {sql_text(name)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(1))"
         )
-        in_order = out_of_order == 0 and keeps_order(
-            self.conn, f"COPY ({lines_sql(self.line, True)}) {target}"
-        )
+        in_order = keeps_order(self.conn, f"COPY ({lines_sql(self.line, True)}) {target}")
         copy = f"COPY ({lines_sql(self.line, in_order)}) {target}"
         try:
             written = self.conn.execute(copy).fetchone()[0]
@@ -321,25 +321,30 @@ class Engine:
         for table in (PIECES, CORE):
             self.conn.execute(f"DROP TABLE {table}")
 
-    def _rows(self) -> int:
-        """Build b12_rows (every observation's distinct observation and cells, in file
-        order); the rows out of file order, if any (then the lines are sorted)."""
-        if not self.wide:  # (a view of b12_raw, in the order it was read)
-            if self.conn.execute(f"SELECT count(*) FROM {CORE}").fetchone()[0]:
-                self.conn.execute(CORE_SQL)
-            self.conn.execute(long_rows_sql(self.cells))
-            return 0
-        expected = self.conn.execute(f"SELECT count(*) FROM {OBSERVATIONS}").fetchone()[0]
-        # a wide file's rows come from unnesting each row, which the threads share: they are
-        # joined and sorted (narrow rows: a cheap sort), checked, and sorted again if not so
+    def _rows(self) -> None:
+        """Put the core's lines in place and make b12_rows (every observation's distinct
+        observation and cells, in file order)."""
+        lines = self.conn.execute(f"SELECT count(*) FROM {CORE}").fetchone()[0]
+        if lines and self.conn.execute(core_sql(self.table)).fetchone()[0] != lines:
+            raise RuntimeError("b12check: DuckDB lost lines of the rows the core redid")
         self.conn.execute(rows_sql(self.cells))
-        out_of_order, stored = self.conn.execute(order_sql()).fetchone()
-        if out_of_order:
-            self.conn.execute(rows_sql(self.cells))
-            out_of_order, stored = self.conn.execute(order_sql()).fetchone()
-        if stored != expected:
-            raise RuntimeError("b12check: DuckDB lost observations")
-        return int(out_of_order)
+
+    def _observations(self, plan: Plan) -> None:
+        """The view b12_obs of the file's observations; a wide file's built once as the
+        table b12_wobs, checked to be in file order (unnesting keeps it, as DuckDB plans
+        it; sorted when not)."""
+        if self.table == "b12_raw":
+            self.conn.execute(f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS {observations(plan)}")
+            return
+        build = f"CREATE OR REPLACE TEMP TABLE {self.table} AS {observations(plan)}"
+        self.conn.execute(wide_table(build, ordered=False))
+        if self.conn.execute(order_sql(self.table)).fetchone()[0]:
+            self.conn.execute(wide_table(build, ordered=True))
+            if self.conn.execute(order_sql(self.table)).fetchone()[0]:
+                raise RuntimeError("b12check: DuckDB did not keep the file's order")
+        self.conn.execute(
+            f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS SELECT * FROM {self.table}"
+        )
 
     def labels(self, plan: Plan, notice: Callable[[str], None]) -> None:
         """The not-covered notices of the Python path, from the tally of count()."""
@@ -354,6 +359,11 @@ class Engine:
         matches = tally.matches(self.settings.reference, self.scanner.reader.test_name)
         for line in not_covered_lines(matches, 0):
             notice(f"{plan.path}: {line}")
+
+
+def wide_table(build: str, ordered: bool) -> str:
+    """``build`` (the CREATE of b12_wobs) as it is, or sorted into file order."""
+    return build + (" ORDER BY b12_seq" if ordered else "")
 
 
 def _sink(out: IO[str]) -> Callable[[bytes], object]:
