@@ -67,16 +67,17 @@ def observation_table(plan: Plan) -> str:
 def observations(plan: Plan) -> str:
     """The file's observations, in file order: one per long row (a view of b12_raw), one
     per filled test cell of a wide row (``b12_sub`` its place in the row; every cell of a
-    row the core redoes), built once as the table b12_wobs; with the cells the lines need.
+    row the core redoes), built once as the table b12_wobs (read through wide_view); with
+    the cells the lines need.
     A row whose cells are all plain needs no stripping (k_* are the cells as read, which
     the distinct observations are found by); any other row is ``b12_odd`` and goes to the
     core."""
     head = "SELECT rowid + 1 AS b12_row, * FROM b12_raw"
-    common = (
-        f"{_raw(plan, 'patient')} AS patient, {_raw(plan, 'date')} AS b12_date, "
-        f"{_raw(plan, 'lab_range')} AS lab_range, {_raw(plan, 'lab_flag')} AS lab_flag"
-    )
     if plan.layout.kind == "long":
+        common = (
+            f"{_raw(plan, 'patient')} AS patient, {_raw(plan, 'date')} AS b12_date, "
+            f"{_raw(plan, 'lab_range')} AS lab_range, {_raw(plan, 'lab_flag')} AS lab_flag"
+        )
         test, result, unit = (_raw(plan, r) for r in ("test", "result", "unit"))
         return (
             f"WITH s AS ({head})\nSELECT b12_row, b12_row AS b12_seq, 0 AS b12_sub, b12_odd, "
@@ -86,20 +87,36 @@ def observations(plan: Plan) -> str:
         )
     tests = plan.layout.tests
     values = ", ".join(f"c{t.position}" for t in tests)
-    ids = ", ".join(sql_text(t.analyte.id if t.analyte else "") for t in tests)
-    units = ", ".join("NULL" if t.unit is None else sql_text(t.unit) for t in tests)
-    headers = ", ".join(sql_text(t.header) for t in tests)
+    test, unit, _ = _by_place(plan, "b12_k")
     return (
         f"WITH s AS ({head}),\n"
         f"u AS (SELECT *, unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k "
         "FROM s),\n"
         "f AS (SELECT * FROM u WHERE b12_v IS NOT NULL OR b12_odd)\n"
         f"SELECT b12_row, b12_row * {len(tests)} + b12_k AS b12_seq, b12_k AS b12_sub, b12_odd, "
-        f"[{ids}][b12_k + 1] AS k_test, COALESCE(b12_v, '') AS k_result, "
-        f"[{units}][b12_k + 1] AS k_unit, [{headers}][b12_k + 1] AS b12_label, "
-        f"[{headers}][b12_k + 1] AS b12_column, {common}, "
-        f"hash([{ids}][b12_k + 1], COALESCE(b12_v, ''), [{units}][b12_k + 1]) AS b12_h, "
+        f"COALESCE(b12_v, '') AS k_result, {_raw(plan, 'patient')} AS patient, "
+        f"{_raw(plan, 'date')} AS b12_date, hash({test}, COALESCE(b12_v, ''), {unit}) AS b12_h, "
         f"{_ROOM} FROM f"
+    )
+
+
+def _by_place(plan: Plan, place: str) -> tuple[str, str, str]:
+    """A wide file's test (its id), unit and header for the test column at ``place``."""
+    tests = plan.layout.tests
+    ids = ", ".join(sql_text(t.analyte.id if t.analyte else "") for t in tests)
+    units = ", ".join("NULL" if t.unit is None else sql_text(t.unit) for t in tests)
+    headers = ", ".join(sql_text(t.header) for t in tests)
+    return f"[{ids}][{place} + 1]", f"[{units}][{place} + 1]", f"[{headers}][{place} + 1]"
+
+
+def wide_view(plan: Plan) -> str:
+    """The view of a wide file's observations over b12_wobs: each one's test, unit and
+    header from its place in the row (the same for every row: not stored)."""
+    test, unit, header = _by_place(plan, "b12_sub")
+    return (
+        f"SELECT *, {test} AS k_test, {unit} AS k_unit, {header} AS b12_label, "
+        f"{header} AS b12_column, CAST(NULL AS VARCHAR) AS lab_range, "
+        f"CAST(NULL AS VARCHAR) AS lab_flag FROM {WIDE}"
     )
 
 

@@ -45,6 +45,7 @@ from b12check.engine.query import (
     observation_table,
     observations,
     odd_sql,
+    wide_view,
 )
 from b12check.readers.dates import normalise_date
 from b12check.readers.labels import LabelTally, not_covered_lines
@@ -342,9 +343,7 @@ class Engine:
             self.conn.execute(wide_table(build, ordered=True))
             if self.conn.execute(order_sql(self.table)).fetchone()[0]:
                 raise RuntimeError("b12check: DuckDB did not keep the file's order")
-        self.conn.execute(
-            f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS SELECT * FROM {self.table}"
-        )
+        self.conn.execute(f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS {wide_view(plan)}")
 
     def labels(self, plan: Plan, notice: Callable[[str], None]) -> None:
         """The not-covered notices of the Python path, from the tally of count()."""
