@@ -236,9 +236,13 @@ class Cells:
             f"THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
         )
 
-    def odd(self, expr: str) -> str:
+    def odd(self, exprs: tuple[str, ...]) -> str:
+        """Whether any of ``exprs`` is not plain: a line break (for TSV also a tab or a
+        backslash) anywhere, or a formula leader, space or tab first. One regex over them
+        all, joined by U+0001 (which counts as a start: never fewer cells than one by one)."""
         bad = "[\\t\\r\\n\\\\]" if self.fmt == "tsv" else "[\\r\\n]"
-        return f"({expr} IS NOT NULL AND regexp_matches({expr}, '{bad}|^[=+@ \\t-]'))"
+        joined = f"concat_ws(chr(1), {', '.join(exprs)})"
+        return f"regexp_matches({joined}, '{bad}|(^|\\x01)[=+@ \\t-]')"
 
 
 KEY_TEXT = (
@@ -299,7 +303,7 @@ def classified_sql(fmt: str) -> str:
         "analyte IS NOT NULL OR reason IS DISTINCT FROM 'not a test b12check covers' "
         "OR test IS NULL"
     )
-    odd_cells = " OR ".join(cells.odd(f) for f in KEY_TEXT)
+    odd_cells = cells.odd(KEY_TEXT)
     risky = f"""status = 'error'
       OR (status = 'skipped' AND ({skipped_odd}))
       OR (status = 'result' AND ({result_odd}))
