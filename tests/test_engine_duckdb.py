@@ -317,6 +317,26 @@ def test_two_observations_that_share_a_hash_are_told_apart() -> None:
     assert clashes((None, "12", "ng/mL"), same) == 1
 
 
+def test_a_row_the_core_must_redo_is_never_written_by_the_sql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (should the marking of the rows the core redoes ever miss one, the run stops before
+    # any record is written, rather than write what the SQL cannot render exactly)
+    from b12check.engine import run
+
+    monkeypatch.setattr(run.Engine, "_more_risky", lambda self, plan: None)
+    path = tmp_path / "labs.csv"
+    path.write_text(
+        "patient_id,collected,test,result,unit\n"
+        "P1,2024-01-02,Ferritin,abc,ng/mL\nP2,2024-01-02,Ferritin,12,ng/mL\n",
+        encoding="utf-8",
+    )
+    got = invoke("scan", str(path), "--engine", "duckdb", "--format", "csv")
+    assert got.exit_code == 70
+    assert "a row the core must redo was not marked" in got.stderr
+    assert got.stdout.count("\n") <= 1  # (the header at most)
+
+
 def test_a_copy_keeps_order_only_when_duckdb_plans_a_batch_copy() -> None:
     from b12check.engine.lines import keeps_order
 

@@ -172,13 +172,9 @@ def pieces_sql(names: list[str]) -> str:
 def source_sql(line: str) -> str:
     """Every observation's line or NULL (NULL where the filters drop it, or for the other
     observations of a wide row the core redoes; a row the core redoes has its lines), with
-    its place in the file (b12_seq)."""
-    text = (
-        "CASE WHEN o.b12_odd THEN o.b12_core "
-        "WHEN p.k_redo[o.b12_kid] IS NOT false "
-        "THEN error('b12check: a row the core must redo was not marked') "
-        f"WHEN p.k_keep[o.b12_kid] THEN {line} END"
-    )
+    its place in the file (b12_seq). (kept_sql has checked that no row the core must redo
+    is left to the SQL.)"""
+    text = f"CASE WHEN o.b12_odd THEN o.b12_core WHEN p.k_keep[o.b12_kid] THEN {line} END"
     return f"SELECT o.b12_seq, {text} AS l FROM {ROWS} o CROSS JOIN {PIECES} p"
 
 
@@ -192,10 +188,14 @@ def order_sql(table: str) -> str:
 
 
 def kept_sql() -> str:
-    """How many lines the COPY must write (those source_sql does not leave NULL)."""
+    """How many lines the COPY must write (those source_sql does not leave NULL), and how
+    many rows the core must redo (or that have no distinct observation) are not marked so:
+    a run goes no further unless that is none."""
     return (
         f"SELECT count(*) FILTER (WHERE CASE WHEN o.b12_odd THEN o.b12_core IS NOT NULL "
-        f"ELSE p.k_keep[o.b12_kid] END) FROM {ROWS} o CROSS JOIN {PIECES} p"
+        f"ELSE p.k_keep[o.b12_kid] END), "
+        "count(*) FILTER (WHERE NOT o.b12_odd AND p.k_redo[o.b12_kid] IS NOT false) "
+        f"FROM {ROWS} o CROSS JOIN {PIECES} p"
     )
 
 

@@ -305,7 +305,9 @@ class Engine:
     def _copy(self, name: str) -> None:
         self._rows()
         self.conn.execute(pieces_sql(self.pieces))
-        kept = self.conn.execute(kept_sql()).fetchone()[0]
+        kept, unmarked = self.conn.execute(kept_sql()).fetchone()
+        if unmarked:
+            raise RuntimeError("b12check: a row the core must redo was not marked")
         # (each line as it is: no quote or escape character, a delimiter no line holds, and
         # the column "quoted" with the empty quote, so DuckDB does not look for characters
         # that would need quoting, which took half the COPY's time)
