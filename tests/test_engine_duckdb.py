@@ -445,6 +445,21 @@ def test_unit_checks_in_every_unit_give_the_python_paths_warnings(tmp_path: Path
     assert len(rows) > 50
 
 
+@pytest.mark.parametrize("odd", ["=1+2", "+1", "@x", "-5", " 12", "12 ", "1\u00a02", "1\t2", "é"])
+def test_an_odd_test_result_or_unit_cell_goes_to_the_core(tmp_path: Path, odd: str) -> None:
+    # (a long file's test, result and unit cells are checked once per distinct observation,
+    # not in every row: each kind of cell the SQL cannot write plainly, in each of them)
+    rows = [["P1", "2024-01-02", "", "", "Ferritin", "12", "ng/mL", "", ""]]
+    for at in (4, 5, 6):
+        row = list(rows[0])
+        row[at] = odd
+        rows += [row, list(rows[0])]
+    path = tmp_path / "labs.csv"
+    path.write_text(_csv(LONG, rows), encoding="utf-8")
+    assert _same(path, "--format", "csv", engine_runs=True).count("\n") == len(rows) + 1
+    _same(path, "--format", "tsv", engine_runs=True)
+
+
 def _line_numbers(out: str) -> list[tuple[int, str]]:
     return [(int(r[2]), r[3]) for r in csv.reader(io.StringIO(out)) if r[0] != "status"]
 

@@ -120,18 +120,29 @@ def wide_view(plan: Plan) -> str:
     )
 
 
+def _odd_cells(fmt: str) -> str:
+    return sql_text(ODD_CELLS + (r"|\\" if fmt == "tsv" else ""))
+
+
+# a long file's cells that make its observation: checked once per distinct observation
+# (classified_sql), not in every row
+_KEY_ROLES = ("test", "result", "unit")
+
+
 def odd_sql(plan: Plan, fmt: str) -> str:
     """Whether a row goes to the core whatever its observations: a cell that is not plain
-    (see ODD_CELLS; for TSV output also a backslash anywhere), or a sex or age given; in a
-    wide file also no covered test filled, or a column of a test not covered."""
-    cells = ", ".join(f"COALESCE(c{i}, '')" for i in range(plan.layout.width))
-    whole = f"concat_ws(chr(1), {cells})"
-    odd = sql_text(ODD_CELLS + (r"|\\" if fmt == "tsv" else ""))
+    (see ODD_CELLS; for TSV output also a backslash anywhere; a long file's test, result
+    and unit cells are checked per distinct observation instead), or a sex or age given;
+    in a wide file also no covered test filled, or a column of a test not covered."""
+    long = plan.layout.kind == "long"
+    skip = {plan.layout.roles.get(r) for r in _KEY_ROLES} if long else set()
+    cells = [f"COALESCE(c{i}, '')" for i in range(plan.layout.width) if i not in skip]
     found = (
-        f"regexp_matches({whole}, {odd}) "
-        f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL"
-    )
-    if plan.layout.kind == "long":
+        f"regexp_matches(concat_ws(chr(1), {', '.join(cells)}), {_odd_cells(fmt)}) "
+        if cells
+        else "false "
+    ) + f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL"
+    if long:
         return found
     tests = plan.layout.tests
     covered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if t.analyte) or "false"
@@ -304,11 +315,16 @@ def classified_sql(fmt: str) -> str:
         "OR test IS NULL"
     )
     odd_cells = cells.odd(KEY_TEXT)
+    # (the observation's own cells as read, as odd_sql checks the rest of the row)
+    odd_key = (
+        "regexp_matches(concat_ws(chr(1), COALESCE(k_test, ''), k_result, "
+        f"COALESCE(k_unit, '')), {_odd_cells(fmt)})"
+    )
     risky = f"""status = 'error'
       OR (status = 'skipped' AND ({skipped_odd}))
       OR (status = 'result' AND ({result_odd}))
       OR {_odd_number("value")} OR {_odd_number("band_low")} OR {_odd_number("band_high")}
-      OR {odd_cells}"""
+      OR {odd_cells} OR {odd_key}"""
     return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
 WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
 SELECT *, k_hard OR k_near AS k_risky FROM (SELECT r.b12_h, r.k_test, r.k_result, r.k_unit,
