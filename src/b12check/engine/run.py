@@ -179,9 +179,12 @@ class Engine:
                 )
         if self.scanner.options.lab_ranges == "ignore" or "lab_range" not in plan.layout.roles:
             return
+        # (the distinct lab ranges of each distinct observation first: one number and one
+        # text a row, then the few pairs joined)
         combos = self.conn.execute(
-            f"SELECT DISTINCT v.analyte, v.unit, o.lab_range {JOIN} WHERE NOT o.b12_odd "
-            "AND v.status = 'result' AND o.lab_range IS NOT NULL"
+            "SELECT DISTINCT v.analyte, v.unit, o.lab_range FROM (SELECT DISTINCT b12_kid, "
+            f"lab_range FROM {OBSERVATIONS} WHERE NOT b12_odd AND lab_range IS NOT NULL) o "
+            f"JOIN {FRAGMENTS} v ON o.b12_kid = v.b12_kid WHERE v.status = 'result'"
         ).fetchall()
         bad = []
         for analyte, unit, lab_range in combos:
