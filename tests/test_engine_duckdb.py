@@ -302,8 +302,8 @@ def test_two_observations_that_share_a_hash_are_told_apart() -> None:
             for t, r, u in rows
         )
         conn.execute(
-            f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS SELECT * FROM (VALUES {values}) "
-            "AS t(b12_h, k_test, k_result, k_unit)"
+            f"CREATE OR REPLACE TEMP VIEW {OBSERVATIONS} AS SELECT *, 0 AS k_place "
+            f"FROM (VALUES {values}) AS t(b12_h, k_test, k_result, k_unit)"
         )
         conn.execute(keys_sql())
         found: int = conn.execute(CLASHES_SQL).fetchone()[0]
@@ -458,6 +458,19 @@ def test_an_odd_test_result_or_unit_cell_goes_to_the_core(tmp_path: Path, odd: s
     path.write_text(_csv(LONG, rows), encoding="utf-8")
     assert _same(path, "--format", "csv", engine_runs=True).count("\n") == len(rows) + 1
     _same(path, "--format", "tsv", engine_runs=True)
+
+
+def test_two_columns_of_one_test_keep_their_own_headers(tmp_path: Path) -> None:
+    # (a wide file's distinct observations are kept apart by column, so that the same value
+    # of the same test and unit under two headers is written with each one's own header)
+    wide = tmp_path / "wide.csv"
+    wide.write_text(
+        "patient_id,collected,Vitamin B12 (pg/mL),B12 (pg/mL),Ferritin (ng/mL)\n"
+        "P1,2024-01-02,250,250,12\nP2,2024-01-02,,300,40\nP3,2024-01-02,300,,\n",
+        encoding="utf-8",
+    )
+    out = _same(wide, "--format", "csv", engine_runs=True)
+    assert [c for _, c in _line_numbers(out)][:2] == ["Vitamin B12 (pg/mL)", "B12 (pg/mL)"]
 
 
 def _line_numbers(out: str) -> list[tuple[int, str]]:

@@ -36,7 +36,7 @@ def _parts(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> list[tuple
     wide = plan.layout.kind == "wide"
     roles = plan.layout.roles
     headers = "[" + ", ".join(sql_text(h) for h in column_cell.split("\x00")) + "]"
-    header = (True, f"{headers}[o.b12_sub + 1]")
+    header = (False, f"{headers}[k_place + 1]")  # (a wide file's place is part of its key)
 
     def row(field: str, role: str | None = None) -> tuple[bool, str]:
         if role is not None and role not in roles:

@@ -82,7 +82,7 @@ def observations(plan: Plan) -> str:
         return (
             f"WITH s AS ({head})\nSELECT b12_row, b12_row AS b12_seq, 0 AS b12_sub, b12_odd, "
             f"{test} AS k_test, COALESCE({result}, '') AS k_result, {unit} AS k_unit, "
-            f"{test} AS b12_label, CAST(NULL AS VARCHAR) AS b12_column, {common}, "
+            f"0 AS k_place, {test} AS b12_label, CAST(NULL AS VARCHAR) AS b12_column, {common}, "
             "b12_h, b12_kid, b12_core FROM s"
         )
     tests = plan.layout.tests
@@ -95,7 +95,8 @@ def observations(plan: Plan) -> str:
         "f AS (SELECT * FROM u WHERE b12_v IS NOT NULL OR b12_odd)\n"
         f"SELECT b12_row, b12_row * {len(tests)} + b12_k AS b12_seq, b12_k AS b12_sub, b12_odd, "
         f"COALESCE(b12_v, '') AS k_result, {_raw(plan, 'patient')} AS patient, "
-        f"{_raw(plan, 'date')} AS b12_date, hash({test}, COALESCE(b12_v, ''), {unit}) AS b12_h, "
+        f"{_raw(plan, 'date')} AS b12_date, "
+        f"hash({test}, COALESCE(b12_v, ''), {unit}, b12_k) AS b12_h, "
         f"{_ROOM} FROM f"
     )
 
@@ -114,7 +115,7 @@ def wide_view(plan: Plan) -> str:
     header from its place in the row (the same for every row: not stored)."""
     test, unit, header = _by_place(plan, "b12_sub")
     return (
-        f"SELECT *, {test} AS k_test, {unit} AS k_unit, {header} AS b12_label, "
+        f"SELECT *, {test} AS k_test, {unit} AS k_unit, b12_sub AS k_place, {header} AS b12_label, "
         f"{header} AS b12_column, CAST(NULL AS VARCHAR) AS lab_range, "
         f"CAST(NULL AS VARCHAR) AS lab_flag FROM {WIDE}"
     )
@@ -151,13 +152,15 @@ def odd_sql(plan: Plan, fmt: str) -> str:
 
 
 def keys_sql() -> str:
-    """The distinct observations, stripped as the core strips them, for the view."""
+    """The distinct observations, stripped as the core strips them, for the view (a wide
+    file's by test column too: k_place, its place in the row, so that its header is part
+    of the pieces of its line)."""
     return (
-        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT b12_h, k_test, k_result, k_unit, "
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT b12_h, k_test, k_result, k_unit, k_place, "
         f"NULLIF({_trim('k_test')}, '') AS test, {_trim('k_result')} AS result, "
         f"NULLIF({_trim('k_unit')}, '') AS unit, CAST(NULL AS VARCHAR) AS sex, "
-        f"CAST(NULL AS DOUBLE) AS age FROM (SELECT DISTINCT b12_h, k_test, k_result, k_unit "
-        f"FROM {OBSERVATIONS})"
+        "CAST(NULL AS DOUBLE) AS age FROM (SELECT DISTINCT b12_h, k_test, k_result, k_unit, "
+        f"k_place FROM {OBSERVATIONS})"
     )
 
 
@@ -328,6 +331,7 @@ def classified_sql(fmt: str) -> str:
     return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
 WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
 SELECT *, k_hard OR k_near AS k_risky FROM (SELECT r.b12_h, r.k_test, r.k_result, r.k_unit,
+  r.k_place,
   r.test, r.result, r.unit, r.value, r.status, r.flag, r.analyte, r.reason,
   COALESCE({risky}, true) AS k_hard,
   COALESCE(status = 'result' AND ({near}), true) AS k_near,
