@@ -132,16 +132,18 @@ _KEY_ROLES = ("test", "result", "unit")
 
 def odd_sql(plan: Plan, fmt: str) -> str:
     """Whether a row goes to the core whatever its observations: a cell that is not plain
-    (see ODD_CELLS; for TSV output also a backslash anywhere; a long file's test, result
-    and unit cells are checked per distinct observation instead), or a sex or age given;
-    in a wide file also no covered test filled, or a column of a test not covered."""
+    (see ODD_CELLS; for TSV output also a backslash anywhere), or a sex or age given; in a
+    wide file also no covered test filled, or a column of a test not covered. Two kinds of
+    cell are checked once per distinct value instead of in every row: a long file's test,
+    result and unit (classified_sql), and the date, which goes to the core unless it is
+    already written as the core writes it (run.py), so never when it is not plain."""
     long = plan.layout.kind == "long"
-    skip = {plan.layout.roles.get(r) for r in _KEY_ROLES} if long else set()
+    skip = {plan.layout.roles.get(r) for r in (_KEY_ROLES if long else ())}
+    skip.add(plan.layout.roles.get("date"))
     cells = [f"COALESCE(c{i}, '')" for i in range(plan.layout.width) if i not in skip]
+    joined = cells[0] if len(cells) == 1 else f"concat_ws(chr(1), {', '.join(cells)})"
     found = (
-        f"regexp_matches(concat_ws(chr(1), {', '.join(cells)}), {_odd_cells(fmt)}) "
-        if cells
-        else "false "
+        f"regexp_matches({joined}, {_odd_cells(fmt)}) " if cells else "false "
     ) + f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL"
     if long:
         return found

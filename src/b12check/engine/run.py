@@ -173,8 +173,8 @@ class Engine:
             ]
             odd = [d for d in dates if normalise_date(d) != (d, None)]
             if odd:
-                self.conn.execute(
-                    f"UPDATE b12_raw SET b12_odd = true WHERE c{date} IN (SELECT unnest(?))",
+                self._mark_rows(
+                    f"SELECT rowid + 1 AS b12_row FROM b12_raw WHERE c{date} IN (SELECT unnest(?))",
                     [odd],
                 )
         if self.scanner.options.lab_ranges == "ignore" or "lab_range" not in plan.layout.roles:
@@ -212,11 +212,12 @@ class Engine:
                 "(SELECT k FROM b12_bad)"
             )
 
-    def _mark_rows(self, query: str) -> None:
+    def _mark_rows(self, query: str, parameters: list[Any] | None = None) -> None:
         """The rows ``query`` gives (b12_row) go to the core, whole (in b12_raw, and each of
-        a wide row's observations)."""
+        a wide row's observations: every mark goes through here)."""
         self.conn.execute(
-            f"CREATE OR REPLACE TEMP TABLE b12_marked AS SELECT DISTINCT b12_row FROM ({query})"
+            f"CREATE OR REPLACE TEMP TABLE b12_marked AS SELECT DISTINCT b12_row FROM ({query})",
+            parameters,
         )
         self.conn.execute(
             "UPDATE b12_raw SET b12_odd = true WHERE rowid + 1 IN (SELECT b12_row FROM b12_marked)"
