@@ -132,7 +132,7 @@ class Engine:
                 raise EngineRefused("blank lines or values over several lines")
         self.table = observation_table(plan)
         self._observations(plan)
-        # the view classifies each distinct observation once; the rows join its records
+        # the view classifies each distinct observation once; each row takes its id in place
         self.conn.execute(keys_sql())
         if self.conn.execute(CLASHES_SQL).fetchone()[0]:
             raise EngineRefused("two distinct observations share a hash")
