@@ -466,11 +466,12 @@ def test_unit_checks_in_every_unit_give_the_python_paths_warnings(tmp_path: Path
 
 
 @pytest.mark.parametrize("odd", ["=1+2", "+1", "@x", "-5", " 12", "12 ", "1\u00a02", "1\t2", "é"])
-def test_an_odd_test_result_or_unit_cell_goes_to_the_core(tmp_path: Path, odd: str) -> None:
-    # (a long file's test, result and unit cells are checked once per distinct observation,
-    # not in every row: each kind of cell the SQL cannot write plainly, in each of them)
-    rows = [["P1", "2024-01-02", "", "", "Ferritin", "12", "ng/mL", "", ""]]
-    for at in (4, 5, 6):
+def test_an_odd_cell_in_any_column_goes_to_the_core(tmp_path: Path, odd: str) -> None:
+    # (a long file's cells are checked once per distinct observation (test, result, unit)
+    # or per distinct value of their column (patient, date, lab range and flag), not in
+    # every row: each kind of cell the SQL cannot write plainly, in each column)
+    rows = [["P1", "2024-01-02", "", "", "Ferritin", "12", "ng/mL", "10-300", "N"]]
+    for at in (0, 1, 4, 5, 6, 7, 8):
         row = list(rows[0])
         row[at] = odd
         rows += [row, list(rows[0])]

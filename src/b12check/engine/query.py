@@ -128,17 +128,21 @@ def _odd_cells(fmt: str) -> str:
 # a long file's cells that make its observation: checked once per distinct observation
 # (classified_sql), not in every row
 _KEY_ROLES = ("test", "result", "unit")
+# a long file's cells checked once per distinct value of their column (odd_values_sql), not
+# in every row: few values each, or (the patient) far fewer than rows
+BY_VALUE = ("patient", "lab_range", "lab_flag")
 
 
 def odd_sql(plan: Plan, fmt: str) -> str:
     """Whether a row goes to the core whatever its observations: a cell that is not plain
     (see ODD_CELLS; for TSV output also a backslash anywhere), or a sex or age given; in a
-    wide file also no covered test filled, or a column of a test not covered. Two kinds of
-    cell are checked once per distinct value instead of in every row: a long file's test,
-    result and unit (classified_sql), and the date, which goes to the core unless it is
-    already written as the core writes it (run.py), so never when it is not plain."""
+    wide file also no covered test filled, or a column of a test not covered. Some cells
+    are checked once per distinct value instead of in every row: a long file's test,
+    result and unit (classified_sql) and those of BY_VALUE (odd_values_sql), and the date,
+    which goes to the core unless it is already written as the core writes it (run.py),
+    so never when it is not plain."""
     long = plan.layout.kind == "long"
-    skip = {plan.layout.roles.get(r) for r in (_KEY_ROLES if long else ())}
+    skip = {plan.layout.roles.get(r) for r in (*_KEY_ROLES, *BY_VALUE) if long}
     skip.add(plan.layout.roles.get("date"))
     cells = [f"COALESCE(c{i}, '')" for i in range(plan.layout.width) if i not in skip]
     joined = cells[0] if len(cells) == 1 else f"concat_ws(chr(1), {', '.join(cells)})"
@@ -151,6 +155,15 @@ def odd_sql(plan: Plan, fmt: str) -> str:
     covered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if t.analyte) or "false"
     uncovered = " OR ".join(f"c{t.position} IS NOT NULL" for t in tests if not t.analyte)
     return f"{found} OR NOT ({covered}) OR ({uncovered or 'false'})"
+
+
+def odd_values_sql(column: int, fmt: str) -> str:
+    """The distinct values of ``column`` that are not plain, in rows not yet left to the
+    core (the check odd_sql leaves out of the rows for BY_VALUE)."""
+    return (
+        f"SELECT v FROM (SELECT DISTINCT c{column} AS v FROM b12_raw WHERE NOT b12_odd) "
+        f"WHERE regexp_matches(v, {_odd_cells(fmt)})"
+    )
 
 
 def keys_sql() -> str:

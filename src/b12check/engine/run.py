@@ -35,6 +35,7 @@ from b12check.engine.lines import (
 from b12check.engine.near import clear_near, key_text
 from b12check.engine.plan import Plan, make_plan
 from b12check.engine.query import (
+    BY_VALUE,
     CLASHES_SQL,
     KEYS,
     OBSERVATIONS,
@@ -45,6 +46,7 @@ from b12check.engine.query import (
     observation_table,
     observations,
     odd_sql,
+    odd_values_sql,
     wide_view,
 )
 from b12check.readers.dates import normalise_date
@@ -163,6 +165,12 @@ class Engine:
                 f"SELECT b12_row FROM {OBSERVATIONS} WHERE NOT b12_odd AND b12_kid IN "
                 f"(SELECT b12_kid FROM {FRAGMENTS} WHERE k_redo)"
             )
+        if plan.layout.kind == "long":
+            for role in BY_VALUE:
+                at = plan.layout.roles.get(role)
+                if at is not None:
+                    odd = [v for (v,) in self.conn.execute(odd_values_sql(at, self.fmt)).fetchall()]
+                    self._mark_values(at, odd)
         date = plan.layout.roles.get("date")
         if date is not None:
             dates = [
@@ -171,12 +179,7 @@ class Engine:
                     f"SELECT DISTINCT c{date} FROM b12_raw WHERE NOT b12_odd AND c{date} <> ''"
                 ).fetchall()
             ]
-            odd = [d for d in dates if normalise_date(d) != (d, None)]
-            if odd:
-                self._mark_rows(
-                    f"SELECT rowid + 1 AS b12_row FROM b12_raw WHERE c{date} IN (SELECT unnest(?))",
-                    [odd],
-                )
+            self._mark_values(date, [d for d in dates if normalise_date(d) != (d, None)])
         if self.scanner.options.lab_ranges == "ignore" or "lab_range" not in plan.layout.roles:
             return
         # (the distinct lab ranges of each distinct observation first: one number and one
@@ -210,6 +213,14 @@ class Engine:
                 f"SELECT o.b12_row {JOIN} WHERE NOT o.b12_odd AND v.status = 'result' AND "
                 "CAST(to_json([v.analyte, v.unit, o.lab_range]) AS VARCHAR) IN "
                 "(SELECT k FROM b12_bad)"
+            )
+
+    def _mark_values(self, column: int, values: list[str]) -> None:
+        """The rows whose cell in ``column`` is one of ``values`` go to the core."""
+        if values:
+            self._mark_rows(
+                f"SELECT rowid + 1 AS b12_row FROM b12_raw WHERE c{column} IN (SELECT unnest(?))",
+                [values],
             )
 
     def _mark_rows(self, query: str, parameters: list[Any] | None = None) -> None:
