@@ -481,6 +481,25 @@ def test_an_odd_cell_in_any_column_goes_to_the_core(tmp_path: Path, odd: str) ->
     _same(path, "--format", "tsv", engine_runs=True)
 
 
+@pytest.mark.parametrize("odd", ["=1+2", "+1", "@x", "-5", " 12", "12 ", "1\u00a02", "1\t2", "é"])
+def test_an_odd_cell_in_any_column_of_a_wide_file_goes_to_the_core(
+    tmp_path: Path, odd: str
+) -> None:
+    # (a wide file's test cells are checked per distinct observation, its patient per
+    # distinct value, its date by the date check: not in every row)
+    plain = ["P1", "2024-01-02", "250", "", "12"]
+    rows = [plain]
+    for at in (0, 1, 2, 3, 4):
+        row = list(plain)
+        row[at] = odd
+        rows += [row, list(plain)]
+    path = tmp_path / "wide.csv"
+    header = ["patient_id", "collected", WIDE_B12, "Vitamin D (ng/mL)", WIDE_FE]
+    path.write_text(_csv(header, rows), encoding="utf-8")
+    _same(path, "--format", "csv", engine_runs=True)
+    _same(path, "--format", "tsv", engine_runs=True)
+
+
 def test_two_columns_of_one_test_keep_their_own_headers(tmp_path: Path) -> None:
     # (a wide file's distinct observations are kept apart by column, so that the same value
     # of the same test and unit under two headers is written with each one's own header)

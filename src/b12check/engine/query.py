@@ -128,22 +128,24 @@ def _odd_cells(fmt: str) -> str:
 # a long file's cells that make its observation: checked once per distinct observation
 # (classified_sql), not in every row
 _KEY_ROLES = ("test", "result", "unit")
-# a long file's cells checked once per distinct value of their column (odd_values_sql), not
-# in every row: few values each, or (the patient) far fewer than rows
+# cells checked once per distinct value of their column (odd_values_sql), not in every
+# row: few values each, or (the patient) far fewer than rows
 BY_VALUE = ("patient", "lab_range", "lab_flag")
 
 
 def odd_sql(plan: Plan, fmt: str) -> str:
     """Whether a row goes to the core whatever its observations: a cell that is not plain
     (see ODD_CELLS; for TSV output also a backslash anywhere), or a sex or age given; in a
-    wide file also no covered test filled, or a column of a test not covered. Some cells
-    are checked once per distinct value instead of in every row: a long file's test,
-    result and unit (classified_sql) and those of BY_VALUE (odd_values_sql), and the date,
-    which goes to the core unless it is already written as the core writes it (run.py),
-    so never when it is not plain."""
+    wide file also no covered test filled, or a column of a test not covered. Most cells
+    are checked once per distinct value instead of in every row: those that make an
+    observation (a long file's test, result and unit; a wide file's filled test cells),
+    per distinct observation (classified_sql); those of BY_VALUE (odd_values_sql); and
+    the date, which goes to the core unless it is already written as the core writes it
+    (run.py), so never when it is not plain."""
     long = plan.layout.kind == "long"
-    skip = {plan.layout.roles.get(r) for r in (*_KEY_ROLES, *BY_VALUE) if long}
-    skip.add(plan.layout.roles.get("date"))
+    roles = plan.layout.roles
+    skip = {roles.get(r) for r in (*BY_VALUE, "date", *(_KEY_ROLES if long else ()))}
+    skip.update(() if long else (t.position for t in plan.layout.tests))
     cells = [f"COALESCE(c{i}, '')" for i in range(plan.layout.width) if i not in skip]
     joined = cells[0] if len(cells) == 1 else f"concat_ws(chr(1), {', '.join(cells)})"
     found = (

@@ -165,12 +165,11 @@ class Engine:
                 f"SELECT b12_row FROM {OBSERVATIONS} WHERE NOT b12_odd AND b12_kid IN "
                 f"(SELECT b12_kid FROM {FRAGMENTS} WHERE k_redo)"
             )
-        if plan.layout.kind == "long":
-            for role in BY_VALUE:
-                at = plan.layout.roles.get(role)
-                if at is not None:
-                    odd = [v for (v,) in self.conn.execute(odd_values_sql(at, self.fmt)).fetchall()]
-                    self._mark_values(at, odd)
+        for role in BY_VALUE:
+            at = plan.layout.roles.get(role)
+            if at is not None:
+                odd = [v for (v,) in self.conn.execute(odd_values_sql(at, self.fmt)).fetchall()]
+                self._mark_values(at, odd)
         date = plan.layout.roles.get("date")
         if date is not None:
             dates = [
