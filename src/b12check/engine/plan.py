@@ -9,6 +9,7 @@ run falls back to the Python path.
 import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from b12check.engine import EngineRefused
@@ -32,7 +33,9 @@ class Plan(NamedTuple):
     kind: str  # csv, gzip, zstd, parquet
     delimiter: str
     layout: Layout
-    lines: int  # physical lines of a text file (0 for parquet)
+    # physical lines of a text file (0 for parquet), counted in a thread while DuckDB reads
+    # the file (a compressed file's decompression is one thread in both)
+    lines: "Future[int]"
 
 
 def _check_layout(layout: Layout, lab_ranges: str) -> None:
@@ -92,7 +95,7 @@ def plan_text(scanner: Scanner, path: str, kind: str) -> Plan:
                 raise EngineRefused("blank or sep= lines above the header")
             delimiter = source.delimiter
             layout = _first(scanner, path, source.rows())
-    return Plan(path, kind, delimiter, layout, line_count(path, kind))
+    return Plan(path, kind, delimiter, layout, _counted(0))
 
 
 def plan_parquet(scanner: Scanner, path: str, conn: Any) -> Plan:
@@ -102,7 +105,21 @@ def plan_parquet(scanner: Scanner, path: str, conn: Any) -> Plan:
     cast = ", ".join(f"COALESCE(CAST(\"{n}\" AS VARCHAR), '')" for n in names)
     head = conn.execute(f"SELECT {cast} FROM {relation} LIMIT 50").fetchall()
     rows = [Row(1, list(names))] + [Row(i + 2, list(r)) for i, r in enumerate(head)]
-    return Plan(path, "parquet", "", _first(scanner, path, iter(rows)), 0)
+    return Plan(path, "parquet", "", _first(scanner, path, iter(rows)), _counted(0))
+
+
+def _counted(lines: int) -> "Future[int]":
+    done: Future[int] = Future()
+    done.set_result(lines)
+    return done
+
+
+def _count_lines(path: str, kind: str) -> "Future[int]":
+    """The file's lines, counted in a thread of their own (it ends with the count)."""
+    pool = ThreadPoolExecutor(1)
+    lines = pool.submit(line_count, path, kind)
+    pool.shutdown(wait=False)
+    return lines
 
 
 def make_plan(scanner: Scanner, path: str, conn: Any, lab_ranges: str) -> Plan:
@@ -123,4 +140,4 @@ def make_plan(scanner: Scanner, path: str, conn: Any, lab_ranges: str) -> Plan:
     else:
         plan = plan_text(scanner, path, kind)
     _check_layout(plan.layout, lab_ranges)
-    return plan
+    return plan if kind == "parquet" else plan._replace(lines=_count_lines(path, kind))

@@ -130,7 +130,7 @@ class Engine:
         )
         if plan.kind != "parquet":
             rows = self.conn.execute("SELECT count(*) FROM b12_raw").fetchone()[0]
-            if rows + 1 != plan.lines:
+            if rows + 1 != plan.lines.result():
                 raise EngineRefused("blank lines or values over several lines")
         self.table = observation_table(plan)
         self._observations(plan)
