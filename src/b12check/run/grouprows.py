@@ -96,14 +96,38 @@ class Groups:
 
     def batch(self) -> list[Item]:
         """The closed groups kept so far, as one batch (none when there are none)."""
-        if not self.texts:
+        texts = self.texts
+        if not texts:
             return []
-        text = self.separator.join(self.texts)
+        separator = self.separator
+        text = separator.join(texts)
+        runs = [text] if text.isascii() else ascii_runs(texts, separator)
         made = FastBatch(
-            text, self.name, Counter(self.flags), len(self.flags), self.skipped, self.seen
+            runs[0], self.name, Counter(self.flags), len(self.flags), self.skipped, self.seen
         )
         self.texts, self.flags, self.skipped, self.seen = [], [], 0, []
-        return [made]
+        if len(runs) == 1:
+            return [made]
+        return [made, *[FastBatch(run, self.name, {}, 0) for run in runs[1:]]]
+
+
+def ascii_runs(texts: list[str], separator: str) -> list[str]:
+    """``texts`` joined by ``separator`` as a few texts to write one after another (with the
+    separator between them): the runs of ASCII texts joined, each other text on its own.
+    The same bytes as the one joined text, but a stream encodes an ASCII text by copying it,
+    and any other text character by character (one note with a "µ" in a batch would make
+    the whole batch go the slow way)."""
+    runs: list[str] = []
+    start = 0
+    for position, text in enumerate(texts):
+        if not text.isascii():
+            if start < position:
+                runs.append(separator.join(texts[start:position]))
+            runs.append(text)
+            start = position + 1
+    if start < len(texts):
+        runs.append(separator.join(texts[start:]))
+    return runs
 
 
 def _results_of(members: list[Member]) -> list[Result] | None:
