@@ -40,7 +40,7 @@ def json_safe(text: str) -> str:
 # json.dumps(value, ensure_ascii=False, allow_nan=False) makes an encoder like this one for
 # every call; one made once writes the same text.
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-SERIES_CHUNK = 500  # trend series encoded at once
+SERIES_CHUNK = 100  # trend series encoded at once
 
 
 def json_text(value: Any) -> str:
@@ -135,7 +135,7 @@ class JsonWriter(JsonLinesBase, Writer):
     def close(self, summary: Summary) -> None:
         self.out.write("\n],\n")
         self.out.write(f'"summary": {json_text(summary.as_dict())},\n')
-        # the series a few hundred at a time: all 50,000 would be a large list to build, and
+        # the series a hundred at a time: all 50,000 would be a large list to build, and
         # one encoding per series costs more than the series (the list's items are written
         # with the same ", " between them)
         self.out.write('"trends": {"series": [')
