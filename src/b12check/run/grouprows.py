@@ -13,6 +13,7 @@ member, so the grouping downstream sees exactly those members and adds the notes
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from b12check.core.patterns import MAX_GROUP, GroupNotes, Result, note_places
@@ -30,6 +31,9 @@ BATCH_SIZE = 100  # rendered lines per batch (closed groups are never cut)
 # only when its group needs a note from the others.
 Cached = tuple[str, Row, Entry, "Head"]
 Member = Cached | FastLine | SkippedLine | Record
+
+
+_flag_of = itemgetter(1)  # a result's flag
 
 
 class Groups:
@@ -68,7 +72,7 @@ class Groups:
         if found:
             self.noted(members, found, texts)
         self.texts.extend(texts)
-        self.flags.extend([result[1] for result in results])
+        self.flags.extend(map(_flag_of, results))
         self.skipped += len(members) - len(results)
         if self.observed:
             self.seen.append((patient, date, results))
