@@ -11,6 +11,7 @@ both taken and missed.
 import tempfile
 from functools import cache
 from pathlib import Path
+from unittest import mock
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from b12check.core.evaluate import Settings
 from b12check.core.refdata import Reference, load_reference
 from b12check.readers.scanner import ScanOptions
+from b12check.run import rowcache
 from tests.conftest import CHILD_FERRITIN, REPO
 from tests.test_fastlane import SUMMARIES, scan_text
 
@@ -308,6 +310,29 @@ def test_cache_on_and_off_write_the_same_bytes_for_grouped_panels(
     """Groups with pattern and derived notes, in any order, repeated: the cache places the
     notes and reuses noted results, and json's trends count the dates, as the full path."""
     cached, _ = scan_text(text, fmt, True, notes=notes)
+    uncached, _ = scan_text(text, fmt, False, notes=notes)
+    assert cached == uncached
+    assert SUMMARIES[-1] == SUMMARIES[-2]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    grouped_export(),
+    st.sampled_from(["csv", "ndjson", "json"]),
+    st.sampled_from(["brief", "full"]),
+    st.integers(1, 30),
+    st.sampled_from([1, 400, 1 << 21]),
+)
+def test_past_the_budgets_the_cache_still_writes_the_same_bytes(
+    text: str, fmt: str, notes: str, entries: int, chars: int
+) -> None:
+    """Budgets that run out at any point: values of keys not kept are read by the full path
+    every time and rendered from a shape kept, noted ones too, as the full path writes them."""
+    with (
+        mock.patch.object(rowcache, "ENTRY_LIMIT", entries),
+        mock.patch.object(rowcache, "CHAR_LIMIT", chars),
+    ):
+        cached, _ = scan_text(text, fmt, True, notes=notes)
     uncached, _ = scan_text(text, fmt, False, notes=notes)
     assert cached == uncached
     assert SUMMARIES[-1] == SUMMARIES[-2]

@@ -5,6 +5,7 @@ one record. Input: (analyte, flag, value in the canonical unit, comparator) per 
 """
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 from b12check.core.classify import classify
 from b12check.core.numbers import format_number
@@ -106,6 +107,7 @@ def pattern_key(results: Sequence[Result]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted({(analyte, flag) for analyte, flag, _, _ in results}))
 
 
+_pair_of = itemgetter(0, 1)  # a result's (analyte, flag)
 NOTHING: tuple[list[tuple[str, NoteRef]], bool] = ([], False)  # (never changed)
 NOTHING_WITH_IRON: tuple[list[tuple[str, NoteRef]], bool] = ([], True)
 
@@ -127,7 +129,7 @@ class GroupNotes:
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one of each in the keys kept
 
     def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
-        pairs = tuple([(analyte, flag) for analyte, flag, _, _ in results])
+        pairs = tuple(map(_pair_of, results))  # ((analyte, flag) of each, made in C)
         known = self.known.get(pairs)
         if known is None:
             key = pattern_key(results)

@@ -40,6 +40,7 @@ def json_safe(text: str) -> str:
 # json.dumps(value, ensure_ascii=False, allow_nan=False) makes an encoder like this one for
 # every call; one made once writes the same text.
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+SERIES_CHUNK = 100  # trend series encoded at once
 
 
 def json_text(value: Any) -> str:
@@ -134,14 +135,27 @@ class JsonWriter(JsonLinesBase, Writer):
     def close(self, summary: Summary) -> None:
         self.out.write("\n],\n")
         self.out.write(f'"summary": {json_text(summary.as_dict())},\n')
-        # the series one at a time: up to 50,000 of them would be a large list to build
+        # the series a hundred at a time: all 50,000 would be a large list to build, and
+        # one encoding per series costs more than the series (the list's items are written
+        # with the same ", " between them)
         self.out.write('"trends": {"series": [')
-        for number, series in enumerate(self.trends.items()):
-            self.out.write(", " if number else "")
-            self.out.write(json_text(series))
+        chunk: list[dict[str, Any]] = []
+        first = True
+        for series in self.trends.items():
+            chunk.append(series)
+            if len(chunk) == SERIES_CHUNK:
+                self._write_series(chunk, first)
+                chunk, first = [], False
+        if chunk:
+            self._write_series(chunk, first)
         self.out.write(f'], "truncated": {json.dumps(self.trends.truncated)}')
         self.out.write(f', "dates_not_understood": {self.trends.undated}}},\n')
         self.out.write(f'"disclaimer": {json_text(DISCLAIMER)}}}\n')
+
+    def _write_series(self, chunk: list[dict[str, Any]], first: bool) -> None:
+        """Some series, as the items of a JSON list are written (without its brackets)."""
+        self.out.write("" if first else ", ")
+        self.out.write(json_text(chunk)[1:-1])
 
 
 class NdjsonWriter(JsonLinesBase, Writer):

@@ -13,6 +13,7 @@ member, so the grouping downstream sees exactly those members and adds the notes
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from b12check.core.patterns import MAX_GROUP, GroupNotes, Result, note_places
@@ -30,6 +31,9 @@ BATCH_SIZE = 100  # rendered lines per batch (closed groups are never cut)
 # only when its group needs a note from the others.
 Cached = tuple[str, Row, Entry, "Head"]
 Member = Cached | FastLine | SkippedLine | Record
+
+
+_flag_of = itemgetter(1)  # a result's flag
 
 
 class Groups:
@@ -68,7 +72,7 @@ class Groups:
         if found:
             self.noted(members, found, texts)
         self.texts.extend(texts)
-        self.flags.extend([result[1] for result in results])
+        self.flags.extend(map(_flag_of, results))
         self.skipped += len(members) - len(results)
         if self.observed:
             self.seen.append((patient, date, results))
@@ -96,14 +100,38 @@ class Groups:
 
     def batch(self) -> list[Item]:
         """The closed groups kept so far, as one batch (none when there are none)."""
-        if not self.texts:
+        texts = self.texts
+        if not texts:
             return []
-        text = self.separator.join(self.texts)
+        separator = self.separator
+        text = separator.join(texts)
+        runs = [text] if text.isascii() else ascii_runs(texts, separator)
         made = FastBatch(
-            text, self.name, Counter(self.flags), len(self.flags), self.skipped, self.seen
+            runs[0], self.name, Counter(self.flags), len(self.flags), self.skipped, self.seen
         )
         self.texts, self.flags, self.skipped, self.seen = [], [], 0, []
-        return [made]
+        if len(runs) == 1:
+            return [made]
+        return [made, *[FastBatch(run, self.name, {}, 0) for run in runs[1:]]]
+
+
+def ascii_runs(texts: list[str], separator: str) -> list[str]:
+    """``texts`` joined by ``separator`` as a few texts to write one after another (with the
+    separator between them): the runs of ASCII texts joined, each other text on its own.
+    The same bytes as the one joined text, but a stream encodes an ASCII text by copying it,
+    and any other text character by character (one note with a "µ" in a batch would make
+    the whole batch go the slow way)."""
+    runs: list[str] = []
+    start = 0
+    for position, text in enumerate(texts):
+        if not text.isascii():
+            if start < position:
+                runs.append(separator.join(texts[start:position]))
+            runs.append(text)
+            start = position + 1
+    if start < len(texts):
+        runs.append(separator.join(texts[start:]))
+    return runs
 
 
 def _results_of(members: list[Member]) -> list[Result] | None:

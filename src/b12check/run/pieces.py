@@ -69,11 +69,13 @@ class Pieces:
             self.shapes[shape] = template
         return True
 
-    def entry(self, record: Record) -> tuple[Entry, Hashable, Template | None]:
+    def entry(self, record: Record, keep: bool = True) -> tuple[Entry, Hashable, Template | None]:
         """``record`` as the pieces around its own fields (FULL when it must go the full path
         every time), the record's shape, and the template when the shape is new. Records of
         one shape differ only in the fields the pieces leave out, so a shape is rendered and
-        checked once and its later records are filled in with the writer's cell renderers."""
+        checked once and its later records are filled in with the writer's cell renderers.
+        With ``keep`` False (an entry that will not be kept: past the cache's budgets) only a
+        shape already kept gives pieces, and nothing is added to what is kept (FULL else)."""
         if record.status == STATUS_RESULT and record.value is not None:
             flag: str | None = record.flag or "unclassified"
             if record.value_text is None:
@@ -82,6 +84,8 @@ class Pieces:
             template = self.shapes.get(shape)
             new = template is None
             if template is None:
+                if not keep:
+                    return FULL, None, None
                 template = self.template(record, 6)
                 if template is None:
                     return FULL, None, None
@@ -89,7 +93,7 @@ class Pieces:
             fmt = self.fmt
             value_text = fmt.text(record.value_text)
             mid = f"{before_text}{value_text}{before_value}{fmt.number(record.value)}"
-        elif record.status == STATUS_SKIPPED and record.analyte is None:
+        elif keep and record.status == STATUS_SKIPPED and record.analyte is None:
             flag = None  # not a test b12check covers: no note or count can need it
             shape, new = None, True
             template = self.template(record, 4)
@@ -98,7 +102,8 @@ class Pieces:
             heads, mid, _, suffix = template
         else:
             return FULL, None, None
-        self.chars += len(mid)
+        if keep:
+            self.chars += len(mid)
         analyte, value = record.analyte or "", record.value or 0.0
         result = (
             None if flag is None or not self.results else (analyte, flag, value, record.comparator)

@@ -16,7 +16,8 @@ Error records (they print a diagnostic), rows whose date or age carries a warnin
 records of a known test and a wide file's columns of tests not covered go the full path too.
 A result that gets a note from the patient's other results (readers/grouping.py) is learned
 the same way with that note (``reread``). Memory is bounded per file (``ENTRY_LIMIT`` keys,
-``CHAR_LIMIT`` characters of text kept); past a budget, values of new keys go the full path.
+``CHAR_LIMIT`` characters of text kept); past a budget, values of new keys go the full path
+each time, and those of a shape kept are then rendered from its pieces (nothing more kept).
 ``B12CHECK_NO_CACHE=1`` turns the cache off (cli/commands.py).
 """
 
@@ -364,13 +365,15 @@ class RowCache:
         notes: Sequence[NoteRef] = (),
     ) -> Record | FastLine | SkippedLine | tuple[str, str]:
         """The full path's record for a key not seen before (with ``notes`` from the others),
-        or the same as a rendered line when the key's pieces are kept (while budgets last)."""
+        or the same as a rendered line when its shape is known (the key's pieces are kept
+        while the budgets last). Past a budget, nothing more is kept: this key's values are
+        read by the full path each time, and those of a shape kept are rendered from it."""
         record = self._read(row, column, notes)
-        if self.entries >= ENTRY_LIMIT or self.pieces.chars >= CHAR_LIMIT:
-            return record  # past a budget: not kept, so this key's values take the full path
-        entry, shape, template = self.pieces.entry(record)
-        table[text] = entry
-        self.entries += 1
+        keep = self.entries < ENTRY_LIMIT and self.pieces.chars < CHAR_LIMIT
+        entry, shape, template = self.pieces.entry(record, keep)
+        if keep:
+            table[text] = entry
+            self.entries += 1
         if entry is FULL:
             return record
         line = self._line(entry, row, head, column)
