@@ -104,7 +104,7 @@ def fragments_sql(
     table = (
         f"CREATE OR REPLACE TEMP TABLE {FRAGMENTS} AS SELECT *, "
         f"k_risky OR {' OR '.join(nulls) or 'false'} AS k_redo, "
-        f"COALESCE({keep_sql(keep)}, false) AS k_keep, row_number() OVER () AS b12_kid FROM "
+        f"COALESCE({keep_sql(keep)}, false) AS k_keep FROM "
         f"(SELECT *, {', '.join(pieces)} FROM b12_cls)"
     )
     return table, f"concat({', '.join(line)})", names
@@ -142,10 +142,8 @@ def rows_sql(columns: tuple[str, ...]) -> str:
 
 
 def kid_sql(table: str) -> str:
-    """Set each observation's distinct observation (by its hash)."""
-    return (
-        f"UPDATE {table} SET b12_kid = v.b12_kid FROM {FRAGMENTS} v WHERE {table}.b12_h = v.b12_h"
-    )
+    """Set each observation's distinct observation (by its hash; b12_cls numbers them)."""
+    return f"UPDATE {table} SET b12_kid = v.b12_kid FROM b12_cls v WHERE {table}.b12_h = v.b12_h"
 
 
 def core_sql(table: str) -> str:

@@ -5,6 +5,8 @@ writes the core's warnings cell beside them. The others stay for the core to red
 """
 
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from b12check.core.evaluate import evaluate
@@ -40,11 +42,41 @@ def _warnings_cell(writer: Any, record: Any, sql: tuple[str, str, str, str]) -> 
     return _one(writer, cells[_AT["warnings"]]) if same else None
 
 
-def clear_near(conn: Any, settings: Settings, writer: Any) -> None:
+def clear_near(
+    conn: Any, settings: Settings, writer: Any, meanwhile: Callable[[], None] = lambda: None
+) -> None:
+    """Let the core settle the values near a span (see the module's docstring), running
+    ``meanwhile`` (DuckDB work that does not depend on them) in a thread while the core
+    evaluates them: DuckDB lets go of the GIL, and only that thread uses ``conn`` then."""
     near = conn.execute(
         "SELECT k_test, k_result, k_unit, test, result, unit, flag, value, k_status, "
         "k_analyte, k_mid, k_reason FROM b12_cls WHERE k_near AND NOT k_hard"
     ).fetchall()
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(meanwhile)
+        clear, warned = _settle(near, settings, writer)
+        other.result()
+    if clear:
+        conn.execute(
+            "UPDATE b12_cls SET k_risky = false WHERE CAST(to_json([k_test, k_result, k_unit]) "
+            "AS VARCHAR) IN (SELECT unnest(?))",
+            [clear],
+        )
+    if warned:
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE b12_warned AS SELECT w[1] AS k, w[2] AS warn "
+            "FROM (SELECT unnest(?) AS w)",
+            [warned],
+        )
+        conn.execute(
+            "UPDATE b12_cls SET k_risky = false, k_warn = b12_warned.warn FROM b12_warned "
+            "WHERE CAST(to_json([k_test, k_result, k_unit]) AS VARCHAR) = b12_warned.k"
+        )
+
+
+def _settle(near: list[Any], settings: Settings, writer: Any) -> tuple[list[str], list[list[str]]]:
+    """The keys of the near values with no warning, and those whose warnings cell the SQL
+    writes (the core's own) beside its other fields."""
     clear: list[str] = []
     warned: list[list[str]] = []
     for k_test, k_result, k_unit, test, result, unit, flag, value, *sql in near:
@@ -66,19 +98,4 @@ def clear_near(conn: Any, settings: Settings, writer: Any) -> None:
         cell = _warnings_cell(writer, record, (sql[0], sql[1], sql[2], sql[3]))
         if cell is not None:
             warned.append([key, cell])
-    if clear:
-        conn.execute(
-            "UPDATE b12_cls SET k_risky = false WHERE CAST(to_json([k_test, k_result, k_unit]) "
-            "AS VARCHAR) IN (SELECT unnest(?))",
-            [clear],
-        )
-    if warned:
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE b12_warned AS SELECT w[1] AS k, w[2] AS warn "
-            "FROM (SELECT unnest(?) AS w)",
-            [warned],
-        )
-        conn.execute(
-            "UPDATE b12_cls SET k_risky = false, k_warn = b12_warned.warn FROM b12_warned "
-            "WHERE CAST(to_json([k_test, k_result, k_unit]) AS VARCHAR) = b12_warned.k"
-        )
+    return clear, warned

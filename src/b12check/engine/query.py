@@ -347,7 +347,8 @@ def classified_sql(fmt: str) -> str:
       OR {odd_cells} OR {odd_key}"""
     return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
 WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
-SELECT *, k_hard OR k_near AS k_risky FROM (SELECT r.b12_h, r.k_test, r.k_result, r.k_unit,
+SELECT *, k_hard OR k_near AS k_risky, row_number() OVER () AS b12_kid FROM (SELECT r.b12_h,
+  r.k_test, r.k_result, r.k_unit,
   r.k_place,
   r.test, r.result, r.unit, r.value, r.status, r.flag, r.analyte, r.reason,
   COALESCE({risky}, true) AS k_hard,

@@ -143,7 +143,9 @@ class Engine:
         self.conn.execute(generate(self.settings, "duckdb", KEYS, keep, with_tables=False))
         self.conn.execute(checks_sql(self.settings.reference))
         self.conn.execute(classified_sql(self.fmt))
-        clear_near(self.conn, self.scanner.reader.settings, self.writer)
+        clear_near(
+            self.conn, self.scanner.reader.settings, self.writer, lambda: self._in_place(plan)
+        )
         file_cell = self.writer.text(plan.path)
         column = plan.layout.headers[plan.layout.roles.get("result", 0)].strip()
         column_cell = self.writer.text(column)
@@ -154,17 +156,14 @@ class Engine:
             plan, self.fmt, file_cell, column_cell, self.keep
         )
         self.conn.execute(table)
-        self.conn.execute(kid_sql(self.table))
         self._more_risky(plan)
 
-    def _more_risky(self, plan: Plan) -> None:
-        """Mark the rows the core redoes: those with an observation the SQL cannot render,
-        a date the core reads otherwise, or a lab range it warns about."""
-        if self.conn.execute(f"SELECT bool_or(k_redo) FROM {FRAGMENTS}").fetchone()[0]:
-            self._mark_rows(
-                f"SELECT b12_row FROM {OBSERVATIONS} WHERE NOT b12_odd AND b12_kid IN "
-                f"(SELECT b12_kid FROM {FRAGMENTS} WHERE k_redo)"
-            )
+    def _in_place(self, plan: Plan) -> None:
+        """What needs only the classified distinct observations, not the core's word on the
+        values near a span (run while the core settles those): each observation's distinct
+        observation, and the rows the core redoes for a cell checked per distinct value (see
+        query.odd_sql) or a date it reads otherwise."""
+        self.conn.execute(kid_sql(self.table))
         for role in BY_VALUE:
             at = plan.layout.roles.get(role)
             if at is not None:
@@ -179,6 +178,15 @@ class Engine:
                 ).fetchall()
             ]
             self._mark_values(date, [d for d in dates if normalise_date(d) != (d, None)])
+
+    def _more_risky(self, plan: Plan) -> None:
+        """Mark the rows the core redoes for their observation: one the SQL cannot render,
+        or a lab range the core warns about."""
+        if self.conn.execute(f"SELECT bool_or(k_redo) FROM {FRAGMENTS}").fetchone()[0]:
+            self._mark_rows(
+                f"SELECT b12_row FROM {OBSERVATIONS} WHERE NOT b12_odd AND b12_kid IN "
+                f"(SELECT b12_kid FROM {FRAGMENTS} WHERE k_redo)"
+            )
         if self.scanner.options.lab_ranges == "ignore" or "lab_range" not in plan.layout.roles:
             return
         # (the distinct lab ranges of each distinct observation first: one number and one
