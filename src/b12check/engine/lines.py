@@ -142,8 +142,8 @@ def rows_sql(columns: tuple[str, ...]) -> str:
 
 
 def kid_sql(table: str) -> str:
-    """Set each observation's distinct observation (by its hash; b12_cls numbers them)."""
-    return f"UPDATE {table} SET b12_kid = v.b12_kid FROM b12_cls v WHERE {table}.b12_h = v.b12_h"
+    """Set each observation's distinct observation (by its hash; b12_keys numbers them)."""
+    return f"UPDATE {table} SET b12_kid = v.b12_kid FROM b12_keys v WHERE {table}.b12_h = v.b12_h"
 
 
 def core_sql(table: str) -> str:

@@ -169,11 +169,12 @@ def odd_values_sql(column: int, fmt: str) -> str:
 
 
 def keys_sql() -> str:
-    """The distinct observations, stripped as the core strips them, for the view (a wide
-    file's by test column too: k_place, its place in the row, so that its header is part
-    of the pieces of its line)."""
+    """The distinct observations, numbered (b12_kid) and stripped as the core strips them,
+    for the view (a wide file's by test column too: k_place, its place in the row, so
+    that its header is part of the pieces of its line)."""
     return (
-        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT b12_h, k_test, k_result, k_unit, k_place, "
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT b12_h, row_number() OVER () AS b12_kid, "
+        "k_test, k_result, k_unit, k_place, "
         f"NULLIF({_trim('k_test')}, '') AS test, {_trim('k_result')} AS result, "
         f"NULLIF({_trim('k_unit')}, '') AS unit, CAST(NULL AS VARCHAR) AS sex, "
         "CAST(NULL AS DOUBLE) AS age FROM (SELECT DISTINCT b12_h, k_test, k_result, k_unit, "
@@ -347,7 +348,7 @@ def classified_sql(fmt: str) -> str:
       OR {odd_cells} OR {odd_key}"""
     return f"""CREATE OR REPLACE TEMP TABLE b12_cls AS
 WITH r AS (SELECT v.*, v.result AS value_text, v.unit AS b12_unit FROM {KEYS}_checked v)
-SELECT *, k_hard OR k_near AS k_risky, row_number() OVER () AS b12_kid FROM (SELECT r.b12_h,
+SELECT *, k_hard OR k_near AS k_risky FROM (SELECT r.b12_h, r.b12_kid,
   r.k_test, r.k_result, r.k_unit,
   r.k_place,
   r.test, r.result, r.unit, r.value, r.status, r.flag, r.analyte, r.reason,

@@ -138,7 +138,7 @@ class Engine:
         self.conn.execute(keys_sql())
         if self.conn.execute(CLASHES_SQL).fetchone()[0]:
             raise EngineRefused("two distinct observations share a hash")
-        keep = ("b12_h", "k_test", "k_result", "k_unit", "k_place")
+        keep = ("b12_h", "b12_kid", "k_test", "k_result", "k_unit", "k_place")
         load_reference_tables(self.conn, self.settings)
         self.conn.execute(generate(self.settings, "duckdb", KEYS, keep, with_tables=False))
         self.conn.execute(checks_sql(self.settings.reference))
