@@ -2,13 +2,10 @@
 not kept are read by the full path each time; a result of a shape kept is then rendered from
 that shape's pieces, so it is still written with its group (and the bytes do not change)."""
 
-from typing import Any
-
 import pytest
 
 from b12check.run import rowcache
-from b12check.run.rowcache import RowCache
-from tests.test_fastlane import SUMMARIES, scan_text
+from tests.test_fastlane import SUMMARIES, row_caches, scan_text
 
 HEADER = "patient_id,collected,analyte,value,unit"
 
@@ -23,14 +20,7 @@ def test_values_past_the_budget_are_rendered_from_known_shapes(
     rows += ["P1,2024-02-05,Ferritin,9,ng/mL", "P1,2024-02-05,Transferrin saturation,9,%"]
     text = "\n".join([HEADER, *rows]) + "\n"
     monkeypatch.setattr(rowcache, "ENTRY_LIMIT", 40)
-    caches: list[RowCache] = []
-    original = RowCache.start
-
-    def start(self: RowCache, *args: Any) -> bool:
-        caches.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(RowCache, "start", start)
+    caches = row_caches(monkeypatch)
     cached, fast = scan_text(text, fmt, True, notes="full")
     assert cached == scan_text(text, fmt, False, notes="full")[0]
     assert SUMMARIES[-1] == SUMMARIES[-2]

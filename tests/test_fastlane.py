@@ -68,6 +68,19 @@ def make_csv(seed: int, rows: int, with_sex: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def row_caches(monkeypatch: pytest.MonkeyPatch) -> list[RowCache]:
+    """The row caches the scans of this test start, as they start (RowCache.start spied)."""
+    caches: list[RowCache] = []
+    original = RowCache.start
+
+    def start(self: RowCache, *args: Any) -> bool:
+        caches.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(RowCache, "start", start)
+    return caches
+
+
 def scan_text(
     text: str | bytes,
     fmt: str,
@@ -209,14 +222,7 @@ def test_budgets_bound_memory_and_keep_the_output(monkeypatch: pytest.MonkeyPatc
     rows += [f"P{n},2025-01-0{1 + n % 9},Vitamin B12,{2001 + n},pg/mL,F" for n in range(600)]
     text = "\n".join(rows) + "\n"
     monkeypatch.setattr(rowcache, "ENTRY_LIMIT", 120)
-    caches: list[RowCache] = []
-    original = RowCache.start
-
-    def start(self: RowCache, *args: Any) -> bool:
-        caches.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(RowCache, "start", start)
+    caches = row_caches(monkeypatch)
     fast, fast_count = scan_text(text, "csv", True, "none")
     assert fast == scan_text(text, "csv", False, "none")[0]
     (cache,) = caches
