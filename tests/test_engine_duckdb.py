@@ -513,6 +513,47 @@ def test_two_columns_of_one_test_keep_their_own_headers(tmp_path: Path) -> None:
     assert [c for _, c in _line_numbers(out)][:2] == ["Vitamin B12 (pg/mL)", "B12 (pg/mL)"]
 
 
+@pytest.mark.parametrize(
+    ("rows", "shared_status"),
+    [
+        # every line a result: the status and file piece is one text, written as text
+        (
+            [
+                ["P1", "2024-01-02", "Vitamin B12", "250", "pg/mL"],
+                ["P2", "", "Ferritin", "9", "ug/L"],
+            ],
+            True,
+        ),
+        # a result and a test b12check does not cover: that piece differs by observation
+        (
+            [
+                ["P1", "2024-01-02", "Vitamin B12", "250", "pg/mL"],
+                ["P1", "2024-01-02", "Sodium", "140", "mmol/L"],
+            ],
+            False,
+        ),
+    ],
+)
+def test_a_piece_every_line_shares_is_written_as_text_and_others_by_observation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[list[str]], shared_status: bool
+) -> None:
+    from b12check.engine import lines, run
+
+    seen: list[dict[str, str]] = []
+
+    def line_sql(items: lines.LineItems, shared: dict[str, str]) -> str:
+        seen.append(dict(shared))
+        return lines.line_sql(items, shared)
+
+    monkeypatch.setattr(run, "line_sql", line_sql)
+    path = tmp_path / "labs.csv"
+    path.write_text(_csv(["patient_id", "collected", "test", "result", "unit"], rows), "utf-8")
+    out = _same(path, "--format", "csv", engine_runs=True)
+    assert out.count("\n") == 3
+    assert seen and ("f0" in seen[-1]) is shared_status
+    assert seen[-1].get("f0", "result,").startswith("result,")
+
+
 def _line_numbers(out: str) -> list[tuple[int, str]]:
     return [(int(r[2]), r[3]) for r in csv.reader(io.StringIO(out)) if r[0] != "status"]
 

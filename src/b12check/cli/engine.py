@@ -39,8 +39,9 @@ def _option_refusal(
 
 
 def _ours() -> tuple[type[Exception], ...]:
-    import duckdb
+    from b12check.engine import duckdb_module
 
+    duckdb = duckdb_module()
     return (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
 
 
@@ -104,9 +105,9 @@ def scan_in_duckdb(
         except EngineRefused as exc:
             why = str(exc)
         except Exception as exc:  # what DuckDB cannot read: the Python path still reads it
-            import duckdb
+            from b12check.engine import duckdb_module
 
-            if not isinstance(exc, duckdb.Error) or isinstance(exc, _ours()):
+            if not isinstance(exc, duckdb_module().Error) or isinstance(exc, _ours()):
                 raise
             why = f"DuckDB: {str(exc).splitlines()[0]}"
     if parquet:

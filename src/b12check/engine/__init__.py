@@ -10,8 +10,29 @@ all, hands the rows the SQL cannot render exactly to the Python core, and merges
 order. DuckDB is imported only here, and only when the engine runs.
 """
 
+import importlib
+from typing import Any
+
 MISSING = "--engine duckdb needs DuckDB: pip install 'b12check[duckdb]'"
 
 
 class EngineRefused(Exception):
     """The engine cannot honour this run exactly; ``str(exc)`` says why (one line)."""
+
+
+def duckdb_module() -> Any:
+    """DuckDB's compiled module: ``connect`` and the exception classes. From duckdb 2.0 it is
+    the top-level ``_duckdb``, and importing it alone skips the package's own start-up (its
+    version lookup through importlib.metadata, the relation and expression helpers): about
+    0.13 s of every engine run, which needs nothing else. Any other release: the package.
+    ImportError when DuckDB is not installed."""
+    try:
+        compiled = importlib.import_module("_duckdb")
+    except ImportError:
+        compiled = None
+    if compiled is not None and all(hasattr(compiled, name) for name in _NEEDED):
+        return compiled
+    return importlib.import_module("duckdb")
+
+
+_NEEDED = ("connect", "Error", "BinderException", "ParserException", "CatalogException")

@@ -11,9 +11,9 @@ observation a row), b12_wobs for a wide one (its rows unnested once, checked to 
 order, sorted if not). Its distinct observation (``b12_kid``) and, where the core redid the
 row, the core's lines (``b12_core``) are set in place by UPDATE, and ``b12_rows`` is a view of
 that table. The COPY then takes each line's pieces by position from one row of lists
-(``b12_pieces``: no join) and writes the lines in the order of b12_rows when DuckDB plans it
-so (a batch copy); else the run writes them with an ORDER BY. An observation the filters drop
-has no line.
+(``b12_pieces``: no join), a piece every line shares as its text (line_sql), and writes the
+lines in the order of b12_rows when DuckDB plans it so (a batch copy); else the run writes
+them with an ORDER BY. An observation the filters drop has no line.
 """
 
 import json
@@ -84,30 +84,54 @@ def _add(out: list[tuple[bool, list[str]]], per_row: bool, items: list[str]) -> 
         out.append((per_row, list(items)))
 
 
+# A line's items in order: (True, a piece's name) or (False, the SQL of a row's own cell).
+LineItems = list[tuple[bool, str]]
+
+
 def fragments_sql(
     plan: Plan, fmt: str, file_cell: str, column_cell: str, keep: "Keep | None"
-) -> tuple[str, str, list[str]]:
-    """The table of each distinct observation's pieces of the line, the line's SQL and the
+) -> tuple[str, LineItems, list[str]]:
+    """The table of each distinct observation's pieces of the line, the line's items and the
     pieces' names."""
     sep = sql_text("\t" if fmt == "tsv" else ",")
     groups = _groups(_parts(plan, fmt, file_cell, column_cell), sep)
-    pieces, line, nulls, names = [], [], [], []
+    pieces, nulls, names = [], [], []
+    line: LineItems = []
     for index, (per_row, items) in enumerate(groups):
         if per_row:
-            line.append(items[0])
+            line.append((False, items[0]))
             continue
         name = f"f{index}"
         names.append(name)
         pieces.append(f"{' || '.join(items)} AS {name}")
         nulls.append(f"{name} IS NULL")
-        line.append(f"p.{name}[o.b12_kid]")
+        line.append((True, name))
     table = (
         f"CREATE OR REPLACE TEMP TABLE {FRAGMENTS} AS SELECT *, "
         f"k_risky OR {' OR '.join(nulls) or 'false'} AS k_redo, "
         f"COALESCE({keep_sql(keep)}, false) AS k_keep FROM "
         f"(SELECT *, {', '.join(pieces)} FROM b12_cls)"
     )
-    return table, f"concat({', '.join(line)})", names
+    return table, line, names
+
+
+def shared_sql(names: list[str]) -> str:
+    """For each piece: how many texts it has, and one of them, among the distinct
+    observations whose pieces make lines (kept, not redone by the core)."""
+    columns = ", ".join(f"count(DISTINCT {n}), min({n})" for n in names)
+    return f"SELECT {columns} FROM {FRAGMENTS} WHERE k_keep AND NOT k_redo"
+
+
+def line_sql(items: LineItems, shared: dict[str, str]) -> str:
+    """The SQL of a line: each piece taken by the observation's place in its list, except a
+    piece with one text for every line (the file's name, most runs of fields between the
+    cells), which is written as that text: taking an item from a list in each of a million
+    rows costs more than all the rest of the line."""
+    exprs = [
+        (sql_text(shared[x]) if x in shared else f"p.{x}[o.b12_kid]") if piece else x
+        for piece, x in items
+    ]
+    return f"concat({', '.join(exprs)})"
 
 
 ON = "o.b12_h = v.b12_h"  # (b12_h: a hash of the observation's cells, one per distinct

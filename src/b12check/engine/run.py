@@ -13,7 +13,7 @@ from typing import IO, Any, cast
 from b12check.core.labpolicy import usable_range
 from b12check.core.records import Record, Summary
 from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
-from b12check.engine import MISSING, EngineRefused
+from b12check.engine import MISSING, EngineRefused, duckdb_module
 from b12check.engine.io import csv_relation, sql_text
 from b12check.engine.lines import (
     CORE,
@@ -26,11 +26,13 @@ from b12check.engine.lines import (
     keeps_order,
     kept_sql,
     kid_sql,
+    line_sql,
     lines_sql,
     order_sql,
     pieces_sql,
     row_cells,
     rows_sql,
+    shared_sql,
 )
 from b12check.engine.near import clear_near, key_text
 from b12check.engine.plan import Plan, make_plan
@@ -76,7 +78,7 @@ def connect() -> Any:
     """An in-memory DuckDB that never checkpoints on its own: a checkpoint compresses the
     tables, after which the first UPDATE of b12_raw takes most of a second (1M rows)."""
     try:
-        import duckdb
+        duckdb = duckdb_module()
     except ImportError:
         raise EngineRefused(MISSING) from None
     conn = duckdb.connect(
@@ -330,6 +332,11 @@ class Engine:
         kept, unmarked = self.conn.execute(kept_sql()).fetchone()
         if unmarked:
             raise RuntimeError("b12check: a row the core must redo was not marked")
+        counted = self.conn.execute(shared_sql(self.pieces)).fetchone()
+        shared = {
+            name: counted[2 * i + 1] for i, name in enumerate(self.pieces) if counted[2 * i] == 1
+        }
+        line = line_sql(self.line, shared)
         # (each line as it is: no quote or escape character, a delimiter no line holds, and
         # the column "quoted" with the empty quote, so DuckDB does not look for characters
         # that would need quoting, which took half the COPY's time)
@@ -337,8 +344,8 @@ class Engine:
             f"TO {sql_text(name)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', "
             "DELIMITER chr(1), FORCE_QUOTE (l))"
         )
-        in_order = keeps_order(self.conn, f"COPY ({lines_sql(self.line, True)}) {target}")
-        copy = f"COPY ({lines_sql(self.line, in_order)}) {target}"
+        in_order = keeps_order(self.conn, f"COPY ({lines_sql(line, True)}) {target}")
+        copy = f"COPY ({lines_sql(line, in_order)}) {target}"
         try:
             written = self.conn.execute(copy).fetchone()[0]
         except Exception as exc:  # (once lines may be out, the Python path must not start)
