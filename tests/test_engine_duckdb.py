@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -383,9 +384,9 @@ def test_lines_out_of_file_order_are_written_sorted(
         built.append(ordered)
         return build + (" ORDER BY b12_seq" if ordered else " ORDER BY b12_seq DESC")
 
-    def written(line: str, in_order: bool) -> str:
+    def written(line: str, in_order: bool, every: bool = False) -> str:
         sorted_runs.append(not in_order)
-        return lines.lines_sql(line, in_order)
+        return lines.lines_sql(line, in_order, every)
 
     monkeypatch.setattr(run, "wide_table", shuffled)
     monkeypatch.setattr(run, "lines_sql", written)
@@ -554,6 +555,38 @@ def test_a_piece_every_line_shares_is_written_as_text_and_others_by_observation(
     assert seen[-1].get("f0", "result,").startswith("result,")
 
 
+@pytest.mark.parametrize(
+    ("patient", "lab_flag", "plain"),
+    [
+        ("P1", "H", {"patient", "date", "lab_range", "lab_flag"}),
+        ('Ann "B"', "H", {"date", "lab_range", "lab_flag"}),
+        ("P1", "H,L", {"patient", "date", "lab_range"}),
+    ],
+)
+def test_a_cell_is_quoted_in_the_sql_only_where_one_of_its_values_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patient: str, lab_flag: str, plain: set[str]
+) -> None:
+    # (the patient, date, lab range and flag of each row are checked once per distinct
+    # value; a column none of whose values a CSV line quotes is written as it is)
+    from b12check.engine import lines, run
+
+    seen: list[frozenset[str]] = []
+
+    def fragments_sql(*args: object) -> tuple[str, lines.LineItems, list[str]]:
+        seen.append(cast(frozenset[str], args[-1]))
+        return lines.fragments_sql(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "fragments_sql", fragments_sql)
+    path = tmp_path / "labs.csv"
+    rows = [
+        [patient, "2024-01-02", "", "", "Vitamin B12", "250", "pg/mL", "200 - 900", lab_flag],
+        ["P2", "2024-01-03", "", "", "Ferritin", "12", "ng/mL", "15-150", "L"],
+    ]
+    path.write_text(_csv(LONG, rows), encoding="utf-8")
+    _same(path, "--format", "csv", engine_runs=True)
+    assert seen and set(seen[-1]) == plain
+
+
 def _line_numbers(out: str) -> list[tuple[int, str]]:
     return [(int(r[2]), r[3]) for r in csv.reader(io.StringIO(out)) if r[0] != "status"]
 
@@ -569,9 +602,9 @@ def test_many_threads_keep_file_order(
 
     sorted_runs = []
 
-    def written(line: str, in_order: bool) -> str:
+    def written(line: str, in_order: bool, every: bool = False) -> str:
         sorted_runs.append(not in_order)
-        return lines.lines_sql(line, in_order)
+        return lines.lines_sql(line, in_order, every)
 
     monkeypatch.setattr(run, "lines_sql", written)
     monkeypatch.setenv("B12CHECK_DUCKDB_THREADS", "4")

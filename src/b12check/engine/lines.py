@@ -28,10 +28,13 @@ CORE = "b12_core"  # the lines the core wrote for the rows it redid (run.py)
 FRAGMENTS = "b12_frag"
 
 
-def _parts(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> list[tuple[bool, str]]:
+def _parts(
+    plan: Plan, fmt: str, file_cell: str, column_cell: str, plain: frozenset[str]
+) -> list[tuple[bool, str]]:
     """The fields of a line in order: (depends on the row, SQL expression). ``column_cell``:
     the result column's header as the writer writes it; a wide file's, one per test column
-    (joined by U+0000), taken by the observation's place in its row."""
+    (joined by U+0000), taken by the observation's place in its row. ``plain``: the roles of
+    the row's cells none of whose values is quoted (written as they are)."""
     cells = Cells(fmt)
     wide = plan.layout.kind == "wide"
     roles = plan.layout.roles
@@ -41,7 +44,7 @@ def _parts(plan: Plan, fmt: str, file_cell: str, column_cell: str) -> list[tuple
     def row(field: str, role: str | None = None) -> tuple[bool, str]:
         if role is not None and role not in roles:
             return (False, "''")
-        return (True, cells.text(f"o.{field}"))
+        return (True, cells.plain(f"o.{field}") if role in plain else cells.text(f"o.{field}"))
 
     return [
         (False, "k_status"),
@@ -89,12 +92,17 @@ LineItems = list[tuple[bool, str]]
 
 
 def fragments_sql(
-    plan: Plan, fmt: str, file_cell: str, column_cell: str, keep: "Keep | None"
+    plan: Plan,
+    fmt: str,
+    file_cell: str,
+    column_cell: str,
+    keep: "Keep | None",
+    plain: frozenset[str] = frozenset(),
 ) -> tuple[str, LineItems, list[str]]:
     """The table of each distinct observation's pieces of the line, the line's items and the
-    pieces' names."""
+    pieces' names (``plain``: as _parts)."""
     sep = sql_text("\t" if fmt == "tsv" else ",")
-    groups = _groups(_parts(plan, fmt, file_cell, column_cell), sep)
+    groups = _groups(_parts(plan, fmt, file_cell, column_cell, plain), sep)
     pieces, nulls, names = [], [], []
     line: LineItems = []
     for index, (per_row, items) in enumerate(groups):
@@ -115,11 +123,17 @@ def fragments_sql(
     return table, line, names
 
 
-def shared_sql(names: list[str]) -> str:
-    """For each piece: how many texts it has, and one of them, among the distinct
-    observations whose pieces make lines (kept, not redone by the core)."""
-    columns = ", ".join(f"count(DISTINCT {n}), min({n})" for n in names)
-    return f"SELECT {columns} FROM {FRAGMENTS} WHERE k_keep AND NOT k_redo"
+def shared_pieces(conn: Any, names: list[str]) -> tuple[bool, dict[str, str]]:
+    """Whether every line the pieces make is kept (no filter drops one), and the pieces with
+    one text for all of them, by name; both among the distinct observations whose pieces make
+    lines (not redone by the core)."""
+    kept = "FILTER (WHERE k_keep AND NOT k_redo)"
+    columns = "".join(f", count(DISTINCT {n}) {kept}, min({n}) {kept}" for n in names)
+    found = conn.execute(
+        f"SELECT bool_and(k_keep) FILTER (WHERE NOT k_redo){columns} FROM {FRAGMENTS}"
+    ).fetchone()
+    shared = {n: found[2 * i + 2] for i, n in enumerate(names) if found[2 * i + 1] == 1}
+    return found[0] is True, shared
 
 
 def line_sql(items: LineItems, shared: dict[str, str]) -> str:
@@ -191,12 +205,13 @@ def pieces_sql(names: list[str]) -> str:
     return f"CREATE OR REPLACE TEMP TABLE {PIECES} AS SELECT {lists} FROM {FRAGMENTS}"
 
 
-def source_sql(line: str) -> str:
+def source_sql(line: str, every: bool = False) -> str:
     """Every observation's line or NULL (NULL where the filters drop it, or for the other
     observations of a wide row the core redoes; a row the core redoes has its lines), with
     its place in the file (b12_seq). (kept_sql has checked that no row the core must redo
-    is left to the SQL.)"""
-    text = f"CASE WHEN o.b12_odd THEN o.b12_core WHEN p.k_keep[o.b12_kid] THEN {line} END"
+    is left to the SQL.) ``every``: no filter drops a line (nothing to look up per row)."""
+    kept = "ELSE" if every else "WHEN p.k_keep[o.b12_kid] THEN"
+    text = f"CASE WHEN o.b12_odd THEN o.b12_core {kept} {line} END"
     return f"SELECT o.b12_seq, {text} AS l FROM {ROWS} o CROSS JOIN {PIECES} p"
 
 
@@ -221,10 +236,11 @@ def kept_sql() -> str:
     )
 
 
-def lines_sql(line: str, in_order: bool) -> str:
-    """The lines to write: in the order of b12_rows when it is the file's, else sorted."""
+def lines_sql(line: str, in_order: bool, every: bool = False) -> str:
+    """The lines to write: in the order of b12_rows when it is the file's, else sorted
+    (``every``: as source_sql)."""
     order = "" if in_order else " ORDER BY b12_seq"
-    return f"SELECT l FROM ({source_sql(line)}) WHERE l IS NOT NULL{order}"
+    return f"SELECT l FROM ({source_sql(line, every)}) WHERE l IS NOT NULL{order}"
 
 
 def keeps_order(conn: Any, copy: str) -> bool:

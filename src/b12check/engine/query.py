@@ -161,11 +161,19 @@ def odd_sql(plan: Plan, fmt: str) -> str:
 
 def odd_values_sql(column: int, fmt: str) -> str:
     """The distinct values of ``column`` that are not plain, in rows not yet left to the
-    core (the check odd_sql leaves out of the rows for BY_VALUE)."""
+    core (the check odd_sql leaves out of the rows for BY_VALUE), as one list; and whether
+    any of the others is quoted in a CSV line (needs_quotes)."""
+    odd = f"regexp_matches(v, {_odd_cells(fmt)})"
     return (
-        f"SELECT v FROM (SELECT DISTINCT c{column} AS v FROM b12_raw WHERE NOT b12_odd) "
-        f"WHERE regexp_matches(v, {_odd_cells(fmt)})"
+        f"SELECT COALESCE(list(v) FILTER (WHERE {odd}), []), "
+        f"COALESCE(bool_or({needs_quotes('v')}) FILTER (WHERE NOT {odd}), false) "
+        f"FROM (SELECT DISTINCT c{column} AS v FROM b12_raw WHERE NOT b12_odd)"
     )
+
+
+def needs_quotes(expr: str) -> str:
+    """Whether a CSV line writes the text ``expr`` quoted (Cells.text)."""
+    return f"(contains({expr}, ',') OR contains({expr}, '\"'))"
 
 
 def keys_sql() -> str:
@@ -261,12 +269,15 @@ class Cells:
 
     def text(self, expr: str) -> str:
         if self.fmt == "tsv":
-            return f"COALESCE({expr}, '')"
+            return self.plain(expr)
         return (
-            f"CASE WHEN {expr} IS NULL THEN '' "
-            f"WHEN contains({expr}, ',') OR contains({expr}, '\"') "
+            f"CASE WHEN {expr} IS NULL THEN '' WHEN {needs_quotes(expr)} "
             f"THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
         )
+
+    def plain(self, expr: str) -> str:
+        """A text cell none of whose values is quoted (odd_values_sql has looked)."""
+        return f"COALESCE({expr}, '')"
 
     def odd(self, exprs: tuple[str, ...]) -> str:
         """Whether any of ``exprs`` is not plain: a line break (for TSV also a tab or a

@@ -32,7 +32,7 @@ from b12check.engine.lines import (
     pieces_sql,
     row_cells,
     rows_sql,
-    shared_sql,
+    shared_pieces,
 )
 from b12check.engine.near import clear_near, key_text
 from b12check.engine.plan import Plan, make_plan
@@ -107,6 +107,8 @@ class Engine:
         self.settings = scanner.settings
         self.cells: tuple[str, ...] = ()
         self.table = "b12_raw"  # the table of observations (observation_table)
+        # the roles of the row's own cells none of whose values a CSV line quotes (_in_place)
+        self.plain: set[str] = set()
 
     def plans(self, paths: tuple[str, ...]) -> list[Plan]:
         lab = self.scanner.options.lab_ranges
@@ -155,7 +157,7 @@ class Engine:
             column_cell = "\x00".join(self.writer.text(t.header) for t in plan.layout.tests)
         self.cells = row_cells(plan)
         table, self.line, self.pieces = fragments_sql(
-            plan, self.fmt, file_cell, column_cell, self.keep
+            plan, self.fmt, file_cell, column_cell, self.keep, frozenset(self.plain)
         )
         self.conn.execute(table)
         self._more_risky(plan)
@@ -166,11 +168,14 @@ class Engine:
         observation, and the rows the core redoes for a cell checked per distinct value (see
         query.odd_sql) or a date it reads otherwise."""
         self.conn.execute(kid_sql(self.table))
+        self.plain = set()
         for role in BY_VALUE:
             at = plan.layout.roles.get(role)
             if at is not None:
-                odd = [v for (v,) in self.conn.execute(odd_values_sql(at, self.fmt)).fetchall()]
+                odd, quoted = self.conn.execute(odd_values_sql(at, self.fmt)).fetchone()
                 self._mark_values(at, odd)
+                if not quoted:
+                    self.plain.add(role)
         date = plan.layout.roles.get("date")
         if date is not None:
             dates = [
@@ -179,7 +184,10 @@ class Engine:
                     f"SELECT DISTINCT c{date} FROM b12_raw WHERE NOT b12_odd AND c{date} <> ''"
                 ).fetchall()
             ]
-            self._mark_values(date, [d for d in dates if normalise_date(d) != (d, None)])
+            odd = [d for d in dates if normalise_date(d) != (d, None)]
+            self._mark_values(date, odd)
+            if not any("," in d or '"' in d for d in set(dates).difference(odd)):
+                self.plain.add("date")
 
     def _more_risky(self, plan: Plan) -> None:
         """Mark the rows the core redoes for their observation: one the SQL cannot render,
@@ -332,10 +340,7 @@ class Engine:
         kept, unmarked = self.conn.execute(kept_sql()).fetchone()
         if unmarked:
             raise RuntimeError("b12check: a row the core must redo was not marked")
-        counted = self.conn.execute(shared_sql(self.pieces)).fetchone()
-        shared = {
-            name: counted[2 * i + 1] for i, name in enumerate(self.pieces) if counted[2 * i] == 1
-        }
+        every, shared = shared_pieces(self.conn, self.pieces)
         line = line_sql(self.line, shared)
         # (each line as it is: no quote or escape character, a delimiter no line holds, and
         # the column "quoted" with the empty quote, so DuckDB does not look for characters
@@ -344,8 +349,8 @@ class Engine:
             f"TO {sql_text(name)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', "
             "DELIMITER chr(1), FORCE_QUOTE (l))"
         )
-        in_order = keeps_order(self.conn, f"COPY ({lines_sql(line, True)}) {target}")
-        copy = f"COPY ({lines_sql(line, in_order)}) {target}"
+        in_order = keeps_order(self.conn, f"COPY ({lines_sql(line, True, every)}) {target}")
+        copy = f"COPY ({lines_sql(line, in_order, every)}) {target}"
         try:
             written = self.conn.execute(copy).fetchone()[0]
         except Exception as exc:  # (once lines may be out, the Python path must not start)
