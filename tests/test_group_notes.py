@@ -178,6 +178,22 @@ def test_remembered_notes_are_the_notes(results: list[Result]) -> None:
     assert remembered(list(results)) == group_notes(results, REFERENCE)  # (the second from memory)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_result, max_size=6), max_size=12), st.integers(0, 3))
+def test_one_memory_for_many_groups_gives_each_group_its_own_notes(
+    groups: list[list[Result]], limit: int
+) -> None:
+    # (one GroupNotes for a whole scan: what it remembers, by a group's pairs in order or
+    # past its limit by the pairs the patterns read, must be what the patterns say of the
+    # group's own flags, followed by its derived values)
+    remembered = GroupNotes(REFERENCE)
+    remembered.LIMIT = limit
+    for results in [*groups, *groups]:
+        pairs = [(a, f) for a, f, _, _ in results]
+        expected = firing_patterns(pairs, REFERENCE) + derived_notes(results, REFERENCE)
+        assert remembered(list(results)) == expected
+
+
 def test_derived_values_are_keyed_by_the_iron_results() -> None:
     a: list[Result] = [("b12", "low", 150.0, None), ("mma", "high", 0.6, None)]
     b: list[Result] = [("b12", "low", 170.0, None), ("mma", "high", 0.9, None)]

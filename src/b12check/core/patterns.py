@@ -43,13 +43,29 @@ def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str
     TIBC = serum iron + UIBC when no TIBC was reported (shown beside iron), and transferrin
     saturation = iron / TIBC, shown beside TIBC (or iron) when no TSAT was reported, or beside
     a reported TSAT that differs from it by more than 3 points."""
-    exact = {a: v for a, _, v, cmp in results if v is not None and not cmp}
-    iron, tibc = exact.get("iron"), exact.get("tibc")
+    # the last exact iron, TIBC and UIBC, the first exact TSAT, and whether any TSAT came
+    # (one pass: this runs for every group with an iron result)
+    iron = tibc = uibc = reported = None
+    with_tsat = False
+    for analyte, _, value, comparator in results:
+        if analyte == "tsat":
+            with_tsat = True
+            if reported is None and value is not None and not comparator:
+                reported = value
+        elif value is not None and not comparator:
+            if analyte == "iron":
+                iron = value
+            elif analyte == "tibc":
+                tibc = value
+            elif analyte == "uibc":
+                uibc = value
+    if iron is None:
+        return []
     notes: list[tuple[str, NoteRef]] = []
     target = "tibc"
     tibc_analyte = reference.analytes.get("tibc")
-    if iron is not None and tibc is None and exact.get("uibc") and tibc_analyte is not None:
-        tibc = round(iron + exact["uibc"], 1)
+    if tibc is None and uibc and tibc_analyte is not None:
+        tibc = round(iron + uibc, 1)
         flag = classify(tibc_analyte, None, tibc_analyte.canonical_unit, "", tibc).flag
         text = (
             f"TIBC worked out as serum iron + UIBC: {format_number(tibc)} "
@@ -58,7 +74,7 @@ def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str
         notes.append(("iron", NoteRef(text, UIBC_SOURCE, "derived", "reference")))
         target = "iron"
     tsat_analyte = reference.analytes.get("tsat")
-    if iron is None or not tibc or tsat_analyte is None:
+    if not tibc or tsat_analyte is None:
         return notes
     computed = round(iron / tibc * 100, 1)
     if computed > 100:
@@ -67,17 +83,16 @@ def derived_notes(results: list[Result], reference: Reference) -> list[tuple[str
             "physically possible: an assay problem or recent iron infusion is likely; ask the lab."
         )
         return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
-    if "tsat" not in [a for a, _, _, _ in results]:
+    if not with_tsat:
         flag = classify(tsat_analyte, None, "%", "", computed).flag
         text = (
             f"Transferrin saturation worked out from iron and TIBC: {format_number(computed)} % "
             f"({flag.replace('_', ' ')}). Derived here, not measured by the lab."
         )
         return [*notes, (target, NoteRef(text, TSAT_SOURCE, "derived", "reference"))]
-    reported = [v for a, _, v, cmp in results if a == "tsat" and v is not None and not cmp]
-    if reported and abs(reported[0] - computed) > TSAT_TOLERANCE:
+    if reported is not None and abs(reported - computed) > TSAT_TOLERANCE:
         text = (
-            f"The reported saturation ({format_number(reported[0])} %) differs from iron / TIBC "
+            f"The reported saturation ({format_number(reported)} %) differs from iron / TIBC "
             f"({format_number(computed)} %) by more than {format_number(TSAT_TOLERANCE)} points; "
             "ask the lab which figure to go by."
         )
@@ -114,32 +129,45 @@ NOTHING_WITH_IRON: tuple[list[tuple[str, NoteRef]], bool] = ([], True)
 
 class GroupNotes:
     """``group_notes`` for many groups, with the patterns remembered by the (analyte, flag)
-    pairs of the group in its order (at most ``LIMIT`` of them): they decide the patterns
-    (``pattern_key``, which leaves out order and repeats), and a group's pairs in order are
-    cheaper to make. Derived values are worked out for each group: they read exact values,
-    which rarely come twice, and a group without an exact iron is settled at once."""
+    pairs of the group in its order (at most ``LIMIT`` of them), and past that by the pairs
+    the patterns read: those of the tests a pattern names (``watched``), sorted and without
+    repeats, which take a few texts for all of a cohort's groups. Derived values are worked
+    out for each group: they read exact values, which rarely come twice, and a group without
+    an iron result is settled at once (every derived value needs one)."""
 
     LIMIT = 2048
 
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
-        # per key: the patterns that fire, and whether it has an iron result (every derived
-        # value needs one, so without it derived_notes has nothing to say)
+        # per key: the patterns that fire, and whether it has an iron result
         self.known: dict[tuple[tuple[str, str], ...], tuple[list[tuple[str, NoteRef]], bool]] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one of each in the keys kept
+        self.watched = frozenset(
+            a for pattern in reference.patterns for a in (*pattern.when, *pattern.absent)
+        )
+        self.fired: dict[tuple[tuple[str, str], ...], list[tuple[str, NoteRef]]] = {}
 
     def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
         pairs = tuple(map(_pair_of, results))  # ((analyte, flag) of each, made in C)
         known = self.known.get(pairs)
         if known is None:
-            key = pattern_key(results)
-            known = (firing_patterns(key, self.reference), any(a == "iron" for a, _ in key))
-            if not known[0]:  # (most keys: nothing fires; one value for all of them)
-                known = NOTHING_WITH_IRON if known[1] else NOTHING
-            if len(self.known) < self.LIMIT:
-                kept = self.pairs
-                self.known[tuple([kept.setdefault(pair, pair) for pair in pairs])] = known
+            known = self._learn(pairs)
         fired, with_iron = known
         if not with_iron:
             return list(fired)
         return fired + derived_notes(results, self.reference)
+
+    def _learn(self, pairs: tuple[tuple[str, str], ...]) -> tuple[list[tuple[str, NoteRef]], bool]:
+        watched = self.watched
+        key = tuple(sorted({pair for pair in pairs if pair[0] in watched}))
+        fired = self.fired.get(key)
+        if fired is None:
+            fired = firing_patterns(key, self.reference)
+            if len(self.fired) < self.LIMIT:
+                self.fired[key] = fired
+        with_iron = any(a == "iron" for a, _ in pairs)
+        known = (fired, with_iron) if fired else NOTHING_WITH_IRON if with_iron else NOTHING
+        if len(self.known) < self.LIMIT:
+            kept = self.pairs
+            self.known[tuple([kept.setdefault(pair, pair) for pair in pairs])] = known
+        return known
