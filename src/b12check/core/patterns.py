@@ -141,7 +141,7 @@ class GroupNotes:
         self.reference = reference
         # per key: the patterns that fire, and whether it has an iron result
         self.known: dict[tuple[tuple[str, str], ...], tuple[list[tuple[str, NoteRef]], bool]] = {}
-        self.pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one of each in the keys kept
+        self.pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one of each in the keys
         self.watched = frozenset(
             a for pattern in reference.patterns for a in (*pattern.when, *pattern.absent)
         )
@@ -159,7 +159,8 @@ class GroupNotes:
 
     def _learn(self, pairs: tuple[tuple[str, str], ...]) -> tuple[list[tuple[str, NoteRef]], bool]:
         watched = self.watched
-        key = tuple(sorted({pair for pair in pairs if pair[0] in watched}))
+        kept = self.pairs
+        key = tuple(sorted({kept.setdefault(p, p) for p in pairs if p[0] in watched}))
         fired = self.fired.get(key)
         if fired is None:
             fired = firing_patterns(key, self.reference)
@@ -168,6 +169,5 @@ class GroupNotes:
         with_iron = any(a == "iron" for a, _ in pairs)
         known = (fired, with_iron) if fired else NOTHING_WITH_IRON if with_iron else NOTHING
         if len(self.known) < self.LIMIT:
-            kept = self.pairs
             self.known[tuple([kept.setdefault(pair, pair) for pair in pairs])] = known
         return known
