@@ -87,7 +87,8 @@ def observations(plan: Plan) -> str:
         )
     tests = plan.layout.tests
     values = ", ".join(f"c{t.position}" for t in tests)
-    test, unit, _ = _by_place(plan, "b12_k")
+    # (a wide observation's test and unit are those of its place: the hash needs only the
+    # value and the place, and takes no test or unit from a list in every observation)
     return (
         f"WITH s AS ({head}),\n"
         f"u AS (SELECT *, unnest([{values}]) AS b12_v, unnest(range({len(tests)})) AS b12_k "
@@ -96,7 +97,7 @@ def observations(plan: Plan) -> str:
         f"SELECT b12_row, b12_row * {len(tests)} + b12_k AS b12_seq, b12_k AS b12_sub, b12_odd, "
         f"COALESCE(b12_v, '') AS k_result, {_raw(plan, 'patient')} AS patient, "
         f"{_raw(plan, 'date')} AS b12_date, "
-        f"hash({test}, COALESCE(b12_v, ''), {unit}, b12_k) AS b12_h, "
+        "hash(COALESCE(b12_v, ''), b12_k) AS b12_h, "
         f"{_ROOM} FROM f"
     )
 
