@@ -5,9 +5,9 @@ path.
 ``plan`` decides, from the Python readers' own look at a file's head, whether the engine can
 honour a run exactly; ``query`` builds the SQL that classifies each distinct observation and
 ``lines`` the COPY that writes each record's line, checking that the rows come in file order;
-``near`` lets the core settle the values near a span it warns outside of; ``run`` runs it
-all, hands the rows the SQL cannot render exactly to the Python core, and merges both in file
-order. DuckDB is imported only here, and only when the engine runs.
+``near`` lets the core settle the values near a span it warns outside of; ``marks`` marks
+the rows the SQL cannot render exactly, which the Python core redoes; ``run`` runs it all and
+merges both in file order. DuckDB is imported only here, and only when the engine runs.
 """
 
 import importlib

@@ -10,15 +10,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import IO, Any, cast
 
-from b12check.core.labpolicy import usable_range
-from b12check.core.records import Record, Summary
+from b12check.core.records import Summary
 from b12check.core.vocab import STATUS_ERROR, STATUS_RESULT, STATUS_SKIPPED
 from b12check.engine import MISSING, EngineRefused, duckdb_module
 from b12check.engine.io import csv_relation, sql_text
 from b12check.engine.lines import (
     CORE,
     FRAGMENTS,
-    JOIN,
     PIECES,
     ROWS,
     core_sql,
@@ -34,10 +32,10 @@ from b12check.engine.lines import (
     rows_sql,
     shared_pieces,
 )
-from b12check.engine.near import clear_near, key_text
+from b12check.engine.marks import Marks
+from b12check.engine.near import clear_near
 from b12check.engine.plan import Plan, make_plan
 from b12check.engine.query import (
-    BY_VALUE,
     CLASHES_SQL,
     KEYS,
     OBSERVATIONS,
@@ -48,10 +46,8 @@ from b12check.engine.query import (
     observation_table,
     observations,
     odd_sql,
-    odd_values_sql,
     wide_view,
 )
-from b12check.readers.dates import normalise_date
 from b12check.readers.labels import LabelTally, not_covered_lines
 from b12check.readers.scanner import Scanner
 from b12check.readers.source import Row
@@ -165,96 +161,13 @@ class Engine:
     def _in_place(self, plan: Plan) -> None:
         """What needs only the classified distinct observations, not the core's word on the
         values near a span (run while the core settles those): each observation's distinct
-        observation, and the rows the core redoes for a cell checked per distinct value (see
-        query.odd_sql) or a date it reads otherwise."""
+        observation, and the rows the core redoes for a cell checked per distinct value."""
         self.conn.execute(kid_sql(self.table))
-        self.plain = set()
-        for role in BY_VALUE:
-            at = plan.layout.roles.get(role)
-            if at is not None:
-                odd, quoted = self.conn.execute(odd_values_sql(at, self.fmt)).fetchone()
-                self._mark_values(at, odd)
-                if not quoted:
-                    self.plain.add(role)
-        date = plan.layout.roles.get("date")
-        if date is not None:
-            dates = [
-                d
-                for (d,) in self.conn.execute(
-                    f"SELECT DISTINCT c{date} FROM b12_raw WHERE NOT b12_odd AND c{date} <> ''"
-                ).fetchall()
-            ]
-            odd = [d for d in dates if normalise_date(d) != (d, None)]
-            self._mark_values(date, odd)
-            if not any("," in d or '"' in d for d in set(dates).difference(odd)):
-                self.plain.add("date")
+        self.plain = Marks(self.conn, self.table).cells(plan, self.fmt)
 
     def _more_risky(self, plan: Plan) -> None:
-        """Mark the rows the core redoes for their observation: one the SQL cannot render,
-        or a lab range the core warns about."""
-        if self.conn.execute(f"SELECT bool_or(k_redo) FROM {FRAGMENTS}").fetchone()[0]:
-            self._mark_rows(
-                f"SELECT b12_row FROM {OBSERVATIONS} WHERE NOT b12_odd AND b12_kid IN "
-                f"(SELECT b12_kid FROM {FRAGMENTS} WHERE k_redo)"
-            )
-        if self.scanner.options.lab_ranges == "ignore" or "lab_range" not in plan.layout.roles:
-            return
-        # (the distinct lab ranges of each distinct observation first: one number and one
-        # text a row, then the few pairs joined)
-        combos = self.conn.execute(
-            "SELECT DISTINCT v.analyte, v.unit, o.lab_range FROM (SELECT DISTINCT b12_kid, "
-            f"lab_range FROM {OBSERVATIONS} WHERE NOT b12_odd AND lab_range IS NOT NULL) o "
-            f"JOIN {FRAGMENTS} v ON o.b12_kid = v.b12_kid WHERE v.status = 'result'"
-        ).fetchall()
-        bad = []
-        for analyte, unit, lab_range in combos:
-            record = Record(
-                STATUS_RESULT,
-                "",
-                0,
-                analyte=analyte,
-                unit=unit,
-                lab_range=lab_range,
-                value_text="1",
-                value=1.0,
-            )
-            record.warnings = []
-            usable_range(record, self.settings.reference, None)
-            if record.warnings:
-                bad.append(key_text([analyte, unit, lab_range]))
-        if bad:
-            self.conn.execute(
-                "CREATE OR REPLACE TEMP TABLE b12_bad AS SELECT unnest(?) AS k", [bad]
-            )
-            self._mark_rows(
-                f"SELECT o.b12_row {JOIN} WHERE NOT o.b12_odd AND v.status = 'result' AND "
-                "CAST(to_json([v.analyte, v.unit, o.lab_range]) AS VARCHAR) IN "
-                "(SELECT k FROM b12_bad)"
-            )
-
-    def _mark_values(self, column: int, values: list[str]) -> None:
-        """The rows whose cell in ``column`` is one of ``values`` go to the core."""
-        if values:
-            self._mark_rows(
-                f"SELECT rowid + 1 AS b12_row FROM b12_raw WHERE c{column} IN (SELECT unnest(?))",
-                [values],
-            )
-
-    def _mark_rows(self, query: str, parameters: list[Any] | None = None) -> None:
-        """The rows ``query`` gives (b12_row) go to the core, whole (in b12_raw, and each of
-        a wide row's observations: every mark goes through here)."""
-        self.conn.execute(
-            f"CREATE OR REPLACE TEMP TABLE b12_marked AS SELECT DISTINCT b12_row FROM ({query})",
-            parameters,
-        )
-        self.conn.execute(
-            "UPDATE b12_raw SET b12_odd = true WHERE rowid + 1 IN (SELECT b12_row FROM b12_marked)"
-        )
-        if self.table != "b12_raw":
-            self.conn.execute(
-                f"UPDATE {self.table} SET b12_odd = true "
-                "WHERE b12_row IN (SELECT b12_row FROM b12_marked)"
-            )
+        """Mark the rows the core redoes for their observation (Marks.risky)."""
+        Marks(self.conn, self.table).risky(plan, self.settings, self.scanner.options.lab_ranges)
 
     def python_rows(self, plan: Plan, summary: Summary, err: IO[str], quiet: bool) -> None:
         """The rows the core redoes, in file order, each one's lines rendered by the writer
