@@ -3,7 +3,8 @@
 import datetime
 from pathlib import Path
 
-from hypothesis import given
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from b12check.core.trends import Trends
@@ -74,3 +75,43 @@ def test_distinct_dates_are_counted_up_to_the_cap() -> None:
     (series,) = trends.items()
     assert series["dates"] == 1000
     assert series["first"]["date"] == days[0] and series["last"]["date"] == days[-1]
+
+
+GROUP = st.tuples(
+    st.sampled_from(["P1", "P2", "P3", ""]),
+    st.sampled_from(["2025-01-01", "2025-02-01", "2025-03-01", "01/02/2025"]),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["b12", "ferritin", "iron"]),
+            st.sampled_from(["low", "normal"]),
+            st.one_of(st.none(), st.floats(0.1, 500)),
+            st.sampled_from([None, None, "<"]),
+        ),
+        max_size=4,
+    ),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(groups=st.lists(GROUP, max_size=30), limit=st.integers(0, 4))
+def test_groups_of_results_make_the_series_their_results_make_one_by_one(
+    groups: list[tuple[str, str, list[tuple[str, str, float | None, str | None]]]],
+    limit: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (a scan hands the trends each patient's results of one date together; past the cap on
+    # series, a patient with none is settled once for a run of its groups: the series, the
+    # cap's flag and the count of dates not understood are those of adding each result)
+    from b12check.core import trends as module
+
+    monkeypatch.setattr(module, "LIMIT", limit)
+    units = {"b12": "pg/mL", "ferritin": "ug/L", "iron": "ug/dL"}
+    grouped, single = Trends(), Trends()
+    for patient, date, results in groups:
+        grouped.add_results(patient, date, results, units)
+        for analyte, flag, value, comparator in results:
+            if not comparator:
+                single.add(patient, analyte, date, value, flag, units[analyte])
+    assert list(grouped.items()) == list(single.items())
+    assert grouped.truncated == single.truncated
+    assert grouped.undated == single.undated

@@ -97,6 +97,7 @@ class Trends:
         self.truncated = False
         self.undated = 0  # results left out because their date was not understood
         self._dates: dict[str, str] = {}
+        self._without: str | None = None  # the last patient seen with no series, once full
 
     def add(
         self,
@@ -135,6 +136,14 @@ class Trends:
                 return
             known = self._date(date)
         who, by_test = patient or "", self.by_test
+        if self.truncated:
+            # no series can begin any more, so a patient with none gets none: looked up once
+            # for the patient's groups one after another (most, past the limit)
+            if who == self._without:
+                return
+            if not any(who in of_test for of_test in by_test.values()):
+                self._without = who
+                return
         # (what add and _add do for each result, without two calls per result)
         for analyte, flag, value, comparator in results:
             if comparator or not analyte or not flag or value is None:

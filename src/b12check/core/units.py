@@ -3,6 +3,7 @@
 import math
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Final, NamedTuple
 
 from b12check.core.lazyre import LazyPattern
@@ -48,6 +49,7 @@ def unit_key(text: str) -> str:
     return key
 
 
+@lru_cache(maxsize=1024)  # (the SQL's unit table asks it of every spelling for every test)
 def per_volume(text: str) -> UnitDef | None:
     """The kind and scale of any mass, amount or charge per volume (``ng/mL``, ``mcg/dL``,
     ``umol/L``, ``pmol/mL``, ``[iU]/L``), read by prefix; None for anything else."""
