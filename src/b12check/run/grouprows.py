@@ -45,6 +45,7 @@ class Groups:
         self.separator = cache.separator
         self.observed = cache.observes
         self.reread = cache.reread
+        self.with_notes = cache.with_notes
         self.render = cache.fmt.render
         self.texts: list[str] = []
         self.flags: list[str] = []
@@ -84,9 +85,15 @@ class Groups:
         """Put the texts of the members that get notes from the others into ``texts``: each
         such result as the cache reads it again with those notes (readers/grouping.py's
         way), a record of the full path rendered by the writer."""
-        analytes = [_analyte(member) for member in members]
+        # (a cached member's analyte and reading again without the FastLine item() makes)
+        analytes = [m[2][4] if type(m) is tuple else _analyte(m) for m in members]  # type: ignore[index]
         for position, notes in note_places(analytes, found).items():
-            made = self.reread(cast(FastLine, self.item(members[position])), notes)
+            member = members[position]
+            if type(member) is tuple:
+                _, row, entry, head = cast(Cached, member)
+                made = self.with_notes(row, None, entry, head, notes)
+            else:
+                made = self.reread(cast(FastLine, member), notes)
             texts[position] = made.text if isinstance(made, FastLine) else self.render(made)
 
     def item(self, member: Member) -> Item:

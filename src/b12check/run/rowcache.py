@@ -308,14 +308,21 @@ class RowCache:
         notes is learned like any other and kept while the budgets last."""
         row, column, entry, head = line.row
         assert isinstance(row, Row) and (column is None or isinstance(column, TestColumn))
+        return self.with_notes(row, column, cast(Entry, entry), cast(Head, head), notes)
+
+    def with_notes(
+        self, row: Row, column: TestColumn | None, entry: Entry, head: Head, notes: list[NoteRef]
+    ) -> Record | FastLine:
+        """The result of ``row`` (its kept ``entry`` and ``head``) with ``notes``: reread's
+        work, for a caller that holds those without a FastLine."""
         key = (entry, tuple(notes))
         noted = self.noted.get(key)
         if noted is None:
-            made = self._learn(row, self.noted, key, cast(Head, head), column, notes)
+            made = self._learn(row, self.noted, key, head, column, notes)
         elif noted is FULL:
             made = self._read(row, column, notes)
         else:
-            made = self._line(noted, row, cast(Head, head), column)
+            made = self._line(noted, row, head, column)
         assert isinstance(made, Record | FastLine)  # (a result, never batched while grouping)
         return made
 
