@@ -552,7 +552,8 @@ def test_a_piece_every_line_shares_is_written_as_text_and_others_by_observation(
     out = _same(path, "--format", "csv", engine_runs=True)
     assert out.count("\n") == 3
     assert seen and ("f0" in seen[-1]) is shared_status
-    assert seen[-1].get("f0", "result,").startswith("result,")
+    if shared_status:
+        assert seen[-1]["f0"].startswith("result,")
 
 
 @pytest.mark.parametrize(
@@ -584,6 +585,33 @@ def test_a_cell_is_quoted_in_the_sql_only_where_one_of_its_values_needs_it(
     ]
     path.write_text(_csv(LONG, rows), encoding="utf-8")
     _same(path, "--format", "csv", engine_runs=True)
+    assert seen and set(seen[-1]) == plain
+    _same(path, "--format", "tsv", engine_runs=True)  # (TSV quotes nothing: the same bytes)
+
+
+@pytest.mark.parametrize(("patient", "plain"), [("P1", {"patient", "date"}), ("P,1", {"date"})])
+def test_a_wide_files_cells_are_quoted_in_the_sql_only_where_one_of_their_values_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patient: str, plain: set[str]
+) -> None:
+    from b12check.engine import lines, run
+
+    seen: list[frozenset[str]] = []
+
+    def fragments_sql(*args: object) -> tuple[str, lines.LineItems, list[str]]:
+        seen.append(cast(frozenset[str], args[-1]))
+        return lines.fragments_sql(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "fragments_sql", fragments_sql)
+    wide = tmp_path / "wide.csv"
+    wide.write_text(
+        _csv(
+            ["patient_id", "collected", "Vitamin B12 (pg/mL)", "Ferritin (ng/mL)"],
+            [[patient, "2024-01-02", "250", "12"], ["P2", "2024-01-03", "", "40"]],
+        ),
+        encoding="utf-8",
+    )
+    out = _same(wide, "--format", "csv", engine_runs=True)
+    assert out.count("\n") == 4
     assert seen and set(seen[-1]) == plain
 
 
