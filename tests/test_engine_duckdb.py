@@ -556,6 +556,21 @@ def test_a_piece_every_line_shares_is_written_as_text_and_others_by_observation(
         assert seen[-1]["f0"].startswith("result,")
 
 
+def _plain_roles(monkeypatch: pytest.MonkeyPatch) -> list[frozenset[str]]:
+    """The roles of the cells each engine run writes without quoting (fragments_sql's plain),
+    run by run."""
+    from b12check.engine import lines, run
+
+    seen: list[frozenset[str]] = []
+
+    def fragments_sql(*args: object) -> tuple[str, lines.LineItems, list[str]]:
+        seen.append(cast(frozenset[str], args[-1]))
+        return lines.fragments_sql(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "fragments_sql", fragments_sql)
+    return seen
+
+
 @pytest.mark.parametrize(
     ("patient", "lab_flag", "plain"),
     [
@@ -569,15 +584,7 @@ def test_a_cell_is_quoted_in_the_sql_only_where_one_of_its_values_needs_it(
 ) -> None:
     # (the patient, date, lab range and flag of each row are checked once per distinct
     # value; a column none of whose values a CSV line quotes is written as it is)
-    from b12check.engine import lines, run
-
-    seen: list[frozenset[str]] = []
-
-    def fragments_sql(*args: object) -> tuple[str, lines.LineItems, list[str]]:
-        seen.append(cast(frozenset[str], args[-1]))
-        return lines.fragments_sql(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(run, "fragments_sql", fragments_sql)
+    seen = _plain_roles(monkeypatch)
     path = tmp_path / "labs.csv"
     rows = [
         [patient, "2024-01-02", "", "", "Vitamin B12", "250", "pg/mL", "200 - 900", lab_flag],
@@ -593,15 +600,7 @@ def test_a_cell_is_quoted_in_the_sql_only_where_one_of_its_values_needs_it(
 def test_a_wide_files_cells_are_quoted_in_the_sql_only_where_one_of_their_values_needs_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patient: str, plain: set[str]
 ) -> None:
-    from b12check.engine import lines, run
-
-    seen: list[frozenset[str]] = []
-
-    def fragments_sql(*args: object) -> tuple[str, lines.LineItems, list[str]]:
-        seen.append(cast(frozenset[str], args[-1]))
-        return lines.fragments_sql(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(run, "fragments_sql", fragments_sql)
+    seen = _plain_roles(monkeypatch)
     wide = tmp_path / "wide.csv"
     wide.write_text(
         _csv(
