@@ -117,9 +117,18 @@ def note_places(
     return placed
 
 
-def pattern_key(results: Sequence[Result]) -> tuple[tuple[str, str], ...]:
-    """What the patterns read of a group: its set of (analyte, flag) pairs, sorted."""
-    return tuple(sorted({(analyte, flag) for analyte, flag, _, _ in results}))
+def watched_tests(reference: Reference) -> frozenset[str]:
+    """The tests a pattern names (in its conditions or as absent): the only ones whose flags
+    firing_patterns reads."""
+    return frozenset(a for pattern in reference.patterns for a in (*pattern.when, *pattern.absent))
+
+
+def pattern_key(
+    pairs: Iterable[tuple[str, str]], watched: frozenset[str]
+) -> tuple[tuple[str, str], ...]:
+    """What the patterns read of a group: its (analyte, flag) pairs of the ``watched``
+    tests, sorted and without repeats."""
+    return tuple(sorted({pair for pair in pairs if pair[0] in watched}))
 
 
 _pair_of = itemgetter(0, 1)  # a result's (analyte, flag)
@@ -142,9 +151,7 @@ class GroupNotes:
         # per key: the patterns that fire, and whether it has an iron result
         self.known: dict[tuple[tuple[str, str], ...], tuple[list[tuple[str, NoteRef]], bool]] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one of each in the keys
-        self.watched = frozenset(
-            a for pattern in reference.patterns for a in (*pattern.when, *pattern.absent)
-        )
+        self.watched = watched_tests(reference)
         self.fired: dict[tuple[tuple[str, str], ...], list[tuple[str, NoteRef]]] = {}
 
     def __call__(self, results: list[Result]) -> list[tuple[str, NoteRef]]:
@@ -158,9 +165,8 @@ class GroupNotes:
         return fired + derived_notes(results, self.reference)
 
     def _learn(self, pairs: tuple[tuple[str, str], ...]) -> tuple[list[tuple[str, NoteRef]], bool]:
-        watched = self.watched
         kept = self.pairs
-        key = tuple(sorted({kept.setdefault(p, p) for p in pairs if p[0] in watched}))
+        key = tuple([kept.setdefault(pair, pair) for pair in pattern_key(pairs, self.watched)])
         fired = self.fired.get(key)
         if fired is None:
             fired = firing_patterns(key, self.reference)
