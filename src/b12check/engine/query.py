@@ -126,6 +126,13 @@ def _odd_cells(fmt: str) -> str:
     return sql_text(ODD_CELLS + (r"|\\" if fmt == "tsv" else ""))
 
 
+def _odd_input(cells: list[str], fmt: str) -> str:
+    """Whether any of the input ``cells`` is not plain (ODD_CELLS): one regex over them
+    joined by U+0001."""
+    joined = cells[0] if len(cells) == 1 else f"concat_ws(chr(1), {', '.join(cells)})"
+    return f"regexp_matches({joined}, {_odd_cells(fmt)})"
+
+
 # a long file's cells that make its observation: checked once per distinct observation
 # (classified_sql), not in every row
 _KEY_ROLES = ("test", "result", "unit")
@@ -148,10 +155,8 @@ def odd_sql(plan: Plan, fmt: str) -> str:
     skip = {roles.get(r) for r in (*BY_VALUE, "date", *(_KEY_ROLES if long else ()))}
     skip.update(() if long else (t.position for t in plan.layout.tests))
     cells = [f"COALESCE(c{i}, '')" for i in range(plan.layout.width) if i not in skip]
-    joined = cells[0] if len(cells) == 1 else f"concat_ws(chr(1), {', '.join(cells)})"
-    found = (
-        f"regexp_matches({joined}, {_odd_cells(fmt)}) " if cells else "false "
-    ) + f"OR {_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL"
+    given = f"{_raw(plan, 'sex')} IS NOT NULL OR {_raw(plan, 'age')} IS NOT NULL"
+    found = f"{_odd_input(cells, fmt) if cells else 'false'} OR {given}"
     if long:
         return found
     tests = plan.layout.tests
@@ -349,10 +354,7 @@ def classified_sql(fmt: str) -> str:
     )
     odd_cells = cells.odd(KEY_TEXT)
     # (the observation's own cells as read, as odd_sql checks the rest of the row)
-    odd_key = (
-        "regexp_matches(concat_ws(chr(1), COALESCE(k_test, ''), k_result, "
-        f"COALESCE(k_unit, '')), {_odd_cells(fmt)})"
-    )
+    odd_key = _odd_input(["COALESCE(k_test, '')", "k_result", "COALESCE(k_unit, '')"], fmt)
     risky = f"""status = 'error'
       OR (status = 'skipped' AND ({skipped_odd}))
       OR (status = 'result' AND ({result_odd}))
